@@ -1,0 +1,208 @@
+//! The command line: clap structures for what the user typed, and `run`,
+//! which turns them into a validated configuration, runs the scan and
+//! returns the exit code. Nothing downstream sees raw arguments.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::pipeline::{Outcome, Pipeline};
+use crate::report::{self, Format, ReportOptions};
+use crate::rules::RuleSet;
+use crate::scan::Scanner;
+use crate::source::worktree::{self, WalkOptions};
+
+/// Default cap on a single file or blob: generous, but a 4 GB video is not
+/// read into memory to look for a 40-byte key.
+const DEFAULT_MAX_BLOB_SIZE: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyfence",
+    version,
+    about = "Stop AWS keys before they leave your laptop: a fast git secret scanner.",
+    after_help = "Exit status: 0 clean, 1 findings, 2 error (an error always wins over clean).\n\nExamples:\n  keyfence scan                 scan the current directory\n  keyfence scan --format json . machine-readable report (secrets redacted)\n  keyfence rules                list the detection rules"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories for AWS credentials.
+    #[command(
+        after_help = "Examples:\n  keyfence scan\n  keyfence scan src/ config/prod.env\n  keyfence scan --format jsonl --output report.jsonl .\n  keyfence scan --no-ignore ~/projects/app"
+    )]
+    Scan(ScanArgs),
+    /// List the detection rules, with their ids and whether they are on.
+    #[command(after_help = "Example:\n  keyfence rules")]
+    Rules,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan (default: the current directory).
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Also scan files that .gitignore and .ignore files exclude.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Files or blobs larger than this many bytes are skipped (and reported).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BLOB_SIZE)]
+    pub max_blob_size: u64,
+
+    /// Turn on a rule that is off by default (e.g. aws-unique-id). Repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub enable_rule: Vec<String>,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Show full secret values in every format (redacted by default except in
+    /// human output on a terminal).
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Print nothing; only the exit code tells.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Parse arguments and run; returns the process exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules => list_rules(),
+    }
+}
+
+fn scan(args: ScanArgs) -> Result<i32> {
+    let scanner = build_scanner(&args.enable_rule)?;
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let pipeline = Pipeline::new(&scanner);
+    let roots = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let walk = WalkOptions {
+        no_ignore: args.no_ignore,
+        threads,
+        max_file_size: args.max_blob_size,
+    };
+    worktree::scan_paths(&roots, &walk, &pipeline);
+    let outcome = pipeline.finish();
+    finish(&outcome, &args.output, false)
+}
+
+fn build_scanner(enable: &[String]) -> Result<Scanner> {
+    let mut rules = RuleSet::builtin();
+    for id in enable {
+        rules.set_enabled(id, true)?;
+    }
+    Ok(Scanner::new(&rules)?)
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Report the outcome and decide the exit code (the one place that does).
+fn finish(outcome: &Outcome, output: &OutputArgs, from_history: bool) -> Result<i32> {
+    for skipped in &outcome.too_large {
+        eprintln!(
+            "keyfence: skipped {} ({} bytes, larger than --max-blob-size)",
+            skipped.origin.display_path(),
+            skipped.size
+        );
+    }
+    for error in &outcome.errors {
+        eprintln!("keyfence: error: {error}");
+    }
+    if !output.quiet {
+        let to_terminal = output.output.is_none() && std::io::stdout().is_terminal();
+        let options = ReportOptions {
+            format: output.format,
+            // Only a person at a terminal sees full values without asking.
+            show_secrets: output.show_secrets
+                || (to_terminal && matches!(output.format, Format::Human | Format::GitSecrets)),
+            color: match output.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            },
+            from_history,
+        };
+        write_report(outcome, &options, output.output.as_deref())?;
+    }
+    Ok(outcome.exit_code())
+}
+
+fn write_report(outcome: &Outcome, options: &ReportOptions, path: Option<&std::path::Path>) -> Result<()> {
+    match path {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            report::write(outcome, options, &mut writer)
+                .and_then(|()| writer.flush())
+                .and_then(|()| writer.get_ref().sync_all())
+                .with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut writer = std::io::BufWriter::new(stdout.lock());
+            match report::write(outcome, options, &mut writer).and_then(|()| writer.flush()) {
+                // The reader went away (`| head`): not our error, and the
+                // exit code still tells what was found.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write to standard output"),
+            }
+        }
+    }
+}
+
+fn list_rules() -> Result<i32> {
+    let rules = RuleSet::builtin();
+    let mut out = std::io::stdout().lock();
+    for rule in rules.all() {
+        let state = if rule.enabled { "on " } else { "off" };
+        writeln!(
+            out,
+            "{state}  {:<24} {:<7} {}",
+            rule.id,
+            rule.severity.as_str(),
+            rule.name
+        )?;
+    }
+    Ok(0)
+}

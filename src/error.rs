@@ -1,0 +1,28 @@
+//! The typed errors the library exposes. The binary wraps them with context
+//! and prints them as one line; every one of them ends in exit code 2.
+
+use std::path::PathBuf;
+
+/// Everything that can make a scan incomplete. A scan that hits any of these
+/// must not report "clean": the exit code is 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A rule (built-in or user supplied) could not be compiled or is invalid.
+    #[error("invalid rule {id}: {reason}")]
+    Rule { id: String, reason: String },
+    /// A path given on the command line or met during a walk could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A directory walk failed part-way (permissions, loops, vanished files).
+    #[error("{0}")]
+    Walk(String),
+    /// Anything that went wrong while reading the git repository.
+    #[error("{0}")]
+    Git(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,185 @@
+//! Matches become findings here: a match plus its origin, line text,
+//! pairing, decoded account, fingerprint, after inline-allow comments are
+//! honoured. Also the added-line filter git sources use. No I/O.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::rules::{Kind, Severity};
+use crate::scan::{Match, Scanner};
+use crate::source::Origin;
+
+/// Comments that mark a line as reviewed: keyfence's own, and the ones that
+/// gitleaks and detect-secrets users already have in their code.
+const INLINE_ALLOW: [&[u8]; 3] = [b"keyfence:allow", b"gitleaks:allow", b"pragma: allowlist secret"];
+
+/// Longest line text kept on a finding; minified files have megabyte lines.
+const MAX_LINE_TEXT: usize = 512;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    pub rule: String,
+    pub rule_name: String,
+    pub severity: Severity,
+    #[serde(skip)]
+    pub kind: Kind,
+    #[serde(skip)]
+    pub origin: Origin,
+    pub line: u32,
+    pub column: u32,
+    /// The full matched value. Reports decide whether to redact it.
+    #[serde(skip)]
+    pub secret: String,
+    /// The text of the matched line (capped), for git-secrets-style output.
+    #[serde(skip)]
+    pub line_text: Vec<u8>,
+    pub paired_key_id: Option<String>,
+    pub account_id: Option<String>,
+    /// sha256 of (rule, value): independent of commit, path and line, so a
+    /// baseline survives rebases, squashes and moved code.
+    pub fingerprint: String,
+}
+
+impl Finding {
+    /// The value as reports may show it: key ids whole (they are not
+    /// secret and are what the user must look up), everything else cut to
+    /// its first four characters unless `show` is set.
+    pub fn shown_secret(&self, show: bool) -> String {
+        if show || self.kind == Kind::KeyId || self.kind == Kind::Identifier {
+            return self.secret.clone();
+        }
+        redact(&self.secret)
+    }
+
+    pub fn is_key_id(&self) -> bool {
+        self.kind == Kind::KeyId
+    }
+}
+
+pub fn redact(value: &str) -> String {
+    let keep: String = value.chars().take(4).collect();
+    format!("{keep}…")
+}
+
+pub fn fingerprint(rule: &str, value: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(rule.as_bytes());
+    hasher.update([0]);
+    hasher.update(value.as_bytes());
+    hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Turn one blob's matches into findings, dropping inline-allowed lines.
+pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origin: &Origin) -> Vec<Finding> {
+    matches
+        .iter()
+        .filter_map(|m| {
+            let line_text = line_at(haystack, m.start);
+            if INLINE_ALLOW
+                .iter()
+                .any(|marker| memchr::memmem::find(line_text, marker).is_some())
+            {
+                return None;
+            }
+            let rule = scanner.rule(m.rule);
+            let secret = String::from_utf8_lossy(&haystack[m.start..m.end]).into_owned();
+            let paired_key_id = m
+                .paired_with
+                .map(|j| String::from_utf8_lossy(&haystack[matches[j].start..matches[j].end]).into_owned());
+            let account_id = match rule.kind {
+                Kind::KeyId => crate::aws::account_id(&secret),
+                _ => paired_key_id.as_deref().and_then(crate::aws::account_id),
+            };
+            Some(Finding {
+                fingerprint: fingerprint(&rule.id, &secret),
+                rule: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                severity: rule.severity,
+                kind: rule.kind,
+                origin: origin.clone(),
+                line: m.line,
+                column: m.column,
+                secret,
+                line_text: line_text[..line_text.len().min(MAX_LINE_TEXT)].to_vec(),
+                paired_key_id,
+                account_id,
+            })
+        })
+        .collect()
+}
+
+/// The line holding byte `at`, without its line terminator.
+fn line_at(haystack: &[u8], at: usize) -> &[u8] {
+    let start = memchr::memrchr(b'\n', &haystack[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &haystack[at..]).map_or(haystack.len(), |i| at + i);
+    let line = &haystack[start..end];
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The lines (1-based) of `new` whose text does not occur anywhere in
+/// `old`: what a change adds, by content rather than by diff position, so a
+/// line that merely moved is not reported again.
+pub fn added_lines(old: &[u8], new: &[u8]) -> HashSet<u32> {
+    let old_lines: HashSet<&[u8]> = old.split(|&b| b == b'\n').map(trim_cr).collect();
+    new.split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !old_lines.contains(trim_cr(line)))
+        .map(|(i, _)| i as u32 + 1)
+        .collect()
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+    use crate::scan::Scratch;
+
+    fn findings(text: &str) -> Vec<Finding> {
+        let scanner = Scanner::new(&RuleSet::builtin()).unwrap();
+        let mut scratch = Scratch::default();
+        let matches = scanner.scan(text.as_bytes(), &mut scratch).to_vec();
+        from_matches(&scanner, text.as_bytes(), &matches, &Origin::default())
+    }
+
+    #[test]
+    fn inline_allow_markers_suppress_their_line_only() {
+        for marker in ["# keyfence:allow", "// gitleaks:allow", "# pragma: allowlist secret"] {
+            let text = format!("a = AKIA2E3MTGS5LTN4WCQV {marker}\nb = AKIAQW6YJ5RTNMZ2KX4E\n");
+            let found = findings(&text);
+            assert_eq!(found.len(), 1, "{marker}");
+            assert_eq!(found[0].line, 2);
+        }
+    }
+
+    #[test]
+    fn fingerprints_ignore_place_and_redaction_keeps_four() {
+        let a = findings("x\n\nsecret_key = '9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA'\n");
+        let b = findings("secret_key: 9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA");
+        assert_eq!(a[0].fingerprint, b[0].fingerprint);
+        assert_ne!(a[0].line, b[0].line);
+        assert_eq!(a[0].shown_secret(false), "9dKq…");
+        assert_eq!(a[0].shown_secret(true), "9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA");
+    }
+
+    #[test]
+    fn key_ids_carry_their_account_and_secrets_their_pair() {
+        let found = findings("id: ASIAY34FZKBOKMUTVV7A\nsecret: 9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA\n");
+        assert_eq!(found[0].account_id.as_deref(), Some("609629065308"));
+        assert_eq!(found[0].shown_secret(false), "ASIAY34FZKBOKMUTVV7A");
+        assert_eq!(found[1].paired_key_id.as_deref(), Some("ASIAY34FZKBOKMUTVV7A"));
+        assert_eq!(found[1].account_id.as_deref(), Some("609629065308"));
+    }
+
+    #[test]
+    fn added_lines_are_by_content() {
+        let old = b"a\r\nb\nc\n";
+        let new = b"b\nNEW\na\nc\n";
+        assert_eq!(added_lines(old, new), HashSet::from([2]));
+    }
+}

@@ -1,0 +1,170 @@
+//! Wires sources to the scanner and collects what comes out: findings,
+//! statistics, skipped blobs and errors. The only module that knows about
+//! threads: sources call it from any thread (rayon, `ignore`'s walker, gix's
+//! pack traversal); each thread keeps its own scratch memory.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::finding::{self, Finding};
+use crate::scan::{Scanner, Scratch};
+use crate::source::Origin;
+
+/// git and grep call a file binary when a NUL byte appears this early.
+const BINARY_PROBE: usize = 8 * 1024;
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+#[derive(Debug, Default, Serialize, Clone, PartialEq)]
+pub struct Stats {
+    pub blobs_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped_binary: u64,
+    pub skipped_too_large: u64,
+    pub findings: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    blobs: AtomicU64,
+    bytes: AtomicU64,
+    binary: AtomicU64,
+    too_large: AtomicU64,
+}
+
+/// A blob that was not scanned, reported on stderr and in the stats: a
+/// scanner must never skip silently.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub origin: Origin,
+    pub size: u64,
+}
+
+pub struct Pipeline<'s> {
+    scanner: &'s Scanner,
+    findings: Mutex<Vec<Finding>>,
+    errors: Mutex<Vec<Error>>,
+    too_large: Mutex<Vec<Skipped>>,
+    counters: Counters,
+    scan_binary: bool,
+}
+
+/// Everything a finished scan produced; the exit code is derived from it.
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<Error>,
+    pub too_large: Vec<Skipped>,
+    pub stats: Stats,
+}
+
+impl<'s> Pipeline<'s> {
+    pub fn new(scanner: &'s Scanner) -> Self {
+        Pipeline {
+            scanner,
+            findings: Mutex::default(),
+            errors: Mutex::default(),
+            too_large: Mutex::default(),
+            counters: Counters::default(),
+            scan_binary: false,
+        }
+    }
+
+    /// Scan blobs that look binary too (commit messages, explicit requests).
+    pub fn with_binary(mut self, scan_binary: bool) -> Self {
+        self.scan_binary = scan_binary;
+        self
+    }
+
+    /// Scan one blob and return its findings without recording them, for
+    /// sources that narrow findings (to added lines) before `record`.
+    pub fn findings_in(&self, bytes: &[u8], origin: &Origin) -> Vec<Finding> {
+        if !self.scan_binary && memchr::memchr(0, &bytes[..bytes.len().min(BINARY_PROBE)]).is_some() {
+            self.counters.binary.fetch_add(1, Ordering::Relaxed);
+            return Vec::new();
+        }
+        self.counters.blobs.fetch_add(1, Ordering::Relaxed);
+        self.counters.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let matches = self.scanner.scan(bytes, &mut scratch);
+            if matches.is_empty() {
+                return Vec::new();
+            }
+            finding::from_matches(self.scanner, bytes, matches, origin)
+        })
+    }
+
+    pub fn record(&self, findings: Vec<Finding>) {
+        if !findings.is_empty() {
+            self.findings
+                .lock()
+                .expect("no panics while holding the lock")
+                .extend(findings);
+        }
+    }
+
+    pub fn scan_and_record(&self, bytes: &[u8], origin: &Origin) {
+        self.record(self.findings_in(bytes, origin));
+    }
+
+    pub fn skip_too_large(&self, origin: &Origin, size: u64) {
+        self.counters.too_large.fetch_add(1, Ordering::Relaxed);
+        self.too_large.lock().expect("lock").push(Skipped {
+            origin: origin.clone(),
+            size,
+        });
+    }
+
+    /// Record an error; the scan goes on where it can, but the outcome is 2.
+    pub fn error(&self, error: Error) {
+        self.errors.lock().expect("lock").push(error);
+    }
+
+    pub fn finish(self) -> Outcome {
+        let mut findings = self.findings.into_inner().expect("lock");
+        // A stable order so reports and baselines do not churn between runs.
+        findings.sort_by(|a, b| {
+            (&a.origin.path, &a.origin.commit, a.line, a.column, &a.rule).cmp(&(
+                &b.origin.path,
+                &b.origin.commit,
+                b.line,
+                b.column,
+                &b.rule,
+            ))
+        });
+        findings.dedup_by(|a, b| a.origin == b.origin && a.line == b.line && a.column == b.column && a.rule == b.rule);
+        let stats = Stats {
+            blobs_scanned: self.counters.blobs.into_inner(),
+            bytes_scanned: self.counters.bytes.into_inner(),
+            skipped_binary: self.counters.binary.into_inner(),
+            skipped_too_large: self.counters.too_large.into_inner(),
+            findings: findings.len() as u64,
+        };
+        Outcome {
+            findings,
+            errors: self.errors.into_inner().expect("lock"),
+            too_large: self.too_large.into_inner().expect("lock"),
+            stats,
+        }
+    }
+}
+
+impl Outcome {
+    /// 0 clean, 1 findings, 2 error. Errors win: an incomplete scan is never
+    /// "clean", whatever it found.
+    pub fn exit_code(&self) -> i32 {
+        if !self.errors.is_empty() {
+            2
+        } else if !self.findings.is_empty() {
+            1
+        } else {
+            0
+        }
+    }
+}

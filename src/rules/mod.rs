@@ -1,0 +1,234 @@
+//! Rules are data. The built-in set is compiled in from `builtin/*.toml`;
+//! users add more with the same schema. This module parses and validates
+//! rules; it does not scan (that is `scan`).
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+const BUILTIN_AWS: &str = include_str!("builtin/aws.toml");
+
+/// How bad a finding of this rule is. Ordered, so `--fail-on` can compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+/// What the matched value is; decides how a finding is explained and redacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// An access key id: not secret on its own, shown whole, account decoded.
+    KeyId,
+    /// A secret value: redacted to its first four characters.
+    #[default]
+    Secret,
+    /// A bearer or session token: redacted like a secret.
+    Token,
+    /// A non-secret identifier (off by default).
+    Identifier,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum KeywordCase {
+    /// Keywords are matched as written.
+    #[default]
+    Exact,
+    /// Each keyword also matches in lower, UPPER and Title case, which is how
+    /// key names are spelled across INI, env, JSON and SDK code.
+    Fold,
+}
+
+/// A second way to confirm a value: a key id of rule `with` close by.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pairing {
+    pub with: String,
+    pub lines: u32,
+    pub pattern: String,
+}
+
+/// One detection rule, exactly as written in a rules file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    #[serde(default = "default_severity")]
+    pub severity: Severity,
+    #[serde(default)]
+    pub kind: Kind,
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Prefilter literals. An empty list means the pattern runs over every
+    /// byte of every blob (slow; for user rules that have no fixed anchor).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub keyword_case: KeywordCase,
+    pub pattern: String,
+    #[serde(default)]
+    pub min_entropy: f64,
+    #[serde(default)]
+    pub reject_hex: bool,
+    #[serde(default)]
+    pub ignore_suffixes: Vec<String>,
+    #[serde(default)]
+    pub pair: Option<Pairing>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+fn default_severity() -> Severity {
+    Severity::High
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    rules: Vec<Rule>,
+}
+
+/// An ordered, validated collection of rules.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The rules keyfence ships with, including disabled ones.
+    pub fn builtin() -> Self {
+        let file: RulesFile = toml::from_str(BUILTIN_AWS).expect("built-in rules parse (unit-tested)");
+        RuleSet { rules: file.rules }
+    }
+
+    /// Parse rules from TOML text (`[[rules]]` tables), naming `origin` in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Vec<Rule>> {
+        let file: RulesFile = toml::from_str(text).map_err(|e| Error::Rule {
+            id: origin.to_string(),
+            reason: e.message().to_string(),
+        })?;
+        Ok(file.rules)
+    }
+
+    /// Add rules; a rule whose id already exists replaces it.
+    pub fn extend(&mut self, rules: impl IntoIterator<Item = Rule>) -> Result<()> {
+        for rule in rules {
+            validate(&rule)?;
+            match self.rules.iter_mut().find(|r| r.id == rule.id) {
+                Some(existing) => *existing = rule,
+                None => self.rules.push(rule),
+            }
+        }
+        Ok(())
+    }
+
+    /// Turn rules on or off by id; an unknown id is an error, not a silent no-op.
+    pub fn set_enabled(&mut self, id: &str, enabled: bool) -> Result<()> {
+        let rule = self.rules.iter_mut().find(|r| r.id == id).ok_or_else(|| Error::Rule {
+            id: id.to_string(),
+            reason: "no rule has this id (see `keyfence rules`)".into(),
+        })?;
+        rule.enabled = enabled;
+        Ok(())
+    }
+
+    pub fn all(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn enabled(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| r.enabled)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+fn validate(rule: &Rule) -> Result<()> {
+    let fail = |reason: &str| Error::Rule {
+        id: rule.id.clone(),
+        reason: reason.to_string(),
+    };
+    if rule.id.is_empty()
+        || !rule
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
+        return Err(fail("ids are made of letters, digits, '-', '_' and '.'"));
+    }
+    if rule.keywords.iter().any(|k| k.is_empty()) {
+        return Err(fail("a keyword cannot be empty"));
+    }
+    if !(0.0..=8.0).contains(&rule.min_entropy) {
+        return Err(fail("min_entropy is in bits per byte, between 0 and 8"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_parse_and_validate() {
+        let set = RuleSet::builtin();
+        for rule in set.all() {
+            validate(rule).unwrap();
+        }
+        let ids: Vec<_> = set.all().iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "aws-access-key-id",
+                "aws-secret-access-key",
+                "aws-session-token",
+                "aws-bedrock-api-key",
+                "aws-unique-id"
+            ]
+        );
+        assert!(!set.get("aws-unique-id").unwrap().enabled);
+    }
+
+    #[test]
+    fn user_rule_replaces_by_id_and_rejects_bad_ids() {
+        let mut set = RuleSet::builtin();
+        let extra = RuleSet::parse(
+            "[[rules]]\nid = \"aws-unique-id\"\nname = \"x\"\npattern = \"AIDA\"\n",
+            "test",
+        )
+        .unwrap();
+        set.extend(extra).unwrap();
+        assert!(set.get("aws-unique-id").unwrap().enabled);
+        let bad = RuleSet::parse("[[rules]]\nid = \"a b\"\nname = \"x\"\npattern = \"x\"\n", "test").unwrap();
+        assert!(set.extend(bad).is_err());
+        assert!(RuleSet::parse("[[rules]]\nid = 3\n", "cfg.toml").is_err());
+        assert!(set.set_enabled("nope", true).is_err());
+    }
+}

@@ -1,0 +1,433 @@
+//! The scanner: bytes in, matches out. Built once from a `RuleSet`, shared by
+//! every thread, and it knows nothing about git, files or output.
+//!
+//! Hot path: one prefilter pass over the blob; per keyword hit, the rule's
+//! regex runs on a window from the hit to the end of its line. Line and column
+//! numbers are computed only for matches. Memory comes from a caller-owned
+//! `Scratch`, so a thread scanning many blobs allocates once.
+
+pub mod entropy;
+pub mod prefilter;
+pub mod verify;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use memchr::{memchr, memchr_iter, memrchr};
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::error::{Error, Result};
+use crate::rules::{Rule, RuleSet};
+use prefilter::Prefilter;
+
+/// How far a verification window reaches past its keyword on one line. Long
+/// enough for session tokens (~1 KB), short enough that a megabyte of
+/// minified JavaScript on one line costs a bounded amount per hit.
+const MAX_WINDOW: usize = 4096;
+
+/// One confirmed value in a blob. Offsets are bytes into the scanned slice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index into `Scanner::rules()`.
+    pub rule: usize,
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line and byte column of `start`.
+    pub line: u32,
+    pub column: u32,
+    /// Index (into the same match list) of the key id this value was paired with.
+    pub paired_with: Option<usize>,
+}
+
+/// Per-thread reusable memory for `Scanner::scan`.
+#[derive(Default)]
+pub struct Scratch {
+    matches: Vec<Match>,
+}
+
+struct CompiledRule {
+    rule: Rule,
+    pattern: Lazy,
+    pair: Option<(usize, u32, Lazy)>,
+}
+
+/// A regex compiled on first use: a pre-commit hook scanning three clean
+/// files should not pay for every rule's automaton.
+struct Lazy {
+    source: String,
+    regex: OnceLock<Regex>,
+}
+
+impl Lazy {
+    fn new(source: &str) -> Lazy {
+        Lazy {
+            source: source.to_string(),
+            regex: OnceLock::new(),
+        }
+    }
+
+    fn compile(source: &str) -> std::result::Result<Regex, regex::Error> {
+        // Bytes mode without Unicode: content is arbitrary bytes, `\b` and
+        // classes are ASCII, and `[^\n]` may match any other byte.
+        RegexBuilder::new(source).unicode(false).size_limit(1 << 24).build()
+    }
+
+    fn get(&self) -> &Regex {
+        self.regex
+            .get_or_init(|| Self::compile(&self.source).expect("rule patterns are validated in Scanner::new"))
+    }
+}
+
+pub struct Scanner {
+    rules: Vec<CompiledRule>,
+    prefilter: Option<Prefilter>,
+    /// literal index -> rules it anchors
+    rules_of_literal: Vec<Vec<usize>>,
+    /// rules with no keyword: their regex runs over the whole blob
+    unanchored: Vec<usize>,
+}
+
+impl Scanner {
+    /// Build a scanner for the enabled rules. Every pattern is checked here,
+    /// so a bad user pattern fails before any scanning starts.
+    pub fn new(rule_set: &RuleSet) -> Result<Scanner> {
+        let enabled: Vec<&Rule> = rule_set.enabled().collect();
+        let index_of: HashMap<&str, usize> = enabled.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+        let mut rules = Vec::with_capacity(enabled.len());
+        for rule in &enabled {
+            check_pattern(rule, &rule.pattern)?;
+            let pair = match &rule.pair {
+                None => None,
+                Some(pair) => {
+                    check_pattern(rule, &pair.pattern)?;
+                    // Pairing with a disabled rule just never fires.
+                    index_of
+                        .get(pair.with.as_str())
+                        .map(|&with| (with, pair.lines, Lazy::new(&pair.pattern)))
+                }
+            };
+            rules.push(CompiledRule {
+                rule: (*rule).clone(),
+                pattern: Lazy::new(&rule.pattern),
+                pair,
+            });
+        }
+
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut rules_of_literal: Vec<Vec<usize>> = Vec::new();
+        let mut literal_index: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut unanchored = Vec::new();
+        for (ri, compiled) in rules.iter().enumerate() {
+            let rule = &compiled.rule;
+            if rule.keywords.is_empty() {
+                unanchored.push(ri);
+            }
+            let fold = rule.keyword_case == crate::rules::KeywordCase::Fold;
+            for keyword in &rule.keywords {
+                for spelling in prefilter::spellings(keyword, fold) {
+                    let bytes = spelling.into_bytes();
+                    let li = *literal_index.entry(bytes.clone()).or_insert_with(|| {
+                        literals.push(bytes);
+                        rules_of_literal.push(Vec::new());
+                        literals.len() - 1
+                    });
+                    if !rules_of_literal[li].contains(&ri) {
+                        rules_of_literal[li].push(ri);
+                    }
+                }
+            }
+        }
+        Ok(Scanner {
+            rules,
+            prefilter: Prefilter::new(&literals),
+            rules_of_literal,
+            unanchored,
+        })
+    }
+
+    /// The enabled rules, indexed by `Match::rule`.
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index].rule
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Scan one blob. The returned matches are sorted by position and live
+    /// until the next call with the same scratch.
+    pub fn scan<'s>(&self, haystack: &[u8], scratch: &'s mut Scratch) -> &'s [Match] {
+        let found = &mut scratch.matches;
+        found.clear();
+        if let Some(prefilter) = &self.prefilter {
+            prefilter.for_each_hit(haystack, |hit| {
+                for &ri in &self.rules_of_literal[hit.literal] {
+                    let end = line_end(haystack, hit.start);
+                    self.verify_first(ri, self.rules[ri].pattern.get(), haystack, hit.start, end, found);
+                }
+            });
+        }
+        for &ri in &self.unanchored {
+            self.verify_all(ri, self.rules[ri].pattern.get(), haystack, 0, haystack.len(), found);
+        }
+        if found.is_empty() {
+            return found;
+        }
+        self.find_paired_values(haystack, found);
+        found.sort_by_key(|m| (m.start, m.end, m.rule));
+        found.dedup_by_key(|m| (m.start, m.end, m.rule));
+        assign_lines(haystack, found);
+        self.assign_pairs(found);
+        found
+    }
+
+    /// A value shaped like a secret but with no key name before it counts
+    /// when a key id of the paired rule sits within a few lines (CSV exports,
+    /// `NewStaticCredentials("AKIA…", "…")`).
+    fn find_paired_values(&self, haystack: &[u8], found: &mut Vec<Match>) {
+        for (ri, compiled) in self.rules.iter().enumerate() {
+            let Some((with, lines, pattern)) = &compiled.pair else {
+                continue;
+            };
+            let anchors: Vec<(usize, usize)> = found
+                .iter()
+                .filter(|m| m.rule == *with)
+                .map(|m| (m.start, m.end))
+                .collect();
+            for (start, end) in anchors {
+                let (from, to) = lines_around(haystack, start, end, *lines as usize);
+                self.verify_all(ri, pattern.get(), haystack, from, to, found);
+            }
+        }
+    }
+
+    fn assign_pairs(&self, found: &mut [Match]) {
+        for i in 0..found.len() {
+            let Some((with, lines, _)) = &self.rules[found[i].rule].pair else {
+                continue;
+            };
+            let line = found[i].line;
+            found[i].paired_with = found
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.rule == *with && m.line.abs_diff(line) <= *lines)
+                .min_by_key(|(_, m)| (m.line.abs_diff(line), m.line > line))
+                .map(|(j, _)| j);
+        }
+    }
+
+    /// The first confirmed match of `regex` in `haystack[from..to]`.
+    fn verify_first(&self, ri: usize, regex: &Regex, haystack: &[u8], from: usize, to: usize, found: &mut Vec<Match>) {
+        // Slicing the end (not the start) keeps the bytes before `from`
+        // visible to `\b`, and bounds the search to the window.
+        if let Some(caps) = regex.captures_at(&haystack[..to], from) {
+            self.push_if_confirmed(ri, &caps, found);
+        }
+    }
+
+    fn verify_all(&self, ri: usize, regex: &Regex, haystack: &[u8], from: usize, to: usize, found: &mut Vec<Match>) {
+        let window = &haystack[..to];
+        let mut at = from;
+        while at <= to {
+            let Some(caps) = regex.captures_at(window, at) else {
+                break;
+            };
+            let whole = caps.get(0).expect("group 0 always matches");
+            self.push_if_confirmed(ri, &caps, found);
+            // Boundary groups consume the byte after a value; restart from
+            // the value's end so an adjacent value still gets its boundary.
+            let value_end = caps.name("secret").map_or(whole.end(), |m| m.end());
+            at = if value_end > at { value_end } else { at + 1 };
+        }
+    }
+
+    fn push_if_confirmed(&self, ri: usize, caps: &regex::bytes::Captures, found: &mut Vec<Match>) {
+        let value = caps
+            .name("secret")
+            .or_else(|| caps.get(0))
+            .expect("group 0 always matches");
+        if value.is_empty() || verify::confirm(&self.rules[ri].rule, value.as_bytes()).is_err() {
+            return;
+        }
+        found.push(Match {
+            rule: ri,
+            start: value.start(),
+            end: value.end(),
+            line: 0,
+            column: 0,
+            paired_with: None,
+        });
+    }
+}
+
+fn check_pattern(rule: &Rule, pattern: &str) -> Result<()> {
+    Lazy::compile(pattern).map(drop).map_err(|e| Error::Rule {
+        id: rule.id.clone(),
+        reason: format!("pattern {pattern:?} does not compile: {}", one_line(&e.to_string())),
+    })
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// End of the line holding `at`, but no further than `MAX_WINDOW` bytes.
+fn line_end(haystack: &[u8], at: usize) -> usize {
+    let cap = haystack.len().min(at + MAX_WINDOW);
+    memchr(b'\n', &haystack[at..cap]).map_or(cap, |i| at + i)
+}
+
+/// The byte range covering `lines` lines before and after `start..end`, each
+/// side capped at `MAX_WINDOW` bytes.
+fn lines_around(haystack: &[u8], start: usize, end: usize, lines: usize) -> (usize, usize) {
+    let floor = start.saturating_sub(MAX_WINDOW);
+    let mut from = start;
+    for _ in 0..=lines {
+        match memrchr(b'\n', &haystack[floor..from]) {
+            Some(i) => from = floor + i,
+            None => {
+                from = floor;
+                break;
+            }
+        }
+    }
+    let ceiling = haystack.len().min(end + MAX_WINDOW);
+    let mut to = end;
+    for _ in 0..=lines {
+        match memchr(b'\n', &haystack[to..ceiling]) {
+            Some(i) => to = to + i + 1,
+            None => {
+                to = ceiling;
+                break;
+            }
+        }
+    }
+    (from, to)
+}
+
+/// Fill `line`/`column` for matches sorted by start, counting newlines once.
+fn assign_lines(haystack: &[u8], found: &mut [Match]) {
+    let mut line = 1u32;
+    let mut line_start = 0usize;
+    let mut counted_to = 0usize;
+    for m in found.iter_mut() {
+        for nl in memchr_iter(b'\n', &haystack[counted_to..m.start]) {
+            line += 1;
+            line_start = counted_to + nl + 1;
+        }
+        counted_to = m.start;
+        m.line = line;
+        m.column = (m.start - line_start + 1) as u32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_ids(text: &str) -> Vec<(String, String, u32)> {
+        let scanner = Scanner::new(&RuleSet::builtin()).unwrap();
+        let mut scratch = Scratch::default();
+        scanner
+            .scan(text.as_bytes(), &mut scratch)
+            .iter()
+            .map(|m| {
+                (
+                    scanner.rule(m.rule).id.clone(),
+                    text[m.start..m.end].to_string(),
+                    m.line,
+                )
+            })
+            .collect()
+    }
+
+    /// Every built-in rule's own examples are found and its negative examples
+    /// are not (the noseyparker way of keeping rules honest).
+    #[test]
+    fn builtin_rule_examples() {
+        let mut all = RuleSet::builtin();
+        all.set_enabled("aws-unique-id", true).unwrap();
+        let scanner = Scanner::new(&all).unwrap();
+        let mut scratch = Scratch::default();
+        for (ri, rule) in (0..scanner.rule_count()).map(|i| (i, scanner.rule(i))) {
+            for example in &rule.examples {
+                let hits = scanner.scan(example.as_bytes(), &mut scratch);
+                assert!(
+                    hits.iter().any(|m| m.rule == ri),
+                    "{}: example not found: {example}",
+                    rule.id
+                );
+            }
+            for example in &rule.negative_examples {
+                let hits = scanner.scan(example.as_bytes(), &mut scratch);
+                assert!(
+                    !hits.iter().any(|m| m.rule == ri),
+                    "{}: negative example found: {example}",
+                    rule.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lines_columns_and_pairing() {
+        let text = "[default]\r\naws_access_key_id = AKIA2E3MTGS5LTN4WCQV\r\naws_secret_access_key = 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\r\n";
+        let scanner = Scanner::new(&RuleSet::builtin()).unwrap();
+        let mut scratch = Scratch::default();
+        let found = scanner.scan(text.as_bytes(), &mut scratch).to_vec();
+        assert_eq!(found.len(), 2);
+        assert_eq!((found[0].line, found[0].column), (2, 21));
+        assert_eq!((found[1].line, found[1].column), (3, 25));
+        assert_eq!(found[1].paired_with, Some(0));
+    }
+
+    #[test]
+    fn csv_secret_is_confirmed_by_the_key_id_beside_it() {
+        let csv = "User name,Password,Access key ID,Secret access key,Console login link\nci,,AKIA2E3MTGS5LTN4WCQV,9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA,https://example.signin.aws.amazon.com/console\n";
+        let ids: Vec<_> = scan_ids(csv).into_iter().map(|(id, _, line)| (id, line)).collect();
+        assert_eq!(
+            ids,
+            [
+                ("aws-access-key-id".to_string(), 2),
+                ("aws-secret-access-key".to_string(), 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn non_utf8_and_binary_bytes_do_not_break_the_scan() {
+        let mut blob = vec![0xff, 0xfe, 0x00, b'\n'];
+        blob.extend_from_slice(b"key=AKIA2E3MTGS5LTN4WCQV\xc3\x28\n");
+        let scanner = Scanner::new(&RuleSet::builtin()).unwrap();
+        let mut scratch = Scratch::default();
+        let found = scanner.scan(&blob, &mut scratch);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&blob[found[0].start..found[0].end], b"AKIA2E3MTGS5LTN4WCQV");
+        assert_eq!(found[0].line, 2);
+    }
+
+    #[test]
+    fn a_bad_user_pattern_is_named() {
+        let mut set = RuleSet::builtin();
+        set.extend(RuleSet::parse("[[rules]]\nid = \"mine\"\nname = \"m\"\npattern = \"(unclosed\"\n", "t").unwrap())
+            .unwrap();
+        let err = Scanner::new(&set).err().unwrap().to_string();
+        assert!(err.contains("mine") && err.contains("(unclosed"), "{err}");
+    }
+
+    #[test]
+    fn keywordless_rules_scan_everything() {
+        let mut set = RuleSet::builtin();
+        set.extend(
+            RuleSet::parse(
+                "[[rules]]\nid = \"internal\"\nname = \"i\"\npattern = 'corp-[0-9]{6}'\n",
+                "t",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let scanner = Scanner::new(&set).unwrap();
+        let mut scratch = Scratch::default();
+        assert_eq!(scanner.scan(b"a corp-123456 b corp-654321", &mut scratch).len(), 2);
+    }
+}
