@@ -1,0 +1,13 @@
+//! Integration tests: the real `keyfence` binary against real files and real
+//! git repositories made with the git CLI in temporary directories.
+//!
+//! Table of contents:
+//! - `contexts`: every real-world credential context and decoy in `fixtures/contexts/`
+//! - `scan_paths`: `keyfence scan PATH` behaviour, formats and exit codes
+//! - `git_sources`: `--staged`, `--range`, `--history`, commit messages
+
+mod util;
+
+mod contexts;
+mod git_sources;
+mod scan_paths;
