@@ -3,7 +3,7 @@
 //! returns the exit code. Nothing downstream sees raw arguments.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -12,7 +12,10 @@ use crate::pipeline::{Outcome, Pipeline};
 use crate::report::{self, Format, ReportOptions};
 use crate::rules::RuleSet;
 use crate::scan::Scanner;
+use crate::source::history::{self, HistoryOptions};
+use crate::source::staged::{self, StagedOptions};
 use crate::source::worktree::{self, WalkOptions};
+use crate::source::{git, message, range};
 
 /// Default cap on a single file or blob: generous, but a 4 GB video is not
 /// read into memory to look for a 40-byte key.
@@ -37,6 +40,9 @@ pub enum Command {
         after_help = "Examples:\n  keyfence scan\n  keyfence scan src/ config/prod.env\n  keyfence scan --format jsonl --output report.jsonl .\n  keyfence scan --no-ignore ~/projects/app"
     )]
     Scan(ScanArgs),
+    /// Entry points for git hooks (installed by `keyfence install`).
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// List the detection rules, with their ids and whether they are on.
     #[command(after_help = "Example:\n  keyfence rules")]
     Rules,
@@ -44,8 +50,42 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan (default: the current directory).
+    /// Files or directories to scan (default: the current directory). With
+    /// --staged, --range, --since or --history: the repository to scan.
     pub paths: Vec<PathBuf>,
+
+    /// Scan what is staged for the next commit (the pre-commit check).
+    #[arg(long, group = "source")]
+    pub staged: bool,
+
+    /// Scan the commits in a range: A..B, or A...B (from their merge base).
+    #[arg(long, value_name = "A..B", group = "source")]
+    pub range: Option<String>,
+
+    /// Scan the commits since REF: the same as --range REF..HEAD.
+    #[arg(long, value_name = "REF", group = "source")]
+    pub since: Option<String>,
+
+    /// Scan every blob ever committed, on every branch, tag, remote and stash.
+    #[arg(long, group = "source")]
+    pub history: bool,
+
+    /// With --staged: report every line of the touched files, not only the
+    /// lines the change adds (git-secrets behaviour).
+    #[arg(long, requires = "staged")]
+    pub whole_files: bool,
+
+    /// With --history: also report blobs no ref reaches (dangling, unreachable).
+    #[arg(long, requires = "history")]
+    pub all_objects: bool,
+
+    /// With --history: only the history of this ref.
+    #[arg(long, value_name = "REF", requires = "history")]
+    pub branch: Option<String>,
+
+    /// Run as if started in DIR (the repository to scan).
+    #[arg(short = 'C', value_name = "DIR")]
+    pub directory: Option<PathBuf>,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -65,6 +105,24 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Scan the staged changes (what `git commit` is about to record).
+    #[command(after_help = "Example (.git/hooks/pre-commit):\n  exec keyfence hook pre-commit")]
+    PreCommit {
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Scan a commit message file.
+    #[command(after_help = "Example (.git/hooks/commit-msg):\n  exec keyfence hook commit-msg \"$1\"")]
+    CommitMsg {
+        /// The message file git passes to the hook.
+        file: PathBuf,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -102,27 +160,83 @@ pub enum ColorChoice {
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Hook(HookCommand::PreCommit { output }) => {
+            let scanner = build_scanner(&[])?;
+            let repo = git::open(Path::new("."))?;
+            let options = StagedOptions {
+                whole_files: false,
+                max_blob_size: DEFAULT_MAX_BLOB_SIZE,
+            };
+            let pipeline = Pipeline::new(&scanner);
+            if let Err(e) = staged::scan(&repo, &options, &pipeline) {
+                pipeline.error(e);
+            }
+            finish(&pipeline.finish(), &output, false)
+        }
+        Command::Hook(HookCommand::CommitMsg { file, output }) => {
+            let scanner = build_scanner(&[])?;
+            let pipeline = Pipeline::new(&scanner).with_binary(true);
+            if let Err(e) = message::scan(&file, &pipeline) {
+                pipeline.error(e);
+            }
+            finish(&pipeline.finish(), &output, false)
+        }
         Command::Rules => list_rules(),
     }
 }
 
 fn scan(args: ScanArgs) -> Result<i32> {
+    if let Some(dir) = &args.directory {
+        std::env::set_current_dir(dir).with_context(|| format!("cannot change to directory {}", dir.display()))?;
+    }
     let scanner = build_scanner(&args.enable_rule)?;
     let threads = args.threads.unwrap_or_else(default_threads);
     let pipeline = Pipeline::new(&scanner);
-    let roots = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
+    let git_mode = args.staged || args.range.is_some() || args.since.is_some() || args.history;
+    if !git_mode {
+        let roots = if args.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths.clone()
+        };
+        let walk = WalkOptions {
+            no_ignore: args.no_ignore,
+            threads,
+            max_file_size: args.max_blob_size,
+        };
+        worktree::scan_paths(&roots, &walk, &pipeline);
+        return finish(&pipeline.finish(), &args.output, false);
+    }
+    if args.paths.len() > 1 {
+        anyhow::bail!("give at most one repository path with --staged, --range, --since or --history");
+    }
+    let dir = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let repo = git::open(&dir)?;
+    let result = if args.staged {
+        let options = StagedOptions {
+            whole_files: args.whole_files,
+            max_blob_size: args.max_blob_size,
+        };
+        staged::scan(&repo, &options, &pipeline)
+    } else if let Some(spec) = args
+        .range
+        .clone()
+        .or_else(|| args.since.as_ref().map(|r| format!("{r}..HEAD")))
+    {
+        range::scan(&repo, &spec, args.max_blob_size, &pipeline)
     } else {
-        args.paths.clone()
+        let options = HistoryOptions {
+            all_objects: args.all_objects,
+            branch: args.branch.clone(),
+            max_blob_size: args.max_blob_size,
+            threads,
+        };
+        history::scan(&repo, &options, &pipeline)
     };
-    let walk = WalkOptions {
-        no_ignore: args.no_ignore,
-        threads,
-        max_file_size: args.max_blob_size,
-    };
-    worktree::scan_paths(&roots, &walk, &pipeline);
-    let outcome = pipeline.finish();
-    finish(&outcome, &args.output, false)
+    if let Err(e) = result {
+        pipeline.error(e);
+    }
+    finish(&pipeline.finish(), &args.output, !args.staged)
 }
 
 fn build_scanner(enable: &[String]) -> Result<Scanner> {

@@ -92,7 +92,11 @@ fn write_summary(outcome: &Outcome, paint: &Paint, out: &mut dyn Write) -> io::R
     if stats.skipped_too_large > 0 {
         line.push_str(&format!(", {} too large skipped", stats.skipped_too_large));
     }
-    let line = if outcome.findings.is_empty() {
+    if !outcome.errors.is_empty() {
+        let count = outcome.errors.len() as u64;
+        line.push_str(&format!("; INCOMPLETE: {count} error{} (see stderr)", plural(count)));
+    }
+    let line = if outcome.findings.is_empty() && outcome.errors.is_empty() {
         line
     } else {
         paint.paint("1", &line)

@@ -1,0 +1,346 @@
+//! `--history`: every unique blob of the repository, each scanned once, then
+//! only the blobs that have findings are attributed to their first (oldest)
+//! commit and path.
+//!
+//! Content comes from gix-pack's delta-tree traversal (every pack object
+//! inflated once, bases before deltas, on gix's own threads) plus the loose
+//! objects. Resolving each object's delta chain separately is ~8× slower
+//! (notes/gix-and-detection.md §1d). Attribution is the expensive part of a
+//! history scan, so it runs only for blobs with findings and stops as soon as
+//! every one of them is placed; a blob it cannot place is unreachable and is
+//! reported only with `--all-objects`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+
+use gix::objs::FindExt;
+use gix::odb::pack;
+use gix::ObjectId;
+use rayon::prelude::*;
+
+use super::git::{context, one_line, resolve_commit};
+use super::Origin;
+use crate::error::Error;
+use crate::finding::Finding;
+use crate::pipeline::Pipeline;
+
+#[derive(Debug, Clone)]
+pub struct HistoryOptions {
+    pub all_objects: bool,
+    /// Restrict attribution (and so the report) to this ref's history.
+    pub branch: Option<String>,
+    pub max_blob_size: u64,
+    pub threads: usize,
+}
+
+/// Blob ids already scanned, sharded so pack threads rarely contend.
+struct SeenBlobs {
+    shards: Vec<Mutex<HashSet<ObjectId>>>,
+}
+
+impl SeenBlobs {
+    fn new() -> Self {
+        SeenBlobs {
+            shards: (0..64).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    /// True the first time `id` is offered.
+    fn first_time(&self, id: &gix::oid) -> bool {
+        let shard = &self.shards[id.as_bytes()[0] as usize % self.shards.len()];
+        shard.lock().expect("lock").insert(id.to_owned())
+    }
+}
+
+/// Findings of blobs not yet attributed, by blob id.
+type Pending = Mutex<HashMap<ObjectId, Vec<Finding>>>;
+
+pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipeline) -> Result<(), Error> {
+    let seen = SeenBlobs::new();
+    let pending: Pending = Mutex::default();
+    let objects_dir = repo.objects.store_ref().path().to_path_buf();
+    for index_path in pack_indexes(&objects_dir)? {
+        scan_pack(repo, &index_path, options, &seen, &pending, pipeline)?;
+    }
+    scan_loose(repo, &objects_dir, options, &seen, &pending, pipeline)?;
+
+    let pending = pending.into_inner().expect("lock");
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let places = attribute(repo, options.branch.as_deref(), pending.keys().copied().collect())?;
+    for (blob, findings) in pending {
+        match places.get(&blob) {
+            Some((commit, path)) => pipeline.record(
+                findings
+                    .into_iter()
+                    .map(|mut f| {
+                        f.origin.commit = Some(commit.to_string());
+                        f.origin.path = path.clone();
+                        f
+                    })
+                    .collect(),
+            ),
+            None if options.all_objects => pipeline.record(findings),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+fn pack_indexes(objects_dir: &std::path::Path) -> Result<Vec<PathBuf>, Error> {
+    let pack_dir = objects_dir.join("pack");
+    let entries = match std::fs::read_dir(&pack_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(Error::Io { path: pack_dir, source }),
+    };
+    let mut indexes = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|source| Error::Io {
+                path: pack_dir.clone(),
+                source,
+            })?
+            .path();
+        if path.extension().is_some_and(|e| e == "idx") {
+            indexes.push(path);
+        }
+    }
+    indexes.sort();
+    Ok(indexes)
+}
+
+fn scan_pack(
+    repo: &gix::Repository,
+    index_path: &std::path::Path,
+    options: &HistoryOptions,
+    seen: &SeenBlobs,
+    pending: &Pending,
+    pipeline: &Pipeline,
+) -> Result<(), Error> {
+    let hash = repo.object_hash();
+    let pack_path = index_path.with_extension("pack");
+    let index = pack::index::File::at(index_path, hash)
+        .map_err(context(format!("corrupt pack index {}", index_path.display())))?;
+    let data =
+        pack::data::File::at(&pack_path, hash).map_err(context(format!("corrupt pack {}", pack_path.display())))?;
+    let max = options.max_blob_size;
+    index
+        .traverse(
+            &data,
+            &mut gix::progress::Discard,
+            &AtomicBool::new(false),
+            |kind, bytes, entry, _progress| {
+                if kind == gix::object::Kind::Blob && seen.first_time(&entry.oid) {
+                    scan_blob(entry.oid, bytes, max, pending, pipeline);
+                }
+                Ok(())
+            },
+            pack::index::traverse::Options {
+                traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
+                thread_limit: Some(options.threads),
+                check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+                alloc_limit_bytes: None,
+                make_pack_lookup_cache: || pack::cache::Never,
+            },
+        )
+        .map_err(context(format!("cannot read pack {}", pack_path.display())))?;
+    Ok(())
+}
+
+fn scan_blob(id: ObjectId, bytes: &[u8], max: u64, pending: &Pending, pipeline: &Pipeline) {
+    let origin = Origin {
+        path: Vec::new(),
+        commit: None,
+        blob_id: Some(id.to_string()),
+    };
+    if bytes.len() as u64 > max {
+        let origin = Origin {
+            path: format!("blob {id}").into_bytes(),
+            ..origin
+        };
+        return pipeline.skip_too_large(&origin, bytes.len() as u64);
+    }
+    let findings = pipeline.findings_in(bytes, &origin);
+    if !findings.is_empty() {
+        pending.lock().expect("lock").insert(id, findings);
+    }
+}
+
+/// Loose objects live in `objects/xx/yyyy…`; they are never deltas, so a
+/// plain lookup per object is as cheap as it gets.
+fn scan_loose(
+    repo: &gix::Repository,
+    objects_dir: &std::path::Path,
+    options: &HistoryOptions,
+    seen: &SeenBlobs,
+    pending: &Pending,
+    pipeline: &Pipeline,
+) -> Result<(), Error> {
+    let mut ids = Vec::new();
+    let fanout = std::fs::read_dir(objects_dir).map_err(|source| Error::Io {
+        path: objects_dir.to_path_buf(),
+        source,
+    })?;
+    for dir in fanout {
+        let dir = dir
+            .map_err(|source| Error::Io {
+                path: objects_dir.to_path_buf(),
+                source,
+            })?
+            .path();
+        let Some(prefix) = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| n.len() == 2 && is_hex(n))
+        else {
+            continue;
+        };
+        let files = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for file in files {
+            let file = file.map_err(|source| Error::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            let name = file.file_name();
+            let Some(rest) = name.to_str().filter(|n| is_hex(n)) else {
+                continue;
+            };
+            if let Ok(id) = ObjectId::from_hex(format!("{prefix}{rest}").as_bytes()) {
+                ids.push(id);
+            }
+        }
+    }
+    let shared = repo.clone().into_sync();
+    ids.par_iter().try_for_each_init(
+        || shared.to_thread_local(),
+        |repo, &id| -> Result<(), Error> {
+            let header = repo
+                .find_header(id)
+                .map_err(context(format!("corrupt loose object {id}")))?;
+            if header.kind() != gix::object::Kind::Blob || !seen.first_time(&id) {
+                return Ok(());
+            }
+            if header.size() > options.max_blob_size {
+                let origin = Origin {
+                    path: format!("blob {id}").into_bytes(),
+                    commit: None,
+                    blob_id: Some(id.to_string()),
+                };
+                pipeline.skip_too_large(&origin, header.size());
+                return Ok(());
+            }
+            let object = repo
+                .find_object(id)
+                .map_err(context(format!("corrupt loose object {id}")))?;
+            scan_blob(id, &object.data, options.max_blob_size, pending, pipeline);
+            Ok(())
+        },
+    )
+}
+
+fn is_hex(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The commits whose history is reported: every ref (branches, tags,
+/// remotes, stash) and HEAD, or just `branch`.
+fn tips(repo: &gix::Repository, branch: Option<&str>) -> Result<Vec<ObjectId>, Error> {
+    if let Some(branch) = branch {
+        return Ok(vec![resolve_commit(repo, branch)?]);
+    }
+    let mut tips = Vec::new();
+    let platform = repo.references().map_err(context("cannot read refs"))?;
+    for reference in platform.all().map_err(context("cannot read refs"))? {
+        let mut reference = reference.map_err(|e| Error::Git(format!("cannot read a ref: {}", one_line(e))))?;
+        let name = reference.name().as_bstr().to_string();
+        let id = reference
+            .peel_to_id()
+            .map_err(context(format!("cannot resolve ref {name}")))?
+            .detach();
+        // Refs may point at trees or blobs (rare tags); history is commits.
+        let kind = repo
+            .find_header(id)
+            .map_err(context(format!("cannot read {id} (ref {name})")))?
+            .kind();
+        if kind == gix::object::Kind::Commit {
+            tips.push(id);
+        }
+    }
+    if let Ok(head) = repo.head_id() {
+        tips.push(head.detach());
+    }
+    tips.sort();
+    tips.dedup();
+    Ok(tips)
+}
+
+/// Place each target blob at the oldest commit (by commit time) and path
+/// where it appears, decoding every unique tree at most once and stopping
+/// when all targets are placed.
+fn attribute(
+    repo: &gix::Repository,
+    branch: Option<&str>,
+    mut targets: HashSet<ObjectId>,
+) -> Result<HashMap<ObjectId, (ObjectId, Vec<u8>)>, Error> {
+    let tips = tips(repo, branch)?;
+    let mut places = HashMap::new();
+    if tips.is_empty() {
+        return Ok(places);
+    }
+    let walk = repo
+        .rev_walk(tips)
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
+        .all()
+        .map_err(context("cannot walk history"))?;
+    let mut commits = Vec::new();
+    for info in walk {
+        commits.push(info.map_err(context("cannot walk history"))?.id);
+    }
+    commits.reverse();
+
+    let mut seen_trees = HashSet::new();
+    let mut buf = Vec::new();
+    for commit_id in commits {
+        let commit = repo
+            .find_commit(commit_id)
+            .map_err(context(format!("cannot read commit {commit_id}")))?;
+        let root = commit
+            .tree_id()
+            .map_err(context(format!("cannot read commit {commit_id}")))?
+            .detach();
+        let mut stack = vec![(root, Vec::<u8>::new())];
+        while let Some((tree, prefix)) = stack.pop() {
+            if !seen_trees.insert(tree) {
+                continue;
+            }
+            let entries = repo
+                .objects
+                .find_tree_iter(&tree, &mut buf)
+                .map_err(context(format!("cannot read tree {tree}")))?;
+            for entry in entries {
+                let entry = entry.map_err(context(format!("corrupt tree {tree}")))?;
+                let mut path = prefix.clone();
+                if !path.is_empty() {
+                    path.push(b'/');
+                }
+                path.extend_from_slice(entry.filename);
+                if entry.mode.is_tree() {
+                    stack.push((entry.oid.to_owned(), path));
+                } else if entry.mode.is_blob() && targets.remove(entry.oid) {
+                    places.insert(entry.oid.to_owned(), (commit_id, path));
+                }
+            }
+            if targets.is_empty() {
+                return Ok(places);
+            }
+        }
+    }
+    Ok(places)
+}

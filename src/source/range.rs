@@ -1,0 +1,192 @@
+//! `--range A..B` / `A...B` / `--since REF` (the CI gate): every commit in B
+//! not reachable from A, oldest first; the blobs each commit introduces (tree
+//! diff against its first parent, root commits against the empty tree);
+//! findings on the lines each commit adds, attributed to that commit.
+
+use std::collections::HashSet;
+
+use gix::bstr::ByteSlice;
+use gix::objs::FindExt;
+use gix::ObjectId;
+use rayon::prelude::*;
+
+use super::git::{context, read_blob, resolve_commit};
+use super::Origin;
+use crate::error::Error;
+use crate::finding::added_lines;
+use crate::pipeline::Pipeline;
+
+/// One blob a commit introduced at a path.
+pub struct Introduced {
+    pub commit: ObjectId,
+    pub path: Vec<u8>,
+    pub id: ObjectId,
+    /// The blob at the same path in the first parent, if any.
+    pub previous: Option<ObjectId>,
+}
+
+/// Split `A..B` or `A...B`; an empty side means HEAD, as in git.
+pub fn parse_range(spec: &str) -> Result<(String, String, bool), Error> {
+    let (base, head, symmetric) = if let Some((a, b)) = spec.split_once("...") {
+        (a, b, true)
+    } else if let Some((a, b)) = spec.split_once("..") {
+        (a, b, false)
+    } else {
+        return Err(Error::Git(format!("bad range '{spec}': expected A..B or A...B")));
+    };
+    let or_head = |s: &str| {
+        if s.is_empty() {
+            "HEAD".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    Ok((or_head(base), or_head(head), symmetric))
+}
+
+/// The commits of the range, oldest first.
+pub fn commits(repo: &gix::Repository, spec: &str) -> Result<Vec<ObjectId>, Error> {
+    let (base, head, symmetric) = parse_range(spec)?;
+    let head_id = resolve_commit(repo, &head)?;
+    let mut base_id = resolve_commit(repo, &base)?;
+    if symmetric {
+        base_id = repo
+            .merge_base(base_id, head_id)
+            .map_err(context(format!(
+                "cannot compute the merge base of '{base}' and '{head}'"
+            )))?
+            .ok_or_else(|| Error::Git(format!("'{base}' and '{head}' have no merge base")))?
+            .detach();
+    }
+    let walk = repo
+        .rev_walk([head_id])
+        .with_hidden([base_id])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
+        .all()
+        .map_err(context(format!("cannot walk {spec}")))?;
+    let mut commits = Vec::new();
+    for info in walk {
+        commits.push(info.map_err(context(format!("cannot walk {spec}")))?.id);
+    }
+    commits.reverse();
+    Ok(commits)
+}
+
+/// What each commit introduced, in commit order; a blob introduced twice
+/// (a merge re-showing its side branch) is kept at its first commit only.
+pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<Introduced>, Error> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let mut state = gix::diff::tree::State::default();
+    let (mut lhs_buf, mut rhs_buf) = (Vec::new(), Vec::new());
+    for &commit_id in commits {
+        let commit = repo
+            .find_commit(commit_id)
+            .map_err(context(format!("cannot read commit {commit_id}")))?;
+        let tree = commit
+            .tree_id()
+            .map_err(context(format!("cannot read commit {commit_id}")))?
+            .detach();
+        let parent_tree = match commit.parent_ids().next() {
+            Some(parent) => repo
+                .find_commit(parent)
+                .and_then(|p| p.tree_id())
+                .map_err(context(format!("cannot read parent {parent} of {commit_id}")))?
+                .detach(),
+            None => repo.empty_tree().id,
+        };
+        let lhs = repo
+            .objects
+            .find_tree_iter(&parent_tree, &mut lhs_buf)
+            .map_err(context(format!("cannot read tree {parent_tree}")))?;
+        let rhs = repo
+            .objects
+            .find_tree_iter(&tree, &mut rhs_buf)
+            .map_err(context(format!("cannot read tree {tree}")))?;
+        let mut recorder = gix::diff::tree::Recorder::default();
+        gix::diff::tree(lhs, rhs, &mut state, &repo.objects, &mut recorder)
+            .map_err(context(format!("cannot diff commit {commit_id}")))?;
+        for change in recorder.records {
+            use gix::diff::tree::recorder::Change;
+            let (mode, id, path, previous) = match change {
+                Change::Addition {
+                    entry_mode, oid, path, ..
+                } => (entry_mode, oid, path, None),
+                Change::Modification {
+                    entry_mode,
+                    oid,
+                    path,
+                    previous_oid,
+                    previous_entry_mode,
+                } => (
+                    entry_mode,
+                    oid,
+                    path,
+                    previous_entry_mode.is_blob().then_some(previous_oid),
+                ),
+                Change::Deletion { .. } => continue,
+            };
+            if mode.is_blob() && seen.insert(id) {
+                out.push(Introduced {
+                    commit: commit_id,
+                    path: path.as_bytes().to_vec(),
+                    id,
+                    previous,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn scan(repo: &gix::Repository, spec: &str, max_blob_size: u64, pipeline: &Pipeline) -> Result<(), Error> {
+    let commits = commits(repo, spec)?;
+    let introduced = introduced(repo, &commits)?;
+    let shared = repo.clone().into_sync();
+    introduced.par_iter().for_each_init(
+        || shared.to_thread_local(),
+        |repo, item| {
+            if let Err(e) = scan_introduced(repo, item, max_blob_size, pipeline) {
+                pipeline.error(e);
+            }
+        },
+    );
+    Ok(())
+}
+
+fn scan_introduced(repo: &gix::Repository, item: &Introduced, max: u64, pipeline: &Pipeline) -> Result<(), Error> {
+    let origin = Origin {
+        path: item.path.clone(),
+        commit: Some(item.commit.to_string()),
+        blob_id: Some(item.id.to_string()),
+    };
+    let Some(bytes) = read_blob(repo, item.id, max, &origin, pipeline)? else {
+        return Ok(());
+    };
+    let mut findings = pipeline.findings_in(&bytes, &origin);
+    if let (false, Some(previous)) = (findings.is_empty(), item.previous) {
+        let old = repo
+            .find_blob(previous)
+            .map_err(context(format!("cannot read blob {previous}")))?;
+        let added = added_lines(&old.data, &bytes);
+        findings.retain(|f| added.contains(&f.line));
+    }
+    pipeline.record(findings);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn range_syntax() {
+        assert_eq!(parse_range("a..b").unwrap(), ("a".into(), "b".into(), false));
+        assert_eq!(parse_range("a...b").unwrap(), ("a".into(), "b".into(), true));
+        assert_eq!(
+            parse_range("origin/main..").unwrap(),
+            ("origin/main".into(), "HEAD".into(), false)
+        );
+        assert!(parse_range("main").is_err());
+    }
+}
