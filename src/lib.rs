@@ -16,6 +16,7 @@
 
 pub mod aws;
 pub mod cli;
+pub mod hook;
 pub mod error;
 pub mod finding;
 pub mod pipeline;

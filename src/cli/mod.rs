@@ -43,6 +43,14 @@ pub enum Command {
     /// Entry points for git hooks (installed by `keyfence install`).
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Install keyfence's git hooks (pre-commit, commit-msg, prepare-commit-msg).
+    #[command(
+        after_help = "Examples:\n  keyfence install                  this repository (core.hooksPath and worktrees honoured)\n  keyfence install --hooks pre-commit\n  keyfence install --global         every repository of this user\n\nAn existing hook that is not keyfence's is kept and still runs (renamed to <hook>.local).\ngit-secrets' hooks are replaced: that is the migration. `keyfence uninstall` restores."
+    )]
+    Install(InstallArgs),
+    /// Remove keyfence's hooks and restore what was there before.
+    #[command(after_help = "Examples:\n  keyfence uninstall\n  keyfence uninstall --global")]
+    Uninstall(InstallArgs),
     /// List the detection rules, with their ids and whether they are on.
     #[command(after_help = "Example:\n  keyfence rules")]
     Rules,
@@ -126,6 +134,32 @@ pub enum HookCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Replace an existing hook that is not keyfence's (it is kept as
+    /// <hook>.local and still runs).
+    #[arg(long, short = 'f')]
+    pub force: bool,
+
+    /// Which hooks, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "pre-commit,commit-msg,prepare-commit-msg",
+        value_parser = ["pre-commit", "commit-msg", "prepare-commit-msg"]
+    )]
+    pub hooks: Vec<String>,
+
+    /// Install into the global core.hooksPath (set to ~/.config/git/hooks
+    /// when unset), for every repository of this user.
+    #[arg(long)]
+    pub global: bool,
+
+    /// Run as if started in DIR.
+    #[arg(short = 'C', value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct OutputArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -182,6 +216,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             finish(&pipeline.finish(), &output, false)
         }
         Command::Rules => list_rules(),
+        Command::Install(args) => crate::hook::install(&args),
+        Command::Uninstall(args) => crate::hook::uninstall(&args),
     }
 }
 
