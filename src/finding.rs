@@ -56,6 +56,31 @@ impl Finding {
     pub fn is_key_id(&self) -> bool {
         self.kind == Kind::KeyId
     }
+
+    /// `[commit:]path:line:`, the prefix git-secrets prints before a line
+    /// (and that its allowed patterns may match).
+    pub fn location_prefix(&self) -> Vec<u8> {
+        let mut prefix = Vec::new();
+        if let Some(commit) = &self.origin.commit {
+            prefix.extend_from_slice(commit.as_bytes());
+            prefix.push(b':');
+        }
+        prefix.extend_from_slice(&self.origin.path);
+        prefix.extend_from_slice(format!(":{}:", self.line).as_bytes());
+        prefix
+    }
+
+    /// Where the value sits in `line_text` (the whole text when the line
+    /// was cut short before it).
+    pub fn span_in_line(&self) -> std::ops::Range<usize> {
+        let start = self.column as usize - 1;
+        let end = start + self.secret.len();
+        if end <= self.line_text.len() {
+            start..end
+        } else {
+            0..self.line_text.len()
+        }
+    }
 }
 
 pub fn redact(value: &str) -> String {

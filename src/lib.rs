@@ -16,9 +16,9 @@
 
 pub mod aws;
 pub mod cli;
-pub mod hook;
 pub mod error;
 pub mod finding;
+pub mod hook;
 pub mod pipeline;
 pub mod report;
 pub mod rules;

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::finding::{self, Finding};
+use crate::rules::git_secrets::Allowlist;
 use crate::scan::{Scanner, Scratch};
 use crate::source::Origin;
 
@@ -53,6 +54,7 @@ pub struct Pipeline<'s> {
     too_large: Mutex<Vec<Skipped>>,
     counters: Counters,
     scan_binary: bool,
+    allowlist: Allowlist,
 }
 
 /// Everything a finished scan produced; the exit code is derived from it.
@@ -72,7 +74,15 @@ impl<'s> Pipeline<'s> {
             too_large: Mutex::default(),
             counters: Counters::default(),
             scan_binary: false,
+            allowlist: Allowlist::default(),
         }
+    }
+
+    /// Drop findings that allowed patterns cover (applied when the scan is
+    /// finished, once history findings know their commit and path).
+    pub fn with_allowlist(mut self, allowlist: Allowlist) -> Self {
+        self.allowlist = allowlist;
+        self
     }
 
     /// Scan blobs that look binary too (commit messages, explicit requests).
@@ -128,6 +138,13 @@ impl<'s> Pipeline<'s> {
 
     pub fn finish(self) -> Outcome {
         let mut findings = self.findings.into_inner().expect("lock");
+        if !self.allowlist.is_empty() {
+            findings.retain(|f| {
+                !self
+                    .allowlist
+                    .allows(&f.location_prefix(), &f.line_text, f.span_in_line())
+            });
+        }
         // A stable order so reports and baselines do not churn between runs.
         findings.sort_by(|a, b| {
             (&a.origin.path, &a.origin.commit, a.line, a.column, &a.rule).cmp(&(

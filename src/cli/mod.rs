@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::pipeline::{Outcome, Pipeline};
 use crate::report::{self, Format, ReportOptions};
+use crate::rules::git_secrets::{Allowlist, GitSecretsConfig, Mode};
 use crate::rules::RuleSet;
 use crate::scan::Scanner;
 use crate::source::history::{self, HistoryOptions};
@@ -131,6 +132,18 @@ pub enum HookCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Scan what a non-fast-forward merge brings in (added lines only).
+    #[command(after_help = "Example (.git/hooks/prepare-commit-msg):\n  exec keyfence hook prepare-commit-msg \"$@\"")]
+    PrepareCommitMsg {
+        /// The message file git passes to the hook (not scanned here).
+        file: PathBuf,
+        /// What prepared the message: message, template, merge, squash or commit.
+        source: Option<String>,
+        /// The commit, when amending or reusing a message.
+        commit: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -194,30 +207,70 @@ pub enum ColorChoice {
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Scan(args) => scan(args),
-        Command::Hook(HookCommand::PreCommit { output }) => {
-            let scanner = build_scanner(&[])?;
+        Command::Hook(hook) => run_hook(hook, Mode::Keyfence),
+        Command::Rules => list_rules(),
+        Command::Install(args) => crate::hook::install(&args),
+        Command::Uninstall(args) => crate::hook::uninstall(&args),
+    }
+}
+
+/// The hook entry points, shared with `git-secrets` mode (which passes
+/// `Mode::GitSecrets` and reports whole staged files, as git-secrets does).
+pub fn run_hook(hook: HookCommand, mode: Mode) -> Result<i32> {
+    match hook {
+        HookCommand::PreCommit { output } => {
             let repo = git::open(Path::new("."))?;
+            let engine = Engine::build(&[], Some(&repo), mode)?;
+            let pipeline = engine.pipeline();
             let options = StagedOptions {
-                whole_files: false,
+                whole_files: mode == Mode::GitSecrets,
                 max_blob_size: DEFAULT_MAX_BLOB_SIZE,
             };
-            let pipeline = Pipeline::new(&scanner);
             if let Err(e) = staged::scan(&repo, &options, &pipeline) {
                 pipeline.error(e);
             }
             finish(&pipeline.finish(), &output, false)
         }
-        Command::Hook(HookCommand::CommitMsg { file, output }) => {
-            let scanner = build_scanner(&[])?;
-            let pipeline = Pipeline::new(&scanner).with_binary(true);
+        HookCommand::CommitMsg { file, output } => {
+            let repo = git::open(Path::new(".")).ok();
+            let engine = Engine::build(&[], repo.as_ref(), mode)?;
+            let pipeline = engine.pipeline().with_binary(true);
             if let Err(e) = message::scan(&file, &pipeline) {
                 pipeline.error(e);
             }
             finish(&pipeline.finish(), &output, false)
         }
-        Command::Rules => list_rules(),
-        Command::Install(args) => crate::hook::install(&args),
-        Command::Uninstall(args) => crate::hook::uninstall(&args),
+        HookCommand::PrepareCommitMsg {
+            file: _,
+            source,
+            commit,
+            output,
+        } => {
+            // Only a non-fast-forward merge brings in commits that the
+            // pre-commit hook never saw; everything else was checked already.
+            if source.as_deref() != Some("merge") || commit.is_some() {
+                return Ok(0);
+            }
+            let repo = git::open(Path::new("."))?;
+            let engine = Engine::build(&[], Some(&repo), mode)?;
+            let pipeline = engine.pipeline();
+            for merged in merge_heads(&repo)? {
+                if let Err(e) = range::scan(&repo, &format!("HEAD..{merged}"), DEFAULT_MAX_BLOB_SIZE, &pipeline) {
+                    pipeline.error(e);
+                }
+            }
+            finish(&pipeline.finish(), &output, true)
+        }
+    }
+}
+
+/// The commits being merged, from `MERGE_HEAD` (one per line for octopus).
+fn merge_heads(repo: &gix::Repository) -> Result<Vec<String>> {
+    let path = repo.git_dir().join("MERGE_HEAD");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text.split_whitespace().map(str::to_string).collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
     }
 }
 
@@ -225,9 +278,7 @@ fn scan(args: ScanArgs) -> Result<i32> {
     if let Some(dir) = &args.directory {
         std::env::set_current_dir(dir).with_context(|| format!("cannot change to directory {}", dir.display()))?;
     }
-    let scanner = build_scanner(&args.enable_rule)?;
     let threads = args.threads.unwrap_or_else(default_threads);
-    let pipeline = Pipeline::new(&scanner);
     let git_mode = args.staged || args.range.is_some() || args.since.is_some() || args.history;
     if !git_mode {
         let roots = if args.paths.is_empty() {
@@ -235,6 +286,10 @@ fn scan(args: ScanArgs) -> Result<i32> {
         } else {
             args.paths.clone()
         };
+        // git-secrets settings of the repository being scanned, if any.
+        let repo = git::open(roots[0].parent().filter(|_| roots[0].is_file()).unwrap_or(&roots[0])).ok();
+        let engine = Engine::build(&args.enable_rule, repo.as_ref(), Mode::Keyfence)?;
+        let pipeline = engine.pipeline();
         let walk = WalkOptions {
             no_ignore: args.no_ignore,
             threads,
@@ -248,6 +303,8 @@ fn scan(args: ScanArgs) -> Result<i32> {
     }
     let dir = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
     let repo = git::open(&dir)?;
+    let engine = Engine::build(&args.enable_rule, Some(&repo), Mode::Keyfence)?;
+    let pipeline = engine.pipeline();
     let result = if args.staged {
         let options = StagedOptions {
             whole_files: args.whole_files,
@@ -275,12 +332,36 @@ fn scan(args: ScanArgs) -> Result<i32> {
     finish(&pipeline.finish(), &args.output, !args.staged)
 }
 
-fn build_scanner(enable: &[String]) -> Result<Scanner> {
-    let mut rules = RuleSet::builtin();
-    for id in enable {
-        rules.set_enabled(id, true)?;
+/// The scanner and allowlist for one run: built-in rules, rules turned on
+/// with --enable-rule, and the git-secrets configuration of `repo` (or the
+/// global git config when there is no repository).
+struct Engine {
+    scanner: Scanner,
+    allowlist: Allowlist,
+}
+
+impl Engine {
+    fn build(enable: &[String], repo: Option<&gix::Repository>, mode: Mode) -> Result<Engine> {
+        let mut rules = RuleSet::builtin();
+        if mode == Mode::GitSecrets {
+            for rule in RuleSet::builtin().all() {
+                rules.set_enabled(&rule.id, false)?;
+            }
+        }
+        for id in enable {
+            rules.set_enabled(id, true)?;
+        }
+        let config = GitSecretsConfig::load(repo)?;
+        rules.extend(config.rules(mode)?)?;
+        Ok(Engine {
+            scanner: Scanner::new(&rules)?,
+            allowlist: config.allowlist(mode)?,
+        })
     }
-    Ok(Scanner::new(&rules)?)
+
+    fn pipeline(&self) -> Pipeline<'_> {
+        Pipeline::new(&self.scanner).with_allowlist(self.allowlist.clone())
+    }
 }
 
 fn default_threads() -> usize {

@@ -2,6 +2,8 @@
 //! users add more with the same schema. This module parses and validates
 //! rules; it does not scan (that is `scan`).
 
+pub mod git_secrets;
+
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
