@@ -16,6 +16,14 @@ fn main() {
         eprintln!("keyfence: internal error (please report): {message}");
         std::process::exit(2);
     }));
+    let mut argv = std::env::args_os();
+    if argv
+        .next()
+        .is_some_and(|argv0| keyfence::cli::git_secrets::invoked_as_git_secrets(&argv0))
+    {
+        let args: Vec<String> = argv.map(|a| a.to_string_lossy().into_owned()).collect();
+        exit_with(keyfence::cli::git_secrets::run(args));
+    }
     let cli = match keyfence::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -24,7 +32,12 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let code = match keyfence::cli::run(cli) {
+    exit_with(keyfence::cli::run(cli));
+}
+
+/// Exit with the run's code; an error is one line on stderr and exit 2.
+fn exit_with(result: anyhow::Result<i32>) -> ! {
+    let code = match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("keyfence: error: {err:#}");

@@ -5,6 +5,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+pub mod git_secrets;
+
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -172,7 +174,7 @@ pub struct InstallArgs {
     pub directory: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct OutputArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -196,8 +198,9 @@ pub struct OutputArgs {
     pub quiet: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ColorChoice {
+    #[default]
     Auto,
     Always,
     Never,
@@ -214,11 +217,19 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+fn run_hook(hook: HookCommand, mode: Mode) -> Result<i32> {
+    let outcome = hook_outcome(&hook, mode)?;
+    let (HookCommand::PreCommit { output }
+    | HookCommand::CommitMsg { output, .. }
+    | HookCommand::PrepareCommitMsg { output, .. }) = &hook;
+    finish(&outcome, output, matches!(hook, HookCommand::PrepareCommitMsg { .. }))
+}
+
 /// The hook entry points, shared with `git-secrets` mode (which passes
 /// `Mode::GitSecrets` and reports whole staged files, as git-secrets does).
-pub fn run_hook(hook: HookCommand, mode: Mode) -> Result<i32> {
+pub(crate) fn hook_outcome(hook: &HookCommand, mode: Mode) -> Result<Outcome> {
     match hook {
-        HookCommand::PreCommit { output } => {
+        HookCommand::PreCommit { .. } => {
             let repo = git::open(Path::new("."))?;
             let engine = Engine::build(&[], Some(&repo), mode)?;
             let pipeline = engine.pipeline();
@@ -229,37 +240,31 @@ pub fn run_hook(hook: HookCommand, mode: Mode) -> Result<i32> {
             if let Err(e) = staged::scan(&repo, &options, &pipeline) {
                 pipeline.error(e);
             }
-            finish(&pipeline.finish(), &output, false)
+            Ok(pipeline.finish())
         }
-        HookCommand::CommitMsg { file, output } => {
+        HookCommand::CommitMsg { file, .. } => {
             let repo = git::open(Path::new(".")).ok();
             let engine = Engine::build(&[], repo.as_ref(), mode)?;
             let pipeline = engine.pipeline().with_binary(true);
-            if let Err(e) = message::scan(&file, &pipeline) {
+            if let Err(e) = message::scan(file, &pipeline) {
                 pipeline.error(e);
             }
-            finish(&pipeline.finish(), &output, false)
+            Ok(pipeline.finish())
         }
-        HookCommand::PrepareCommitMsg {
-            file: _,
-            source,
-            commit,
-            output,
-        } => {
-            // Only a non-fast-forward merge brings in commits that the
-            // pre-commit hook never saw; everything else was checked already.
-            if source.as_deref() != Some("merge") || commit.is_some() {
-                return Ok(0);
-            }
+        HookCommand::PrepareCommitMsg { source, commit, .. } => {
             let repo = git::open(Path::new("."))?;
             let engine = Engine::build(&[], Some(&repo), mode)?;
             let pipeline = engine.pipeline();
-            for merged in merge_heads(&repo)? {
-                if let Err(e) = range::scan(&repo, &format!("HEAD..{merged}"), DEFAULT_MAX_BLOB_SIZE, &pipeline) {
-                    pipeline.error(e);
+            // Only a non-fast-forward merge brings in commits that the
+            // pre-commit hook never saw; everything else was checked already.
+            if source.as_deref() == Some("merge") && commit.is_none() {
+                for merged in merge_heads(&repo)? {
+                    if let Err(e) = range::scan(&repo, &format!("HEAD..{merged}"), DEFAULT_MAX_BLOB_SIZE, &pipeline) {
+                        pipeline.error(e);
+                    }
                 }
             }
-            finish(&pipeline.finish(), &output, true)
+            Ok(pipeline.finish())
         }
     }
 }
@@ -335,13 +340,13 @@ fn scan(args: ScanArgs) -> Result<i32> {
 /// The scanner and allowlist for one run: built-in rules, rules turned on
 /// with --enable-rule, and the git-secrets configuration of `repo` (or the
 /// global git config when there is no repository).
-struct Engine {
+pub(crate) struct Engine {
     scanner: Scanner,
     allowlist: Allowlist,
 }
 
 impl Engine {
-    fn build(enable: &[String], repo: Option<&gix::Repository>, mode: Mode) -> Result<Engine> {
+    pub(crate) fn build(enable: &[String], repo: Option<&gix::Repository>, mode: Mode) -> Result<Engine> {
         let mut rules = RuleSet::builtin();
         if mode == Mode::GitSecrets {
             for rule in RuleSet::builtin().all() {
@@ -359,12 +364,12 @@ impl Engine {
         })
     }
 
-    fn pipeline(&self) -> Pipeline<'_> {
+    pub(crate) fn pipeline(&self) -> Pipeline<'_> {
         Pipeline::new(&self.scanner).with_allowlist(self.allowlist.clone())
     }
 }
 
-fn default_threads() -> usize {
+pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 

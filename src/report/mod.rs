@@ -11,9 +11,10 @@ use std::io::{self, Write};
 
 use crate::pipeline::Outcome;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
     /// Grouped by file, with what to do next (the default).
+    #[default]
     Human,
     /// One JSON document: {"version":1,"findings":[...],"stats":{...}}.
     Json,
