@@ -64,7 +64,8 @@ pub fn scan_paths(roots: &[PathBuf], options: &WalkOptions, pipeline: &Pipeline)
 }
 
 fn scan_file(path: &Path, options: &WalkOptions, pipeline: &Pipeline) {
-    let origin = Origin::file(path);
+    // `./x` reads worse than `x`, and `.gitallowed` patterns name `x`.
+    let origin = Origin::file(path.strip_prefix(".").unwrap_or(path));
     match std::fs::metadata(path) {
         Ok(meta) if meta.len() > options.max_file_size => {
             pipeline.skip_too_large(&origin, meta.len());

@@ -1,0 +1,236 @@
+//! git-secrets compatibility: its configuration enforced by keyfence, and
+//! its command line when keyfence runs as `git-secrets` (a symlink), checked
+//! the way git-secrets' own bats tests check it.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use crate::util::{code, credentials, git_env, stderr, stdout, Repo, KEY_ID, KEY_ID_2, SECRET};
+
+/// A `git-secrets` symlink to the binary under test, in its own directory.
+struct GitSecrets {
+    dir: tempfile::TempDir,
+}
+
+impl GitSecrets {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_keyfence"), dir.path().join("git-secrets")).unwrap();
+        GitSecrets { dir }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("git-secrets")
+    }
+
+    /// `git secrets ARGS` in `repo`, with the symlink first on PATH, exactly
+    /// as a user's shell would run it.
+    fn run(&self, repo: &Repo, args: &[&str]) -> Output {
+        let path = format!("{}:{}", self.dir.path().display(), std::env::var("PATH").unwrap());
+        let mut cmd = Command::new("git");
+        git_env(&mut cmd);
+        cmd.env("PATH", path).env_remove("CI").current_dir(repo.path()).arg("secrets").args(args);
+        cmd.output().unwrap()
+    }
+}
+
+/// The fixture git-secrets' test_helper builds: two prohibited patterns.
+fn repo_with_patterns() -> Repo {
+    let repo = Repo::new();
+    repo.git(&["config", "--add", "secrets.patterns", "@todo"]);
+    repo.git(&["config", "--add", "secrets.patterns", "forbidden|me"]);
+    repo
+}
+
+#[test]
+fn scan_reports_path_line_text_on_stderr_with_the_banner() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    repo.write("test.txt", "@todo stuff\nthis is forbidden right?\nmesa Jar Jar Binks\nfoo.me\n\"me\"\n");
+    let out = gs.run(&repo, &["--scan", "test.txt"]);
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[..4], ["test.txt:1:@todo stuff", "test.txt:2:this is forbidden right?", "test.txt:4:foo.me", "test.txt:5:\"me\""]);
+    assert!(err.contains("[ERROR] Matched one or more prohibited patterns"));
+    assert!(err.contains("Possible mitigations:"));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn scan_exit_codes_match_git_secrets() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    repo.write("ok.txt", "it is ok\n");
+    assert_eq!(code(&gs.run(&repo, &["--scan", "ok.txt"])), 0);
+    let missing = gs.run(&repo, &["--scan", "/path/to/not/there"]);
+    assert_eq!(code(&missing), 2);
+    assert!(stderr(&missing).contains("No such file"));
+    // No patterns configured at all: nothing can match.
+    let bare = Repo::new();
+    bare.write("x.txt", "@todo\n");
+    assert_eq!(code(&gs.run(&bare, &["--scan", "x.txt"])), 0);
+    // Without arguments it scans the tracked files.
+    repo.commit_file("tracked.txt", "@todo more\n", "add");
+    assert_eq!(code(&gs.run(&repo, &["--scan"])), 1);
+}
+
+#[test]
+fn scan_recurses_only_with_r() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    repo.write("foo/bar/baz/data.txt", "@todo more stuff\n");
+    assert_eq!(code(&gs.run(&repo, &["--scan", "foo"])), 0);
+    assert_eq!(code(&gs.run(&repo, &["--scan", "-r", "foo"])), 1);
+    let misuse = gs.run(&repo, &["--scan", "-r", "--cached"]);
+    assert_ne!(code(&misuse), 0);
+    assert!(stderr(&misuse).contains("cannot be supplied"));
+}
+
+#[test]
+fn allowed_patterns_exclude_whole_lines() {
+    let gs = GitSecrets::new();
+    let repo = Repo::new();
+    repo.git(&["config", "--add", "secrets.patterns", "foo=\"baz{1,5}\""]);
+    repo.git(&["config", "--add", "secrets.allowed", "foo=\"bazzz\""]);
+    repo.write("test.txt", "foo=\"bazzz\" is ok because 3 \"z\"s\n");
+    assert_eq!(code(&gs.run(&repo, &["--scan", "test.txt"])), 0);
+    repo.write("test.txt", "This is NOT: ok foo=\"bazzzz\"\n");
+    assert_eq!(code(&gs.run(&repo, &["--scan", "test.txt"])), 1);
+}
+
+#[test]
+fn add_list_and_dedupe() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    assert_eq!(code(&gs.run(&repo, &["--add", "testing+123"])), 0);
+    assert_eq!(code(&gs.run(&repo, &["--add", "testing+123"])), 1);
+    assert_eq!(code(&gs.run(&repo, &["--add", "--literal", "testing+abc"])), 0);
+    assert_eq!(code(&gs.run(&repo, &["--add", "-l", "testing+abc"])), 1);
+    assert_eq!(code(&gs.run(&repo, &["--add", "-a", "allowed+1"])), 0);
+    let list = stdout(&gs.run(&repo, &["--list"]));
+    for expected in [
+        "secrets.patterns @todo",
+        "secrets.patterns forbidden|me",
+        "secrets.patterns testing+123",
+        "secrets.patterns testing\\+abc",
+        "secrets.allowed allowed+1",
+    ] {
+        assert!(list.lines().any(|l| l == expected), "{expected} missing from:\n{list}");
+    }
+}
+
+#[test]
+fn register_aws_writes_git_secrets_values_and_blocks_keys() {
+    let gs = GitSecrets::new();
+    let repo = Repo::new();
+    let out = gs.run(&repo, &["--register-aws"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "OK");
+    assert_eq!(repo.git(&["config", "--get", "secrets.providers"]), "git secrets --aws-provider");
+    let list = stdout(&gs.run(&repo, &["--list"]));
+    assert!(list.contains("(A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}"));
+    assert!(list.contains("secrets.allowed AKIAIOSFODNN7EXAMPLE"));
+    assert!(list.contains("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+    // The documentation example is allowed, a real-looking key is not.
+    repo.write("docs.txt", "key = AKIAIOSFODNN7EXAMPLE\n");
+    assert_eq!(code(&gs.run(&repo, &["--scan", "docs.txt"])), 0);
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    assert_eq!(code(&gs.run(&repo, &["--scan", "creds"])), 1);
+}
+
+#[test]
+fn providers_and_aws_provider() {
+    let gs = GitSecrets::new();
+    let repo = Repo::new();
+    let ini = repo.path().join("test.ini");
+    std::fs::write(&ini, "aws_access_key_id = abc123\naws_secret_access_key=foobaz\naws_access_key_id= Hoagie+man\n").unwrap();
+    let printed = stdout(&gs.run(&repo, &["--aws-provider", ini.to_str().unwrap()]));
+    assert_eq!(printed.lines().collect::<Vec<_>>(), ["abc123", "foobaz", "Hoagie\\+man"]);
+    assert_eq!(code(&gs.run(&repo, &["--add-provider", "--", "git", "secrets", "--aws-provider", ini.to_str().unwrap()])), 0);
+    assert_eq!(code(&gs.run(&repo, &["--add-provider", "--", "echo", "bam"])), 0);
+    repo.write("bad_file", "(foobaz) test\nHoagie+man test\nbam\n");
+    let out = gs.run(&repo, &["--scan", "bad_file"]);
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(err.contains("bad_file:1:(foobaz) test") && err.contains("Hoagie+man") && err.contains("bad_file:3:bam"), "{err}");
+}
+
+#[test]
+fn scan_history_prints_sha_path_line() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    let first = repo.commit_file("notes.txt", "@todo remove me later\n", "one");
+    repo.git(&["rm", "-q", "notes.txt"]);
+    repo.git(&["commit", "-q", "-m", "two"]);
+    let out = gs.run(&repo, &["--scan-history"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(stderr(&out).lines().next().unwrap(), format!("{first}:notes.txt:1:@todo remove me later"));
+}
+
+#[test]
+fn stdin_and_usage() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    let run_stdin = |input: &str| {
+        let mut child = Command::new(gs.path())
+            .args(["--scan", "-"])
+            .current_dir(repo.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert_eq!(code(&run_stdin("foo\n")), 0);
+    let out = run_stdin("me\n");
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).starts_with("(standard input):1:me"));
+    let usage = gs.run(&repo, &[]);
+    assert_eq!(code(&usage), 0);
+    assert!(stdout(&usage).starts_with("usage: git secrets"));
+}
+
+/// keyfence's own commands enforce git-secrets configuration too, with
+/// per-match allowed patterns and `.gitallowed`.
+#[test]
+fn keyfence_enforces_git_secrets_config() {
+    let repo = Repo::new();
+    repo.git(&["config", "--add", "secrets.patterns", "corp-[0-9]{6}"]);
+    repo.git(&["config", "--add", "secrets.allowed", "corp-000000"]);
+    repo.write(".gitallowed", "# reviewed\n\n^vendor/\n");
+    repo.write("app.cfg", "ticket corp-123456\nsample corp-000000\n");
+    repo.write("vendor/lib.cfg", "corp-654321\n");
+    let out = repo.keyfence(&["scan", ".", "--format", "json", "--show-secrets"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let found = crate::util::findings(&crate::util::json(&out));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].1.as_str(), found[0].2), ("app.cfg", 1));
+
+    // Staged too: config patterns apply to every source.
+    repo.git(&["add", "app.cfg"]);
+    assert_eq!(code(&repo.keyfence(&["scan", "--staged"])), 1);
+
+    // Allowed patterns suppress only what they overlap in keyfence mode.
+    repo.git(&["config", "--add", "secrets.allowed", KEY_ID]);
+    repo.write("keys.txt", &format!("{KEY_ID} {KEY_ID_2}\n"));
+    let out = repo.keyfence(&["scan", "keys.txt", "--format", "json", "--show-secrets"]);
+    let report = crate::util::json(&out);
+    let secrets: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["secret"].as_str().unwrap()).collect();
+    assert_eq!(secrets, [KEY_ID_2]);
+}
+
+#[test]
+fn an_invalid_pattern_exits_2_naming_it() {
+    let repo = Repo::new();
+    repo.git(&["config", "--add", "secrets.patterns", "(a)\\1"]);
+    repo.write("x.txt", "aa\n");
+    let out = repo.keyfence(&["scan", "x.txt"]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(err.contains("(a)\\1") && err.lines().count() == 1, "{err}");
+}
