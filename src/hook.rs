@@ -189,7 +189,7 @@ fn repo_target(dir: Option<&Path>) -> Result<Target> {
         .to_thread_local();
     // git resolves a relative core.hooksPath against the directory hooks run
     // in: the top of the work tree, or the git dir of a bare repository.
-    let root = absolute(repo.workdir().unwrap_or_else(|| repo.git_dir()))?;
+    let root = resolved(repo.workdir().unwrap_or_else(|| repo.git_dir()))?;
     let config = repo.config_snapshot();
     let hooks_path = match config.string("core.hooksPath") {
         Some(value) if !value.is_empty() => Some(match config.trusted_path("core.hooksPath") {
@@ -207,7 +207,7 @@ fn repo_target(dir: Option<&Path>) -> Result<Target> {
             global: false,
         },
         None => Target {
-            hooks_dir: absolute(repo.common_dir())?.join("hooks"),
+            hooks_dir: resolved(repo.common_dir())?.join("hooks"),
             configured: false,
             root,
             global: false,
@@ -326,8 +326,12 @@ fn expand_tilde(value: &str) -> Result<PathBuf> {
     })
 }
 
-fn absolute(path: &Path) -> Result<PathBuf> {
-    std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))
+/// An existing directory as an absolute path without `..` (a linked
+/// worktree's common dir is `.git/worktrees/<name>/../..`).
+fn resolved(path: &Path) -> Result<PathBuf> {
+    fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .with_context(|| format!("cannot resolve {}", path.display()))
 }
 
 // ---------------------------------------------------------------------------

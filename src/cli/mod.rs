@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 pub mod git_secrets;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::pipeline::{Outcome, Pipeline};
 use crate::report::{self, Format, ReportOptions};
@@ -54,6 +54,25 @@ pub enum Command {
     /// Remove keyfence's hooks and restore what was there before.
     #[command(after_help = "Examples:\n  keyfence uninstall\n  keyfence uninstall --global")]
     Uninstall(InstallArgs),
+    /// What a leaked key means and exactly what to do about it (offline).
+    #[command(
+        after_help = "Examples:\n  keyfence explain AKIAY34FZKBOKMUTVV7A\n  keyfence explain 3cdc32e5b4539d384273a4278c4d2943   (a finding's fingerprint)"
+    )]
+    Explain {
+        /// An AWS key id (AKIA…, ASIA…) or a finding's fingerprint.
+        id: String,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  keyfence completions bash > ~/.local/share/bash-completion/completions/keyfence\n  keyfence completions zsh > \"${fpath[1]}/_keyfence\"\n  keyfence completions fish > ~/.config/fish/completions/keyfence.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  keyfence man > ~/.local/share/man/man1/keyfence.1")]
+    Man,
     /// List the detection rules, with their ids and whether they are on.
     #[command(after_help = "Example:\n  keyfence rules")]
     Rules,
@@ -212,6 +231,17 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Scan(args) => scan(args),
         Command::Hook(hook) => run_hook(hook, Mode::Keyfence),
         Command::Rules => list_rules(),
+        Command::Explain { id } => explain(&id),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "keyfence", &mut script);
+            write_stdout(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            write_stdout(&page)
+        }
         Command::Install(args) => crate::hook::install(&args),
         Command::Uninstall(args) => crate::hook::uninstall(&args),
     }
@@ -441,4 +471,34 @@ fn list_rules() -> Result<i32> {
         )?;
     }
     Ok(0)
+}
+
+fn explain(id: &str) -> Result<i32> {
+    let id = id.trim();
+    let is_key_id =
+        id.len() == 20 && id.starts_with('A') && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if is_key_id && crate::aws::prefix_meaning(id).is_some() {
+        print!("{}", crate::report::advice::explain(id));
+        return Ok(0);
+    }
+    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        println!(
+            "{id} is a finding's fingerprint: a hash of the rule and the secret value, the same wherever and \
+             whenever the secret appears (any commit, path or line). It cannot be turned back into the secret.\n\
+             Find the finding it belongs to with `keyfence scan --history --format json` and look for this \
+             fingerprint; `keyfence explain KEY_ID` then gives the response steps for its key id."
+        );
+        return Ok(0);
+    }
+    anyhow::bail!(
+        "'{id}' is neither an AWS key id (AKIA…, ASIA…, 20 characters) nor a 32-hex-digit finding fingerprint"
+    )
+}
+
+/// Write generated text; a closed pipe (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> Result<i32> {
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(0),
+    }
 }

@@ -1,55 +1,150 @@
 //! What to do after an AWS key leaks, with the key id and account filled in
-//! so every command can be pasted as is. Shared by the human report and
-//! `keyfence explain`. Never calls the network.
+//! so every command can be pasted as is. Shared by the human report (short
+//! form) and `keyfence explain` (long form). Never calls the network.
 
 use std::fmt::Write;
 
-/// The response steps for one key id, as plain text lines.
-pub fn response_steps(key_id: &str, account: Option<&str>) -> String {
+use crate::aws;
+
+/// One response step: what to do, why (one line), and the command.
+pub struct Step {
+    pub what: &'static str,
+    pub why: &'static str,
+    pub command: String,
+}
+
+/// The response steps for one key id, in the order they should be done.
+pub fn steps(key_id: &str) -> Vec<Step> {
+    let temporary = key_id.starts_with("ASIA");
+    let mut steps = Vec::new();
+    if temporary {
+        steps.push(Step {
+            what: "Cut the session off: revoke the active sessions of the role that issued it (IAM console: Roles → the role → Revoke active sessions)",
+            why: "an ASIA key is temporary (AWS STS) and cannot be deactivated on its own; it stays valid until it expires, up to 36 hours",
+            command: r#"aws iam put-role-policy --role-name ROLE --policy-name AWSRevokeOlderSessions --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"'$(date -u +%FT%TZ)'"}}}]}'   # ROLE: see the CloudTrail step"#.into(),
+        });
+        steps.push(Step {
+            what: "If it was minted from a long-lived key (GetSessionToken), deactivate that key too",
+            why: "the parent key can mint new sessions as fast as you revoke them",
+            command: format!("aws iam update-access-key --access-key-id AKIA...PARENT --status Inactive   # not {key_id} itself: temporary keys have no status"),
+        });
+    } else {
+        steps.push(Step {
+            what: "Deactivate the key now (do not delete it yet)",
+            why: "deactivating is instant and reversible: if something breaks you can re-enable it briefly while the replacement rolls out",
+            command: format!("aws iam update-access-key --access-key-id {key_id} --status Inactive"),
+        });
+        steps.push(Step {
+            what: "Create a replacement, roll it out, then delete the leaked key",
+            why: "a deleted key can never be used again, by you or by whoever copied it",
+            command: format!(
+                "aws iam create-access-key --user-name USER && aws iam delete-access-key --access-key-id {key_id}"
+            ),
+        });
+    }
+    steps.push(Step {
+        what: "See what the key did (CloudTrail keeps 90 days of management events; it is regional, so repeat for every region)",
+        why: "attackers use a leaked key within minutes; this shows whether they already did, and from where",
+        command: format!(
+            "for r in $(aws ec2 describe-regions --query 'Regions[].RegionName' --output text); do aws cloudtrail lookup-events --region $r --lookup-attributes AttributeKey=AccessKeyId,AttributeValue={key_id}; done"
+        ),
+    });
+    steps.push(Step {
+        what: "Look for IAM users, access keys, instances and spot requests you did not create, in every region",
+        why: "the usual playbook is a new IAM user or key for persistence, then crypto-mining instances in every region",
+        command: "aws iam list-users; for r in $(aws ec2 describe-regions --query 'Regions[].RegionName' --output text); do aws ec2 describe-instances --region $r --query 'Reservations[].Instances[].[InstanceId,LaunchTime]'; aws ec2 describe-spot-instance-requests --region $r; done".into(),
+    });
+    steps.push(Step {
+        what: "Check the bill, and set a budget alert",
+        why: "unexpected spend is often the first sign; a budget alert catches the next incident in hours, not weeks",
+        command: "aws ce get-cost-and-usage --time-period Start=$(date -d '-7 days' +%F),End=$(date +%F) --granularity DAILY --metrics UnblendedCost".into(),
+    });
+    steps.push(Step {
+        what: "Prevent the next one: IAM roles or SSO instead of long-lived keys, MFA on every human user",
+        why: "a key that does not exist cannot leak; roles hand out short-lived credentials automatically",
+        command: String::new(),
+    });
+    steps
+}
+
+/// What the id itself says, before the steps.
+pub fn describe(key_id: &str) -> String {
     let mut text = String::new();
-    let account_line = match account {
-        Some(account) => format!("account {account} (decoded offline from the key id)"),
-        None if crate::aws::is_legacy_format(key_id) => {
-            "account unknown: old-format ids (AKIAI…/AKIAJ…) do not encode it; run `aws sts get-access-key-info --access-key-id KEY` with your own credentials".replace("KEY", key_id)
-        }
-        None => "account unknown".to_string(),
+    let meaning = aws::prefix_meaning(key_id).unwrap_or("not a known AWS key id prefix");
+    let _ = writeln!(text, "{key_id}: {meaning}");
+    if key_id.ends_with("EXAMPLE") {
+        let _ = writeln!(
+            text,
+            "This is an AWS documentation example (like AKIAIOSFODNN7EXAMPLE), not a real credential: nothing to do."
+        );
+        return text;
+    }
+    let _ = match aws::account_id(key_id) {
+        Some(account) => writeln!(text, "AWS account: {account} (decoded offline from the key id; no network call was made)"),
+        None if aws::is_legacy_format(key_id) => writeln!(
+            text,
+            "AWS account: not encoded (old-format id, {}I…/{}J…); find it with your own credentials: aws sts get-access-key-info --access-key-id {key_id}",
+            &key_id[..4],
+            &key_id[..4]
+        ),
+        None => writeln!(text, "AWS account: cannot be decoded from this id"),
     };
-    let _ = writeln!(text, "  {key_id}: {account_line}");
-    let steps = [
-        (
-            "Deactivate the key now; do not delete it yet, you may need to re-enable it briefly while you roll out a replacement:",
-            format!("aws iam update-access-key --access-key-id {key_id} --status Inactive"),
-        ),
-        (
-            "Create a replacement, roll it out, then delete the leaked key:",
-            format!("aws iam delete-access-key --access-key-id {key_id}"),
-        ),
-        (
-            "See what the key did in the last 90 days (CloudTrail is regional: repeat with --region for every region):",
-            format!("aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue={key_id}"),
-        ),
-        (
-            "Look for IAM users and access keys you did not create, and for instances and spot requests in every region:",
-            "aws iam list-users; for r in $(aws ec2 describe-regions --query 'Regions[].RegionName' --output text); do aws ec2 describe-instances --region $r; aws ec2 describe-spot-instance-requests --region $r; done".to_string(),
-        ),
-        ("Check the bill (Cost Explorer, by region and service) and set a budget alert.", String::new()),
-    ];
-    for (n, (why, command)) in steps.iter().enumerate() {
-        let _ = writeln!(text, "    {}. {why}", n + 1);
-        if !command.is_empty() {
-            let _ = writeln!(text, "         {command}");
+    text
+}
+
+/// The long form, for `keyfence explain`.
+pub fn explain(key_id: &str) -> String {
+    let mut text = describe(key_id);
+    if key_id.ends_with("EXAMPLE") {
+        return text;
+    }
+    let _ = writeln!(text, "\n{}\n", preamble(true));
+    for (n, step) in steps(key_id).iter().enumerate() {
+        let _ = writeln!(text, "{}. {}", n + 1, step.what);
+        let _ = writeln!(text, "   Why: {}", step.why);
+        if !step.command.is_empty() {
+            let _ = writeln!(text, "   $ {}", step.command);
         }
     }
     text
 }
 
-/// The closing paragraph after AWS findings.
+/// The short form printed after AWS findings in the human report.
+pub fn response_steps(key_id: &str) -> String {
+    let mut text = String::new();
+    let _ = write!(text, "  {}", describe(key_id));
+    for (n, step) in steps(key_id).iter().enumerate().take(3) {
+        let _ = writeln!(text, "    {}. {}", n + 1, step.what);
+        if !step.command.is_empty() {
+            let _ = writeln!(text, "         {}", step.command);
+        }
+    }
+    text
+}
+
+/// The paragraph before the steps.
 pub fn preamble(from_history: bool) -> &'static str {
     if from_history {
-        "A key in git history is exposed to everyone who can clone the repository, even if the file was deleted \
-         since: treat it as compromised. Deleting the file does not help once pushed; rotate the key."
+        "A key that reached git history is exposed to everyone who can clone the repository: deleting the file, or \
+         even rewriting history, does not help once it was pushed. Treat it as compromised and rotate it."
     } else {
         "If this key was ever pushed, shared or committed anywhere, treat it as compromised: scripts find keys in \
-         public repositories within minutes. Then prefer IAM roles or SSO over long-lived keys, and enable MFA."
+         public repositories within minutes. If it never left this machine, remove it and use a credentials \
+         profile or an IAM role instead."
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explain_fills_in_the_id_and_account() {
+        let text = explain("AKIAY34FZKBOKMUTVV7A");
+        assert!(text.contains("609629065308"));
+        assert!(text.contains("aws iam update-access-key --access-key-id AKIAY34FZKBOKMUTVV7A --status Inactive"));
+        assert!(text.contains("AttributeKey=AccessKeyId,AttributeValue=AKIAY34FZKBOKMUTVV7A"));
+        assert!(explain("AKIAIOSFODNN7EXAMPLE").contains("documentation example"));
+        assert!(describe("AKIAJ44QH8DHBEXAMPLF").contains("get-access-key-info"));
     }
 }

@@ -128,9 +128,9 @@ fn write_advice(outcome: &Outcome, options: &ReportOptions, paint: &Paint, out: 
     writeln!(out)?;
     writeln!(out, "{}", paint.paint("1;33", "What to do now"))?;
     writeln!(out, "{}", advice::preamble(options.from_history))?;
-    for (key_id, account) in keys {
-        write!(out, "{}", advice::response_steps(key_id, account))?;
-        writeln!(out, "    More: keyfence explain {key_id}")?;
+    for (key_id, _) in keys {
+        write!(out, "{}", advice::response_steps(key_id))?;
+        writeln!(out, "    All steps, with why: keyfence explain {key_id}")?;
     }
     if unpaired_secret {
         writeln!(
