@@ -80,7 +80,7 @@ const HOOKS: [HookKind; 3] = [
         script: include_str!("../hooks/prepare-commit-msg"),
         git_secrets_fn: "--prepare_commit_msg_hook",
         command: "keyfence hook prepare-commit-msg \"$@\"",
-        lefthook_command: "keyfence hook prepare-commit-msg {0}",
+        lefthook_command: "keyfence hook prepare-commit-msg {1} {2} {3}",
     },
 ];
 

@@ -5,9 +5,11 @@
 //! - `contexts`: every real-world credential context and decoy in `fixtures/contexts/`
 //! - `scan_paths`: `keyfence scan PATH` behaviour, formats and exit codes
 //! - `git_sources`: `--staged`, `--range`, `--history`, commit messages
+//! - `hooks`: `keyfence install` / `uninstall` through real `git commit`s
 
 mod util;
 
 mod contexts;
 mod git_sources;
+mod hooks;
 mod scan_paths;

@@ -1,0 +1,595 @@
+//! `keyfence install` / `uninstall` through real `git commit`s: the hooks
+//! land where git looks (core.hooksPath, linked worktrees), chain what was
+//! there, replace git-secrets' hooks, and fail closed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::util::{code, credentials, git_env, keyfence, stderr, stdout, Repo, KEY_ID, SECRET};
+
+const HOOK_NAMES: [&str; 3] = ["pre-commit", "commit-msg", "prepare-commit-msg"];
+const MARKER: &str = "# keyfence-hook v1";
+
+fn install(repo: &Repo, args: &[&str]) -> Output {
+    let mut all = vec!["install"];
+    all.extend_from_slice(args);
+    repo.keyfence(&all)
+}
+
+fn uninstall(repo: &Repo) -> Output {
+    repo.keyfence(&["uninstall"])
+}
+
+#[track_caller]
+fn ok(out: &Output) -> String {
+    assert_eq!(code(out), 0, "stdout: {}\nstderr: {}", stdout(out), stderr(out));
+    stdout(out)
+}
+
+/// `git commit` in `dir` with `args`.
+fn commit_in(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new("git");
+    git_env(&mut cmd);
+    cmd.current_dir(dir)
+        .arg("commit")
+        .args(args)
+        .output()
+        .expect("git runs")
+}
+
+fn commit(repo: &Repo, args: &[&str]) -> Output {
+    commit_in(repo.path(), args)
+}
+
+/// The number of commits on HEAD (0 before the first).
+fn commits(dir: &Path) -> usize {
+    let mut cmd = Command::new("git");
+    git_env(&mut cmd);
+    let out = cmd
+        .current_dir(dir)
+        .args(["rev-list", "--count", "HEAD"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+}
+
+/// Where git itself looks for hooks (`git rev-parse --git-path hooks`).
+fn git_hooks_dir(dir: &Path) -> PathBuf {
+    let mut cmd = Command::new("git");
+    git_env(&mut cmd);
+    let out = cmd
+        .current_dir(dir)
+        .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn write_exec(path: &Path, content: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+    set_mode(path, 0o755);
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let _ = (path, mode);
+}
+
+fn mode(path: &Path) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        0o755
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[track_caller]
+fn assert_ours(path: &Path) {
+    assert!(read(path).contains(MARKER), "{} is not keyfence's hook", path.display());
+    assert_eq!(mode(path), 0o755, "{}", path.display());
+}
+
+/// A commit with a staged key is refused, the finding is shown, and HEAD
+/// does not move.
+#[track_caller]
+fn assert_key_blocked(dir: &Path) {
+    let before = commits(dir);
+    std::fs::write(dir.join("creds"), credentials(KEY_ID, SECRET)).unwrap();
+    let mut add = Command::new("git");
+    git_env(&mut add);
+    assert!(add.current_dir(dir).args(["add", "creds"]).status().unwrap().success());
+    let out = commit_in(dir, &["-q", "-m", "add creds"]);
+    assert!(!out.status.success(), "a staged key must block the commit");
+    let err = stderr(&out);
+    assert!(err.contains("creds"), "the finding is shown: {err}");
+    assert_eq!(commits(dir), before, "nothing was committed");
+    // Unstage and drop it so the caller's next commit is clean.
+    let mut rm = Command::new("git");
+    git_env(&mut rm);
+    assert!(rm
+        .current_dir(dir)
+        .args(["rm", "-q", "--cached", "creds"])
+        .status()
+        .unwrap()
+        .success());
+    std::fs::remove_file(dir.join("creds")).unwrap();
+}
+
+/// A clean commit goes through.
+#[track_caller]
+fn assert_clean_commit_passes(dir: &Path, name: &str) {
+    let before = commits(dir);
+    std::fs::write(dir.join(name), format!("{name}\n")).unwrap();
+    let mut add = Command::new("git");
+    git_env(&mut add);
+    assert!(add.current_dir(dir).args(["add", name]).status().unwrap().success());
+    let out = commit_in(dir, &["-q", "-m", &format!("add {name}")]);
+    assert!(out.status.success(), "a clean commit passes: {}", stderr(&out));
+    assert_eq!(commits(dir), before + 1);
+}
+
+// ---------------------------------------------------------------------------
+
+#[test]
+fn install_blocks_a_staged_key_and_lets_a_clean_commit_through() {
+    let repo = Repo::new();
+    let out = install(&repo, &[]);
+    let text = ok(&out);
+    let hooks = repo.path().join(".git/hooks");
+    for name in HOOK_NAMES {
+        let path = hooks.join(name);
+        assert!(
+            text.contains(&format!("installed {name} hook: {}", path.display())),
+            "{text}"
+        );
+        assert_ours(&path);
+        // The binary that ran install is the one the hook calls.
+        let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_keyfence")).unwrap();
+        assert!(read(&path).contains(&format!("keyfence='{}'", binary.display())));
+    }
+    assert_eq!(text.lines().count(), 3, "one line per hook: {text}");
+
+    assert_key_blocked(repo.path());
+    assert_clean_commit_passes(repo.path(), "README");
+    assert_key_blocked(repo.path());
+}
+
+#[test]
+fn a_key_in_the_commit_message_is_blocked() {
+    let repo = Repo::new();
+    ok(&install(&repo, &[]));
+    repo.write("README", "hello\n");
+    repo.git(&["add", "README"]);
+    let out = commit(&repo, &["-q", "-m", &format!("deploy with {KEY_ID} {SECRET}")]);
+    assert!(!out.status.success(), "blocked by commit-msg");
+    assert!(stderr(&out).contains("COMMIT_EDITMSG"), "{}", stderr(&out));
+    assert_eq!(commits(repo.path()), 0);
+    // The same change with a clean message goes through.
+    let out = commit(&repo, &["-q", "-m", "add README"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn an_existing_hook_still_runs_and_uninstall_restores_it_byte_for_byte() {
+    let repo = Repo::new();
+    let ran = repo.path().join("local-hook-ran");
+    let original = format!("#!/bin/sh\n# the team's hook\necho \"$@\" >> '{}'\n", ran.display());
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    write_exec(&hook, &original);
+
+    let text = ok(&install(&repo, &[]));
+    assert!(text.contains("pre-commit.local"), "{text}");
+    assert_ours(&hook);
+    assert_eq!(read(&hook.with_file_name("pre-commit.local")), original);
+
+    assert_clean_commit_passes(repo.path(), "README");
+    assert!(ran.exists(), "the previous hook ran");
+    assert_key_blocked(repo.path());
+
+    // A failing previous hook still blocks the commit, before keyfence runs.
+    write_exec(
+        &hook.with_file_name("pre-commit.local"),
+        "#!/bin/sh\necho 'lint failed' >&2\nexit 3\n",
+    );
+    repo.write("other", "clean\n");
+    repo.git(&["add", "other"]);
+    let out = commit(&repo, &["-q", "-m", "other"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("lint failed"), "{}", stderr(&out));
+    assert_eq!(commits(repo.path()), 1);
+    write_exec(&hook.with_file_name("pre-commit.local"), &original);
+
+    let text = ok(&uninstall(&repo));
+    assert!(text.contains("removed pre-commit hook"), "{text}");
+    assert!(text.contains("restored pre-commit.local"), "{text}");
+    assert_eq!(read(&hook), original, "restored byte for byte");
+    assert_eq!(mode(&hook), 0o755);
+    assert!(!hook.with_file_name("pre-commit.local").exists());
+    for name in ["commit-msg", "prepare-commit-msg"] {
+        assert!(!hook.with_file_name(name).exists(), "{name} removed");
+    }
+}
+
+#[test]
+fn a_linked_worktree_is_protected_through_the_common_hooks_dir() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "init");
+    let wt_parent = tempfile::tempdir().unwrap();
+    let wt = wt_parent.path().join("wt");
+    repo.git(&["worktree", "add", "-q", "-b", "feature", wt.to_str().unwrap()]);
+
+    // Installed from inside the worktree.
+    let mut cmd = keyfence();
+    git_env(&mut cmd);
+    let out = cmd.current_dir(&wt).arg("install").output().unwrap();
+    let text = ok(&out);
+    let common = repo.path().join(".git/hooks/pre-commit");
+    assert!(text.contains(&common.display().to_string()), "{text}");
+    assert_ours(&common);
+    assert!(!repo.path().join(".git/worktrees/wt/hooks").exists());
+    assert_eq!(
+        std::fs::canonicalize(git_hooks_dir(&wt)).unwrap(),
+        std::fs::canonicalize(repo.path().join(".git/hooks")).unwrap()
+    );
+
+    assert_key_blocked(&wt);
+    assert_clean_commit_passes(&wt, "feature.txt");
+    // The main worktree is protected by the same hooks.
+    assert_key_blocked(repo.path());
+}
+
+#[test]
+fn a_core_hooks_path_repo_is_protected() {
+    let repo = Repo::new();
+    repo.git(&["config", "core.hooksPath", ".githooks"]);
+    let text = ok(&install(&repo, &["-C", "."]));
+    let hook = repo.path().join(".githooks/pre-commit");
+    assert!(text.contains(&hook.display().to_string()), "{text}");
+    assert_ours(&hook);
+    assert!(!repo.path().join(".git/hooks/pre-commit").exists());
+    assert_eq!(
+        std::fs::canonicalize(git_hooks_dir(repo.path())).unwrap(),
+        std::fs::canonicalize(repo.path().join(".githooks")).unwrap()
+    );
+
+    // From a subdirectory, relative core.hooksPath is still the root's.
+    std::fs::create_dir_all(repo.path().join("src/deep")).unwrap();
+    let mut cmd = keyfence();
+    git_env(&mut cmd);
+    let out = cmd
+        .current_dir(repo.path().join("src/deep"))
+        .arg("install")
+        .output()
+        .unwrap();
+    assert!(ok(&out).contains(&hook.display().to_string()));
+    assert!(!repo.path().join("src/deep/.githooks").exists());
+
+    assert_key_blocked(repo.path());
+    assert_clean_commit_passes(repo.path(), "README");
+}
+
+#[test]
+fn git_secrets_hooks_are_replaced_and_restored_by_uninstall() {
+    let repo = Repo::new();
+    let hooks = repo.path().join(".git/hooks");
+    let originals: Vec<(PathBuf, String)> = [
+        ("pre-commit", "pre_commit_hook"),
+        ("commit-msg", "commit_msg_hook"),
+        ("prepare-commit-msg", "prepare_commit_msg_hook"),
+    ]
+    .iter()
+    .map(|(name, func)| {
+        // Exactly what `git secrets --install` writes.
+        let content = format!("#!/usr/bin/env bash\ngit secrets --{func} -- \"$@\"\n");
+        let path = hooks.join(name);
+        write_exec(&path, &content);
+        (path, content)
+    })
+    .collect();
+
+    let text = ok(&install(&repo, &[]));
+    for (path, content) in &originals {
+        assert_ours(path);
+        let saved = path.with_file_name(format!("{}.git-secrets", path.file_name().unwrap().to_str().unwrap()));
+        assert_eq!(&read(&saved), content);
+        assert!(!path.with_file_name("pre-commit.local").exists(), "not chained");
+    }
+    assert!(text.contains("git-secrets"), "{text}");
+
+    // git-secrets is not installed here: had its hooks been chained, even
+    // a clean commit would fail.
+    assert_clean_commit_passes(repo.path(), "README");
+    assert_key_blocked(repo.path());
+
+    ok(&uninstall(&repo));
+    for (path, content) in &originals {
+        assert_eq!(&read(path), content, "{} restored", path.display());
+        assert_eq!(mode(path), 0o755);
+    }
+    assert!(!hooks.join("pre-commit.git-secrets").exists());
+}
+
+#[test]
+fn install_and_uninstall_are_idempotent() {
+    let repo = Repo::new();
+    let original = "#!/bin/sh\nexit 0\n";
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    write_exec(&hook, original);
+
+    ok(&install(&repo, &[]));
+    let first: Vec<String> = HOOK_NAMES.iter().map(|n| read(&hook.with_file_name(n))).collect();
+    let text = ok(&install(&repo, &[]));
+    assert!(
+        !text.contains(".local"),
+        "the second run finds only its own hooks: {text}"
+    );
+    let second: Vec<String> = HOOK_NAMES.iter().map(|n| read(&hook.with_file_name(n))).collect();
+    assert_eq!(first, second);
+    assert_eq!(read(&hook.with_file_name("pre-commit.local")), original);
+    let mut names: Vec<String> = std::fs::read_dir(hook.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".sample"))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["commit-msg", "pre-commit", "pre-commit.local", "prepare-commit-msg"]
+    );
+    assert_key_blocked(repo.path());
+
+    ok(&uninstall(&repo));
+    assert_eq!(read(&hook), original);
+    let text = ok(&uninstall(&repo));
+    assert!(text.contains("no keyfence hooks"), "{text}");
+    assert_eq!(read(&hook), original, "the second uninstall leaves it alone");
+}
+
+#[test]
+fn refuses_an_unexpected_local_hook_without_force() {
+    let repo = Repo::new();
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    write_exec(&hook, "#!/bin/sh\necho current\n");
+    write_exec(&hook.with_file_name("pre-commit.local"), "#!/bin/sh\necho older\n");
+
+    let out = install(&repo, &[]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains("pre-commit.local"), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    // Nothing was touched, not even the hooks that had no conflict.
+    assert_eq!(read(&hook), "#!/bin/sh\necho current\n");
+    assert!(!hook.with_file_name("commit-msg").exists());
+
+    // With --force the current hook is chained and the older one kept aside.
+    ok(&install(&repo, &["--force"]));
+    assert_ours(&hook);
+    assert_eq!(
+        read(&hook.with_file_name("pre-commit.local")),
+        "#!/bin/sh\necho current\n"
+    );
+    assert_eq!(
+        read(&hook.with_file_name("pre-commit.local.old")),
+        "#!/bin/sh\necho older\n"
+    );
+}
+
+#[test]
+fn husky_gets_instructions_not_overwritten_hooks() {
+    let repo = Repo::new();
+    repo.write(".husky/_/husky.sh", "# husky\n");
+    repo.write(".husky/pre-commit", "npm test\n");
+    repo.git(&["config", "core.hooksPath", ".husky"]);
+
+    let out = install(&repo, &[]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("husky"), "{err}");
+    assert!(err.contains(".husky/pre-commit: keyfence hook pre-commit"), "{err}");
+    assert!(
+        err.contains(".husky/commit-msg: keyfence hook commit-msg \"$1\""),
+        "{err}"
+    );
+    assert_eq!(read(&repo.path().join(".husky/pre-commit")), "npm test\n", "untouched");
+    assert!(!repo.path().join(".husky/commit-msg").exists());
+    assert!(stdout(&out).is_empty());
+
+    // husky 9: core.hooksPath is .husky/_, the user's scripts are in .husky.
+    let repo = Repo::new();
+    repo.write(".husky/_/h", "#!/usr/bin/env sh\n");
+    repo.git(&["config", "core.hooksPath", ".husky/_"]);
+    let out = install(&repo, &["--hooks", "pre-commit"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains(".husky/pre-commit: keyfence hook pre-commit"),
+        "{}",
+        stderr(&out)
+    );
+
+    // --force installs anyway.
+    ok(&install(&repo, &["--force", "--hooks", "pre-commit"]));
+    assert_ours(&repo.path().join(".husky/_/pre-commit"));
+}
+
+#[test]
+fn the_hook_fails_closed_when_keyfence_is_gone() {
+    let repo = Repo::new();
+    // Install from a copy of the binary, then delete the copy.
+    let bin_dir = tempfile::tempdir().unwrap();
+    let copy = bin_dir.path().join("keyfence");
+    std::fs::copy(env!("CARGO_BIN_EXE_keyfence"), &copy).unwrap();
+    set_mode(&copy, 0o755);
+    let mut cmd = Command::new(&copy);
+    git_env(&mut cmd);
+    ok(&cmd.current_dir(repo.path()).arg("install").output().unwrap());
+    let copy_path = std::fs::canonicalize(&copy).unwrap().display().to_string();
+    assert!(read(&repo.path().join(".git/hooks/pre-commit")).contains(&copy_path));
+
+    // A PATH with git and nothing else: no keyfence to fall back to.
+    let path_dir = tempfile::tempdir().unwrap();
+    let git = which("git");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&git, path_dir.path().join("git")).unwrap();
+    let commit_with = |args: &[&str]| {
+        let mut cmd = Command::new(&git);
+        git_env(&mut cmd);
+        cmd.current_dir(repo.path())
+            .env("PATH", path_dir.path())
+            .arg("commit")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    repo.write("README", "clean\n");
+    repo.git(&["add", "README"]);
+
+    // keyfence killed (or crashing) blocks the commit too.
+    std::fs::remove_file(&copy).unwrap();
+    write_exec(&copy, "#!/bin/sh\nkill -9 $$\n");
+    let out = commit_with(&["-q", "-m", "clean"]);
+    assert!(!out.status.success(), "a killed keyfence blocks the commit");
+    assert_eq!(commits(repo.path()), 0);
+
+    std::fs::remove_file(&copy).unwrap();
+    let out = commit_with(&["-q", "-m", "clean"]);
+    assert!(!out.status.success(), "never passes silently");
+    let err = stderr(&out);
+    assert!(err.contains("cannot run the pre-commit hook"), "{err}");
+    assert!(err.contains("cargo install"), "{err}");
+    assert!(err.contains("--no-verify"), "{err}");
+    assert_eq!(commits(repo.path()), 0);
+
+    // The advice works: prepare-commit-msg (which --no-verify does not
+    // skip) does not block an ordinary commit.
+    let out = commit_with(&["-q", "--no-verify", "-m", "clean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+fn which(program: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap();
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{program} not on PATH"))
+}
+
+#[test]
+fn the_dot_d_convention_gets_its_own_file() {
+    let repo = Repo::new();
+    let hooks = repo.path().join(".git/hooks");
+    let runner = "#!/bin/sh\nfor h in \"$0.d\"/*; do\n  [ -x \"$h\" ] || continue\n  \"$h\" \"$@\" || exit $?\ndone\n";
+    write_exec(&hooks.join("pre-commit"), runner);
+    let git_secrets = "#!/usr/bin/env bash\ngit secrets --pre_commit_hook -- \"$@\"\n";
+    write_exec(&hooks.join("pre-commit.d/git-secrets"), git_secrets);
+
+    let text = ok(&install(&repo, &["--hooks", "pre-commit"]));
+    let ours = hooks.join("pre-commit.d/keyfence");
+    assert!(text.contains(&ours.display().to_string()), "{text}");
+    assert_ours(&ours);
+    assert_eq!(read(&hooks.join("pre-commit")), runner, "the runner is left alone");
+    assert!(
+        !hooks.join("pre-commit.d/git-secrets").exists(),
+        "git-secrets' hook is switched off"
+    );
+
+    assert_clean_commit_passes(repo.path(), "README");
+    assert_key_blocked(repo.path());
+
+    ok(&uninstall(&repo));
+    assert!(!ours.exists());
+    assert_eq!(read(&hooks.join("pre-commit.d/git-secrets")), git_secrets);
+    assert_eq!(mode(&hooks.join("pre-commit.d/git-secrets")), 0o755);
+}
+
+#[test]
+fn global_install_sets_and_unsets_core_hooks_path() {
+    let home = tempfile::tempdir().unwrap();
+    let global_config = home.path().join("gitconfig");
+    std::fs::write(&global_config, "").unwrap();
+    let xdg = home.path().join("xdg");
+    let env = |cmd: &mut Command| {
+        git_env(cmd);
+        cmd.env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", &xdg)
+            .env("GIT_CONFIG_GLOBAL", &global_config);
+    };
+    let run = |args: &[&str]| {
+        let mut cmd = keyfence();
+        env(&mut cmd);
+        cmd.current_dir(home.path()).args(args).output().unwrap()
+    };
+
+    let out = run(&["install", "--global"]);
+    ok(&out);
+    let dir = xdg.join("git/hooks");
+    assert!(stderr(&out).contains("ignores"), "the user is told: {}", stderr(&out));
+    assert_ours(&dir.join("pre-commit"));
+    assert!(read(&global_config).contains(&dir.display().to_string()));
+
+    // Any repository of this user is now protected.
+    let repo = Repo::new();
+    let mut cmd = Command::new("git");
+    env(&mut cmd);
+    let out = cmd
+        .current_dir(repo.path())
+        .args(["rev-parse", "--git-path", "hooks"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), dir.display().to_string());
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds"]);
+    let mut cmd = Command::new("git");
+    env(&mut cmd);
+    let out = cmd
+        .current_dir(repo.path())
+        .args(["commit", "-q", "-m", "creds"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(commits(repo.path()), 0);
+
+    // Idempotent, then undone.
+    ok(&run(&["install", "--global"]));
+    let out = run(&["uninstall", "--global"]);
+    ok(&out);
+    assert!(!dir.join("pre-commit").exists());
+    assert!(!read(&global_config).contains("hooksPath"), "{}", read(&global_config));
+    ok(&run(&["uninstall", "--global"]));
+}
+
+#[test]
+fn a_merge_that_brings_in_a_key_is_blocked() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "init");
+    ok(&install(&repo, &[]));
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds"]);
+    // Someone skipped the check on their branch.
+    repo.git(&["commit", "-q", "--no-verify", "-m", "creds"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit_file("other", "clean\n", "other");
+
+    let mut cmd = repo.git_cmd();
+    let out = cmd.args(["merge", "--no-ff", "--no-edit", "feature"]).output().unwrap();
+    assert!(!out.status.success(), "prepare-commit-msg blocks the merge");
+    assert!(stderr(&out).contains("creds"), "{}", stderr(&out));
+    assert_eq!(repo.git(&["log", "-1", "--format=%s"]), "other", "no merge commit");
+}
