@@ -15,7 +15,9 @@
 //! knows about threads.
 
 pub mod aws;
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod finding;
 pub mod hook;

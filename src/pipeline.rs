@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::finding::{self, Finding};
-use crate::rules::git_secrets::Allowlist;
+use crate::rules::Severity;
 use crate::scan::{Scanner, Scratch};
 use crate::source::Origin;
 
@@ -39,6 +39,9 @@ struct Counters {
     too_large: AtomicU64,
 }
 
+/// Says whether a finding is allowed (and so dropped from the outcome).
+pub type Suppressor = std::sync::Arc<dyn Fn(&Finding) -> bool + Send + Sync>;
+
 /// A blob that was not scanned, reported on stderr and in the stats: a
 /// scanner must never skip silently.
 #[derive(Debug, Clone)]
@@ -54,7 +57,7 @@ pub struct Pipeline<'s> {
     too_large: Mutex<Vec<Skipped>>,
     counters: Counters,
     scan_binary: bool,
-    allowlist: Allowlist,
+    suppressors: Vec<Suppressor>,
 }
 
 /// Everything a finished scan produced; the exit code is derived from it.
@@ -74,20 +77,21 @@ impl<'s> Pipeline<'s> {
             too_large: Mutex::default(),
             counters: Counters::default(),
             scan_binary: false,
-            allowlist: Allowlist::default(),
+            suppressors: Vec::new(),
         }
-    }
-
-    /// Drop findings that allowed patterns cover (applied when the scan is
-    /// finished, once history findings know their commit and path).
-    pub fn with_allowlist(mut self, allowlist: Allowlist) -> Self {
-        self.allowlist = allowlist;
-        self
     }
 
     /// Scan blobs that look binary too (commit messages, explicit requests).
     pub fn with_binary(mut self, scan_binary: bool) -> Self {
         self.scan_binary = scan_binary;
+        self
+    }
+
+    /// Drop the findings `suppress` says are allowed (allowlists, baselines).
+    /// Applied when the scan is finished, once history findings know their
+    /// commit and path.
+    pub fn with_suppressor(mut self, suppress: Suppressor) -> Self {
+        self.suppressors.push(suppress);
         self
     }
 
@@ -138,13 +142,7 @@ impl<'s> Pipeline<'s> {
 
     pub fn finish(self) -> Outcome {
         let mut findings = self.findings.into_inner().expect("lock");
-        if !self.allowlist.is_empty() {
-            findings.retain(|f| {
-                !self
-                    .allowlist
-                    .allows(&f.location_prefix(), &f.line_text, f.span_in_line())
-            });
-        }
+        findings.retain(|f| !self.suppressors.iter().any(|suppress| suppress(f)));
         // A stable order so reports and baselines do not churn between runs.
         findings.sort_by(|a, b| {
             (&a.origin.path, &a.origin.commit, a.line, a.column, &a.rule).cmp(&(
@@ -176,9 +174,15 @@ impl Outcome {
     /// 0 clean, 1 findings, 2 error. Errors win: an incomplete scan is never
     /// "clean", whatever it found.
     pub fn exit_code(&self) -> i32 {
+        self.exit_code_for(Severity::Low, false)
+    }
+
+    /// The exit code when only findings at `fail_on` or worse count, and
+    /// `exit_zero` turns findings into a report-only 0. Errors still win.
+    pub fn exit_code_for(&self, fail_on: Severity, exit_zero: bool) -> i32 {
         if !self.errors.is_empty() {
             2
-        } else if !self.findings.is_empty() {
+        } else if !exit_zero && self.findings.iter().any(|f| f.severity >= fail_on) {
             1
         } else {
             0

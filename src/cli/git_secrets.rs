@@ -15,7 +15,7 @@ use std::process::Command as Process;
 
 use anyhow::{bail, Context, Result};
 
-use super::{default_threads, hook_outcome, Engine, HookCommand, InstallArgs, OutputArgs};
+use super::{default_threads, hook_outcome, Engine, EngineOptions, HookCommand, InstallArgs, OutputArgs};
 use crate::pipeline::{Outcome, Pipeline};
 use crate::report::{self, Format, ReportOptions};
 use crate::rules::git_secrets::{self as config, Mode};
@@ -174,13 +174,13 @@ fn parse_flags(command: &str, rest: &[String]) -> std::result::Result<(Flags, Ve
 }
 
 fn hook(hook: HookCommand) -> Result<i32> {
-    let outcome = hook_outcome(&hook, Mode::GitSecrets)?;
+    let (outcome, _) = hook_outcome(&hook, Mode::GitSecrets)?;
     report_like_git_secrets(&outcome)
 }
 
 fn scan(flags: &Flags, files: &[String]) -> Result<i32> {
     let repo = git::open(Path::new(".")).ok();
-    let engine = Engine::build(&[], repo.as_ref(), Mode::GitSecrets)?;
+    let engine = Engine::build(&EngineOptions::for_repo(repo.as_ref(), Mode::GitSecrets))?;
     let pipeline = engine.pipeline();
     let git_grep = files.is_empty() || flags.cached || flags.no_index || flags.untracked;
     if !git_grep {
@@ -316,7 +316,7 @@ fn scan_tracked(
 
 fn scan_history() -> Result<i32> {
     let repo = git::open(Path::new("."))?;
-    let engine = Engine::build(&[], Some(&repo), Mode::GitSecrets)?;
+    let engine = Engine::build(&EngineOptions::for_repo(Some(&repo), Mode::GitSecrets))?;
     let pipeline = engine.pipeline();
     let options = HistoryOptions {
         all_objects: false,

@@ -10,10 +10,11 @@ pub mod git_secrets;
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
-use crate::pipeline::{Outcome, Pipeline};
+use crate::config::ProjectConfig;
+use crate::pipeline::{Outcome, Pipeline, Suppressor};
 use crate::report::{self, Format, ReportOptions};
-use crate::rules::git_secrets::{Allowlist, GitSecretsConfig, Mode};
-use crate::rules::RuleSet;
+use crate::rules::git_secrets::{GitSecretsConfig, Mode};
+use crate::rules::{RuleSet, Severity};
 use crate::scan::Scanner;
 use crate::source::history::{self, HistoryOptions};
 use crate::source::staged::{self, StagedOptions};
@@ -43,6 +44,16 @@ pub enum Command {
         after_help = "Examples:\n  keyfence scan\n  keyfence scan src/ config/prod.env\n  keyfence scan --format jsonl --output report.jsonl .\n  keyfence scan --no-ignore ~/projects/app"
     )]
     Scan(ScanArgs),
+    /// Write today's findings to FILE as a baseline that later scans accept.
+    #[command(
+        after_help = "Examples:\n  keyfence baseline .keyfence-baseline.json --history\n  keyfence scan --since origin/main --baseline .keyfence-baseline.json"
+    )]
+    Baseline {
+        /// The baseline file to write (a JSON report).
+        file: PathBuf,
+        #[command(flatten)]
+        scan: ScanArgs,
+    },
     /// Entry points for git hooks (installed by `keyfence install`).
     #[command(subcommand)]
     Hook(HookCommand),
@@ -124,9 +135,23 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_ignore: bool,
 
-    /// Files or blobs larger than this many bytes are skipped (and reported).
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BLOB_SIZE)]
-    pub max_blob_size: u64,
+    /// Files or blobs larger than this many bytes are skipped, and reported
+    /// [default: 268435456 = 256 MiB].
+    #[arg(long, value_name = "BYTES")]
+    pub max_blob_size: Option<u64>,
+
+    /// Drop findings whose fingerprint is in FILE (a `--format json` report,
+    /// e.g. written by `keyfence baseline FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Exit 1 only for findings of this severity or worse (all are reported).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+
+    /// Exit 0 even with findings, for report-only jobs (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
 
     /// Turn on a rule that is off by default (e.g. aws-unique-id). Repeatable.
     #[arg(long, value_name = "RULE")]
@@ -229,6 +254,7 @@ pub enum ColorChoice {
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Baseline { file, scan } => write_baseline(&file, &scan),
         Command::Hook(hook) => run_hook(hook, Mode::Keyfence),
         Command::Rules => list_rules(),
         Command::Explain { id } => explain(&id),
@@ -248,55 +274,67 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 fn run_hook(hook: HookCommand, mode: Mode) -> Result<i32> {
-    let outcome = hook_outcome(&hook, mode)?;
+    let (outcome, engine_fail_on) = hook_outcome(&hook, mode)?;
     let (HookCommand::PreCommit { output }
     | HookCommand::CommitMsg { output, .. }
     | HookCommand::PrepareCommitMsg { output, .. }) = &hook;
-    finish(&outcome, output, matches!(hook, HookCommand::PrepareCommitMsg { .. }))
+    // A hook that found nothing says nothing: it runs on every commit. A
+    // report asked for (a format or a file) is still written.
+    let clean = outcome.findings.is_empty() && outcome.errors.is_empty() && outcome.too_large.is_empty();
+    if clean && output.format == Format::Human && output.output.is_none() {
+        return Ok(0);
+    }
+    let policy = ExitPolicy {
+        fail_on: engine_fail_on,
+        exit_zero: false,
+    };
+    finish(
+        &outcome,
+        output,
+        matches!(hook, HookCommand::PrepareCommitMsg { .. }),
+        policy,
+    )
 }
 
 /// The hook entry points, shared with `git-secrets` mode (which passes
 /// `Mode::GitSecrets` and reports whole staged files, as git-secrets does).
-pub(crate) fn hook_outcome(hook: &HookCommand, mode: Mode) -> Result<Outcome> {
-    match hook {
-        HookCommand::PreCommit { .. } => {
-            let repo = git::open(Path::new("."))?;
-            let engine = Engine::build(&[], Some(&repo), mode)?;
-            let pipeline = engine.pipeline();
+/// Returns the outcome and the project's `fail-on` severity.
+pub(crate) fn hook_outcome(hook: &HookCommand, mode: Mode) -> Result<(Outcome, Severity)> {
+    let repo = match hook {
+        // A message file can be scanned outside a repository.
+        HookCommand::CommitMsg { .. } => git::open(Path::new(".")).ok(),
+        _ => Some(git::open(Path::new("."))?),
+    };
+    let engine = Engine::build(&EngineOptions::for_repo(repo.as_ref(), mode))?;
+    let max_blob_size = engine.max_blob_size.unwrap_or(DEFAULT_MAX_BLOB_SIZE);
+    let pipeline = engine.pipeline();
+    let result = match (hook, &repo) {
+        (HookCommand::PreCommit { .. }, Some(repo)) => {
             let options = StagedOptions {
                 whole_files: mode == Mode::GitSecrets,
-                max_blob_size: DEFAULT_MAX_BLOB_SIZE,
+                max_blob_size,
             };
-            if let Err(e) = staged::scan(&repo, &options, &pipeline) {
-                pipeline.error(e);
-            }
-            Ok(pipeline.finish())
+            staged::scan(repo, &options, &pipeline)
         }
-        HookCommand::CommitMsg { file, .. } => {
-            let repo = git::open(Path::new(".")).ok();
-            let engine = Engine::build(&[], repo.as_ref(), mode)?;
-            let pipeline = engine.pipeline().with_binary(true);
-            if let Err(e) = message::scan(file, &pipeline) {
-                pipeline.error(e);
-            }
-            Ok(pipeline.finish())
+        (HookCommand::CommitMsg { file, .. }, _) => {
+            let pipeline = &pipeline;
+            message::scan(file, pipeline)
         }
-        HookCommand::PrepareCommitMsg { source, commit, .. } => {
-            let repo = git::open(Path::new("."))?;
-            let engine = Engine::build(&[], Some(&repo), mode)?;
-            let pipeline = engine.pipeline();
-            // Only a non-fast-forward merge brings in commits that the
-            // pre-commit hook never saw; everything else was checked already.
-            if source.as_deref() == Some("merge") && commit.is_none() {
-                for merged in merge_heads(&repo)? {
-                    if let Err(e) = range::scan(&repo, &format!("HEAD..{merged}"), DEFAULT_MAX_BLOB_SIZE, &pipeline) {
-                        pipeline.error(e);
-                    }
-                }
-            }
-            Ok(pipeline.finish())
+        // Only a non-fast-forward merge brings in commits that the pre-commit
+        // hook never saw; everything else was checked already.
+        (HookCommand::PrepareCommitMsg { source, commit, .. }, Some(repo))
+            if source.as_deref() == Some("merge") && commit.is_none() =>
+        {
+            merge_heads(repo)?
+                .iter()
+                .try_for_each(|merged| range::scan(repo, &format!("HEAD..{merged}"), max_blob_size, &pipeline))
         }
+        _ => Ok(()),
+    };
+    if let Err(e) = result {
+        pipeline.error(e);
     }
+    Ok((pipeline.finish(), engine.fail_on))
 }
 
 /// The commits being merged, from `MERGE_HEAD` (one per line for octopus).
@@ -313,89 +351,208 @@ fn scan(args: ScanArgs) -> Result<i32> {
     if let Some(dir) = &args.directory {
         std::env::set_current_dir(dir).with_context(|| format!("cannot change to directory {}", dir.display()))?;
     }
+    let (outcome, policy) = scan_outcome(&args)?;
+    let from_git = args.range.is_some() || args.since.is_some() || args.history;
+    finish(&outcome, &args.output, from_git, policy)
+}
+
+fn scan_outcome(args: &ScanArgs) -> Result<(Outcome, ExitPolicy)> {
     let threads = args.threads.unwrap_or_else(default_threads);
     let git_mode = args.staged || args.range.is_some() || args.since.is_some() || args.history;
-    if !git_mode {
-        let roots = if args.paths.is_empty() {
-            vec![PathBuf::from(".")]
-        } else {
-            args.paths.clone()
-        };
-        // git-secrets settings of the repository being scanned, if any.
-        let repo = git::open(roots[0].parent().filter(|_| roots[0].is_file()).unwrap_or(&roots[0])).ok();
-        let engine = Engine::build(&args.enable_rule, repo.as_ref(), Mode::Keyfence)?;
-        let pipeline = engine.pipeline();
-        let walk = WalkOptions {
-            no_ignore: args.no_ignore,
-            threads,
-            max_file_size: args.max_blob_size,
-        };
-        worktree::scan_paths(&roots, &walk, &pipeline);
-        return finish(&pipeline.finish(), &args.output, false);
-    }
-    if args.paths.len() > 1 {
+    let roots = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    if git_mode && roots.len() > 1 {
         anyhow::bail!("give at most one repository path with --staged, --range, --since or --history");
     }
-    let dir = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-    let repo = git::open(&dir)?;
-    let engine = Engine::build(&args.enable_rule, Some(&repo), Mode::Keyfence)?;
-    let pipeline = engine.pipeline();
-    let result = if args.staged {
-        let options = StagedOptions {
-            whole_files: args.whole_files,
-            max_blob_size: args.max_blob_size,
-        };
-        staged::scan(&repo, &options, &pipeline)
-    } else if let Some(spec) = args
-        .range
-        .clone()
-        .or_else(|| args.since.as_ref().map(|r| format!("{r}..HEAD")))
-    {
-        range::scan(&repo, &spec, args.max_blob_size, &pipeline)
+    let repo = if git_mode {
+        Some(git::open(&roots[0])?)
     } else {
-        let options = HistoryOptions {
-            all_objects: args.all_objects,
-            branch: args.branch.clone(),
-            max_blob_size: args.max_blob_size,
-            threads,
-        };
-        history::scan(&repo, &options, &pipeline)
+        // The git-secrets settings and .keyfence.toml of the repository
+        // being scanned, if it is one.
+        git::open(roots[0].parent().filter(|_| roots[0].is_file()).unwrap_or(&roots[0])).ok()
+    };
+    let mut options = EngineOptions::for_repo(repo.as_ref(), Mode::Keyfence);
+    if repo.is_none() && roots[0].is_dir() {
+        options.project_dir = Some(roots[0].clone());
+    }
+    options.enable = args.enable_rule.clone();
+    options.baseline = args.baseline.clone();
+    let engine = Engine::build(&options)?;
+    let max_blob_size = args
+        .max_blob_size
+        .or(engine.max_blob_size)
+        .unwrap_or(DEFAULT_MAX_BLOB_SIZE);
+    let pipeline = engine.pipeline();
+    let result = match &repo {
+        Some(repo) if args.staged => staged::scan(
+            repo,
+            &StagedOptions {
+                whole_files: args.whole_files,
+                max_blob_size,
+            },
+            &pipeline,
+        ),
+        Some(repo) if args.history => {
+            let options = HistoryOptions {
+                all_objects: args.all_objects,
+                branch: args.branch.clone(),
+                max_blob_size,
+                threads,
+            };
+            history::scan(repo, &options, &pipeline)
+        }
+        Some(repo) if git_mode => {
+            let spec = args
+                .range
+                .clone()
+                .or_else(|| args.since.as_ref().map(|r| format!("{r}..HEAD")));
+            range::scan(
+                repo,
+                &spec.expect("git_mode without staged/history is a range"),
+                max_blob_size,
+                &pipeline,
+            )
+        }
+        _ => {
+            let walk = WalkOptions {
+                no_ignore: args.no_ignore,
+                threads,
+                max_file_size: max_blob_size,
+            };
+            worktree::scan_paths(&roots, &walk, &pipeline);
+            Ok(())
+        }
     };
     if let Err(e) = result {
         pipeline.error(e);
     }
-    finish(&pipeline.finish(), &args.output, !args.staged)
+    let policy = ExitPolicy {
+        fail_on: args.fail_on.unwrap_or(engine.fail_on),
+        exit_zero: args.exit_zero,
+    };
+    Ok((pipeline.finish(), policy))
 }
 
-/// The scanner and allowlist for one run: built-in rules, rules turned on
-/// with --enable-rule, and the git-secrets configuration of `repo` (or the
-/// global git config when there is no repository).
+/// `keyfence baseline FILE [scan args]`: today's findings, as JSON, to FILE.
+fn write_baseline(file: &Path, args: &ScanArgs) -> Result<i32> {
+    let (outcome, _) = scan_outcome(args)?;
+    let output = OutputArgs {
+        format: Format::Json,
+        output: Some(file.to_path_buf()),
+        quiet: false,
+        ..OutputArgs::default()
+    };
+    let code = finish(
+        &outcome,
+        &output,
+        false,
+        ExitPolicy {
+            fail_on: Severity::Low,
+            exit_zero: true,
+        },
+    )?;
+    if code == 0 {
+        eprintln!(
+            "keyfence: wrote {} finding(s) to {}",
+            outcome.findings.len(),
+            file.display()
+        );
+    }
+    Ok(code)
+}
+
+/// How findings become an exit code.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExitPolicy {
+    fail_on: Severity,
+    exit_zero: bool,
+}
+
+/// What an `Engine` is built from.
+pub(crate) struct EngineOptions<'r> {
+    enable: Vec<String>,
+    repo: Option<&'r gix::Repository>,
+    mode: Mode,
+    /// Where `.keyfence.toml` is looked for.
+    project_dir: Option<PathBuf>,
+    baseline: Option<PathBuf>,
+}
+
+impl<'r> EngineOptions<'r> {
+    pub(crate) fn for_repo(repo: Option<&'r gix::Repository>, mode: Mode) -> EngineOptions<'r> {
+        EngineOptions {
+            enable: Vec::new(),
+            repo,
+            mode,
+            project_dir: repo.and_then(|r| r.workdir()).map(Path::to_path_buf),
+            baseline: None,
+        }
+    }
+}
+
+/// Everything one run scans with: rules (built-in, `.keyfence.toml`,
+/// git-secrets config) and what suppresses findings (allowed patterns,
+/// the project allowlist, a baseline).
 pub(crate) struct Engine {
     scanner: Scanner,
-    allowlist: Allowlist,
+    suppressors: Vec<Suppressor>,
+    fail_on: Severity,
+    max_blob_size: Option<u64>,
 }
 
 impl Engine {
-    pub(crate) fn build(enable: &[String], repo: Option<&gix::Repository>, mode: Mode) -> Result<Engine> {
+    pub(crate) fn build(options: &EngineOptions<'_>) -> Result<Engine> {
         let mut rules = RuleSet::builtin();
-        if mode == Mode::GitSecrets {
+        let mut suppressors: Vec<Suppressor> = Vec::new();
+        let mut fail_on = Severity::Low;
+        let mut max_blob_size = None;
+        if options.mode == Mode::GitSecrets {
             for rule in RuleSet::builtin().all() {
                 rules.set_enabled(&rule.id, false)?;
             }
+        } else if let Some(dir) = &options.project_dir {
+            let project = ProjectConfig::load(dir)?;
+            let allowlist = project.allowlist(&dir.join(crate::config::FILE_NAME))?;
+            rules.extend(project.rules)?;
+            for id in &project.options.enable_rules {
+                rules.set_enabled(id, true)?;
+            }
+            for id in &project.options.disable_rules {
+                rules.set_enabled(id, false)?;
+            }
+            fail_on = project.options.fail_on.unwrap_or(fail_on);
+            max_blob_size = project.options.max_blob_size;
+            suppressors.push(std::sync::Arc::new(move |f| allowlist.allows(f)));
         }
-        for id in enable {
+        for id in &options.enable {
             rules.set_enabled(id, true)?;
         }
-        let config = GitSecretsConfig::load(repo)?;
-        rules.extend(config.rules(mode)?)?;
+        let git_secrets = GitSecretsConfig::load(options.repo)?;
+        rules.extend(git_secrets.rules(options.mode)?)?;
+        let allowlist = git_secrets.allowlist(options.mode)?;
+        if !allowlist.is_empty() {
+            suppressors.push(std::sync::Arc::new(move |f| allowlist.allows_finding(f)));
+        }
+        if let Some(path) = &options.baseline {
+            let accepted = crate::baseline::load(path)?;
+            suppressors.push(std::sync::Arc::new(move |f| accepted.contains(&f.fingerprint)));
+        }
         Ok(Engine {
             scanner: Scanner::new(&rules)?,
-            allowlist: config.allowlist(mode)?,
+            suppressors,
+            fail_on,
+            max_blob_size,
         })
     }
 
     pub(crate) fn pipeline(&self) -> Pipeline<'_> {
-        Pipeline::new(&self.scanner).with_allowlist(self.allowlist.clone())
+        self.suppressors
+            .iter()
+            .cloned()
+            .fold(Pipeline::new(&self.scanner), Pipeline::with_suppressor)
     }
 }
 
@@ -404,7 +561,7 @@ pub(crate) fn default_threads() -> usize {
 }
 
 /// Report the outcome and decide the exit code (the one place that does).
-fn finish(outcome: &Outcome, output: &OutputArgs, from_history: bool) -> Result<i32> {
+fn finish(outcome: &Outcome, output: &OutputArgs, from_history: bool, policy: ExitPolicy) -> Result<i32> {
     for skipped in &outcome.too_large {
         eprintln!(
             "keyfence: skipped {} ({} bytes, larger than --max-blob-size)",
@@ -431,7 +588,7 @@ fn finish(outcome: &Outcome, output: &OutputArgs, from_history: bool) -> Result<
         };
         write_report(outcome, &options, output.output.as_deref())?;
     }
-    Ok(outcome.exit_code())
+    Ok(outcome.exit_code_for(policy.fail_on, policy.exit_zero))
 }
 
 fn write_report(outcome: &Outcome, options: &ReportOptions, path: Option<&std::path::Path>) -> Result<()> {

@@ -6,6 +6,7 @@ pub mod advice;
 pub mod git_secrets;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use std::io::{self, Write};
 
@@ -22,6 +23,8 @@ pub enum Format {
     Jsonl,
     /// `path:line:text` (history: `sha:path:line:text`), as git-secrets prints.
     GitSecrets,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
 }
 
 /// How the report is written, resolved once from the command line.
@@ -41,5 +44,6 @@ pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) ->
         Format::Json => json::write_document(outcome, options, out),
         Format::Jsonl => json::write_lines(outcome, options, out),
         Format::GitSecrets => git_secrets::write(outcome, options, out),
+        Format::Sarif => sarif::write(outcome, options, out),
     }
 }

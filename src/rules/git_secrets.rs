@@ -260,6 +260,7 @@ fn prohibited_rule(pattern: &str) -> Result<Rule> {
         min_entropy: 0.0,
         reject_hex: false,
         ignore_suffixes: Vec::new(),
+        ignore_substrings: Vec::new(),
         pair: None,
         description: format!("Prohibited by git config secrets.patterns (or a provider): {pattern}"),
         references: Vec::new(),
@@ -286,6 +287,10 @@ impl Allowlist {
     /// Per-match (keyfence): an allowed match must overlap the value, or lie
     /// wholly in the prefix (a pattern naming a file). Whole-line
     /// (git-secrets): any allowed match anywhere drops the line.
+    pub fn allows_finding(&self, finding: &crate::finding::Finding) -> bool {
+        !self.is_empty() && self.allows(&finding.location_prefix(), &finding.line_text, finding.span_in_line())
+    }
+
     pub fn allows(&self, prefix: &[u8], text: &[u8], value: std::ops::Range<usize>) -> bool {
         let mut line = Vec::with_capacity(prefix.len() + text.len());
         line.extend_from_slice(prefix);

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 const BUILTIN_AWS: &str = include_str!("builtin/aws.toml");
 
 /// How bad a finding of this rule is. Ordered, so `--fail-on` can compare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Low,
@@ -89,6 +89,10 @@ pub struct Rule {
     pub reject_hex: bool,
     #[serde(default)]
     pub ignore_suffixes: Vec<String>,
+    /// Published examples that carry a marker mid-value (AWS's example
+    /// session token holds `EXAMPLE` in the middle) are never findings.
+    #[serde(default)]
+    pub ignore_substrings: Vec<String>,
     #[serde(default)]
     pub pair: Option<Pairing>,
     #[serde(default)]

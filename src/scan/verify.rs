@@ -15,7 +15,12 @@ pub enum Rejection {
 }
 
 pub fn confirm(rule: &Rule, value: &[u8]) -> Result<(), Rejection> {
-    if rule.ignore_suffixes.iter().any(|s| value.ends_with(s.as_bytes())) {
+    if rule.ignore_suffixes.iter().any(|s| value.ends_with(s.as_bytes()))
+        || rule
+            .ignore_substrings
+            .iter()
+            .any(|s| memchr::memmem::find(value, s.as_bytes()).is_some())
+    {
         return Err(Rejection::DocumentationExample);
     }
     if rule.reject_hex && value.iter().all(u8::is_ascii_hexdigit) {

@@ -1,0 +1,182 @@
+//! `.keyfence.toml` at the top of the repository (or of the scanned
+//! directory): extra rules with the built-in schema, an allowlist, and
+//! default options. An invalid file stops the scan (exit 2) with the file,
+//! line and key named: a silently ignored allowlist or rule is a hole.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::finding::Finding;
+use crate::rules::{Rule, Severity};
+
+pub const FILE_NAME: &str = ".keyfence.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// Extra rules, same schema as the built-in ones; an id that exists
+    /// replaces the built-in rule.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    #[serde(default)]
+    pub allowlist: AllowlistConfig,
+    #[serde(default)]
+    pub options: Options,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowlistConfig {
+    /// Glob patterns (gitignore-like `**`) of paths whose findings are dropped.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Regexes matched against the found value.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Finding fingerprints (from a report) to drop wherever they appear.
+    #[serde(default)]
+    pub fingerprints: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Options {
+    /// Lowest severity that makes the exit code 1.
+    pub fail_on: Option<Severity>,
+    /// Rules off by default to turn on.
+    #[serde(default)]
+    pub enable_rules: Vec<String>,
+    /// Rules to turn off.
+    #[serde(default)]
+    pub disable_rules: Vec<String>,
+    pub max_blob_size: Option<u64>,
+}
+
+impl ProjectConfig {
+    /// Read `.keyfence.toml` in `dir`; a missing file is an empty config.
+    pub fn load(dir: &Path) -> Result<ProjectConfig> {
+        let path = dir.join(FILE_NAME);
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ProjectConfig::default()),
+            Err(source) => return Err(Error::Io { path, source }),
+        };
+        let text = String::from_utf8(text).map_err(|_| invalid(&path, "the file is not UTF-8".into()))?;
+        Self::parse(&text, &path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<ProjectConfig> {
+        toml::from_str(text).map_err(|e| {
+            let location = e.span().map(|span| {
+                let line = text[..span.start].matches('\n').count() + 1;
+                format!("line {line}: ")
+            });
+            invalid(path, format!("{}{}", location.unwrap_or_default(), e.message().trim()))
+        })
+    }
+
+    /// The allowlist compiled; a bad glob or regex names itself.
+    pub fn allowlist(&self, path: &Path) -> Result<ConfigAllowlist> {
+        let mut globs = GlobSetBuilder::new();
+        for pattern in &self.allowlist.paths {
+            let glob = Glob::new(pattern).map_err(|e| invalid(path, format!("allowlist.paths: {e}")))?;
+            globs.add(glob);
+        }
+        let regexes = self
+            .allowlist
+            .regexes
+            .iter()
+            .map(|r| {
+                Regex::new(r)
+                    .map_err(|e| invalid(path, format!("allowlist.regexes: '{r}': {}", one_line(&e.to_string()))))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ConfigAllowlist {
+            paths: globs
+                .build()
+                .map_err(|e| invalid(path, format!("allowlist.paths: {e}")))?,
+            regexes,
+            fingerprints: self.allowlist.fingerprints.iter().cloned().collect(),
+        })
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn invalid(path: &Path, reason: String) -> Error {
+    Error::Rule {
+        id: format!("config {}", path.display()),
+        reason,
+    }
+}
+
+/// The project's allowlist, ready to test findings against.
+pub struct ConfigAllowlist {
+    paths: GlobSet,
+    regexes: Vec<Regex>,
+    fingerprints: HashSet<String>,
+}
+
+impl ConfigAllowlist {
+    pub fn allows(&self, finding: &Finding) -> bool {
+        self.fingerprints.contains(&finding.fingerprint)
+            || self.regexes.iter().any(|r| r.is_match(&finding.secret))
+            || (!finding.origin.path.is_empty() && self.paths.is_match(path_of(&finding.origin.path)))
+    }
+}
+
+fn path_of(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_line_and_key() {
+        let text = "[allowlist]\npaths = [\"a\"]\nbogus = 1\n";
+        let err = ProjectConfig::parse(text, Path::new(".keyfence.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3") && err.contains("bogus"), "{err}");
+        let err = ProjectConfig::parse("[options]\nfail-on = \"severe\"\n", Path::new("k.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2") && err.contains("severe"), "{err}");
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let text = r#"
+[[rules]]
+id = "corp-token"
+name = "Corp token"
+keywords = ["corp_"]
+pattern = 'corp_[a-z0-9]{32}'
+
+[allowlist]
+paths = ["fixtures/**", "**/*.md"]
+regexes = ['^AKIA.*TEST']
+fingerprints = ["0123456789abcdef0123456789abcdef"]
+
+[options]
+fail-on = "medium"
+enable-rules = ["aws-unique-id"]
+"#;
+        let config = ProjectConfig::parse(text, Path::new("k")).unwrap();
+        assert_eq!(config.rules[0].id, "corp-token");
+        assert_eq!(config.options.fail_on, Some(Severity::Medium));
+        let allow = config.allowlist(Path::new("k")).unwrap();
+        assert!(allow.paths.is_match("fixtures/a/b.env"));
+        assert!(allow.paths.is_match("docs/x.md"));
+        assert!(!allow.paths.is_match("src/main.rs"));
+    }
+}

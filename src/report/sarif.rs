@@ -1,0 +1,160 @@
+//! SARIF 2.1.0 for GitHub code scanning and other SARIF consumers. One run,
+//! a `rules` entry per rule that is on or was hit, one result per finding,
+//! with the fingerprint in `partialFingerprints` so alerts follow a secret
+//! across commits. Values are redacted unless `--show-secrets`.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::ReportOptions;
+use crate::finding::Finding;
+use crate::pipeline::Outcome;
+use crate::rules::{RuleSet, Severity};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    let rules = rules(outcome);
+    let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.0.as_str(), i)).collect();
+    let results: Vec<Value> = outcome
+        .findings
+        .iter()
+        .map(|f| result(f, index[f.rule.as_str()], options))
+        .collect();
+    let document = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "keyfence",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://crates.io/crates/keyfence",
+                "rules": rules.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+            }},
+            "results": results,
+            "columnKind": "utf16CodeUnits",
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}
+
+/// (id, reportingDescriptor) for every enabled built-in rule plus any
+/// other rule a finding names (git-secrets patterns, project rules).
+fn rules(outcome: &Outcome) -> Vec<(String, Value)> {
+    let mut rules: Vec<(String, Value)> = RuleSet::builtin()
+        .enabled()
+        .map(|r| {
+            let help = format!(
+                "{} Run `keyfence explain KEY_ID` for the response steps.",
+                r.description
+            );
+            (
+                r.id.clone(),
+                descriptor(&r.id, &r.name, &r.description, &help, r.severity),
+            )
+        })
+        .collect();
+    for finding in &outcome.findings {
+        if !rules.iter().any(|(id, _)| *id == finding.rule) {
+            let text = format!("{} ({})", finding.rule_name, finding.rule);
+            rules.push((
+                finding.rule.clone(),
+                descriptor(&finding.rule, &finding.rule_name, &text, &text, finding.severity),
+            ));
+        }
+    }
+    rules
+}
+
+fn descriptor(id: &str, name: &str, description: &str, help: &str, severity: Severity) -> Value {
+    json!({
+        "id": id,
+        "name": name,
+        "shortDescription": { "text": name },
+        "fullDescription": { "text": if description.is_empty() { name } else { description } },
+        "help": { "text": help },
+        "defaultConfiguration": { "level": level(severity) },
+        "properties": { "tags": ["security", "secret"], "security-severity": security_severity(severity) },
+    })
+}
+
+fn result(finding: &Finding, rule_index: usize, options: &ReportOptions) -> Value {
+    let mut message = format!(
+        "{} found: {}",
+        finding.rule_name,
+        finding.shown_secret(options.show_secrets)
+    );
+    if let Some(account) = &finding.account_id {
+        message.push_str(&format!(" (AWS account {account})"));
+    }
+    let mut properties = json!({ "severity": finding.severity.as_str() });
+    if let Some(commit) = &finding.origin.commit {
+        properties["commit"] = json!(commit);
+    }
+    if let Some(blob) = &finding.origin.blob_id {
+        properties["blobId"] = json!(blob);
+    }
+    if let Some(key_id) = &finding.paired_key_id {
+        properties["pairedKeyId"] = json!(key_id);
+    }
+    json!({
+        "ruleId": finding.rule,
+        "ruleIndex": rule_index,
+        "level": level(finding.severity),
+        "message": { "text": message },
+        "locations": [{ "physicalLocation": {
+            "artifactLocation": { "uri": uri(&finding.origin.path) },
+            "region": {
+                "startLine": finding.line.max(1),
+                "startColumn": finding.column.max(1),
+                "endColumn": finding.column.max(1) as usize + finding.secret.chars().count(),
+            },
+        }}],
+        "partialFingerprints": { "keyfence/v1": finding.fingerprint },
+        "properties": properties,
+    })
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// GitHub ranks security alerts by this CVSS-like score.
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::High => "8.9",
+        Severity::Medium => "5.5",
+        Severity::Low => "2.0",
+    }
+}
+
+/// A relative URI reference: `/` separators kept, everything outside the
+/// unreserved set percent-encoded (spaces, `#`, `%`, non-UTF-8 bytes).
+fn uri(path: &[u8]) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uris_are_encoded() {
+        assert_eq!(super::uri(b"dir/my file#1.env"), "dir/my%20file%231.env");
+        assert_eq!(super::uri(b"a\xffb"), "a%FFb");
+    }
+}
