@@ -80,8 +80,9 @@ impl ProjectConfig {
         })
     }
 
-    /// The allowlist compiled; a bad glob or regex names itself.
-    pub fn allowlist(&self, path: &Path) -> Result<ConfigAllowlist> {
+    /// The allowlist compiled; a bad glob or regex names itself. Path globs
+    /// are relative to `root`, the directory holding the config file.
+    pub fn allowlist(&self, path: &Path, root: &Path) -> Result<ConfigAllowlist> {
         let mut globs = GlobSetBuilder::new();
         for pattern in &self.allowlist.paths {
             let glob = Glob::new(pattern).map_err(|e| invalid(path, format!("allowlist.paths: {e}")))?;
@@ -97,6 +98,8 @@ impl ProjectConfig {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(ConfigAllowlist {
+            root: std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
+            cwd: std::env::current_dir().unwrap_or_default(),
             paths: globs
                 .build()
                 .map_err(|e| invalid(path, format!("allowlist.paths: {e}")))?,
@@ -119,6 +122,8 @@ fn invalid(path: &Path, reason: String) -> Error {
 
 /// The project's allowlist, ready to test findings against.
 pub struct ConfigAllowlist {
+    root: PathBuf,
+    cwd: PathBuf,
     paths: GlobSet,
     regexes: Vec<Regex>,
     fingerprints: HashSet<String>,
@@ -128,12 +133,17 @@ impl ConfigAllowlist {
     pub fn allows(&self, finding: &Finding) -> bool {
         self.fingerprints.contains(&finding.fingerprint)
             || self.regexes.iter().any(|r| r.is_match(&finding.secret))
-            || (!finding.origin.path.is_empty() && self.paths.is_match(path_of(&finding.origin.path)))
+            || (!finding.origin.path.is_empty() && self.paths.is_match(self.relative(&finding.origin.path)))
     }
-}
 
-fn path_of(bytes: &[u8]) -> PathBuf {
-    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+    /// The finding's path relative to the config's directory. Git paths
+    /// already are; file paths are resolved against the current directory,
+    /// so `scan fixtures/`, `scan .` and `scan /abs/repo` agree.
+    fn relative(&self, bytes: &[u8]) -> PathBuf {
+        let path = PathBuf::from(String::from_utf8_lossy(bytes).into_owned());
+        let absolute = self.cwd.join(&path);
+        absolute.strip_prefix(&self.root).map(Path::to_path_buf).unwrap_or(path)
+    }
 }
 
 #[cfg(test)]
@@ -174,7 +184,7 @@ enable-rules = ["aws-unique-id"]
         let config = ProjectConfig::parse(text, Path::new("k")).unwrap();
         assert_eq!(config.rules[0].id, "corp-token");
         assert_eq!(config.options.fail_on, Some(Severity::Medium));
-        let allow = config.allowlist(Path::new("k")).unwrap();
+        let allow = config.allowlist(Path::new("k"), Path::new("/repo")).unwrap();
         assert!(allow.paths.is_match("fixtures/a/b.env"));
         assert!(allow.paths.is_match("docs/x.md"));
         assert!(!allow.paths.is_match("src/main.rs"));

@@ -153,6 +153,10 @@ pub struct ScanArgs {
     #[arg(long)]
     pub exit_zero: bool,
 
+    /// Ignore .keyfence.toml (its rules, allowlist and options).
+    #[arg(long)]
+    pub no_config: bool,
+
     /// Turn on a rule that is off by default (e.g. aws-unique-id). Repeatable.
     #[arg(long, value_name = "RULE")]
     pub enable_rule: Vec<String>,
@@ -378,6 +382,9 @@ fn scan_outcome(args: &ScanArgs) -> Result<(Outcome, ExitPolicy)> {
     if repo.is_none() && roots[0].is_dir() {
         options.project_dir = Some(roots[0].clone());
     }
+    if args.no_config {
+        options.project_dir = None;
+    }
     options.enable = args.enable_rule.clone();
     options.baseline = args.baseline.clone();
     let engine = Engine::build(&options)?;
@@ -515,7 +522,7 @@ impl Engine {
             }
         } else if let Some(dir) = &options.project_dir {
             let project = ProjectConfig::load(dir)?;
-            let allowlist = project.allowlist(&dir.join(crate::config::FILE_NAME))?;
+            let allowlist = project.allowlist(&dir.join(crate::config::FILE_NAME), dir)?;
             rules.extend(project.rules)?;
             for id in &project.options.enable_rules {
                 rules.set_enabled(id, true)?;

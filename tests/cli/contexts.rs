@@ -136,7 +136,8 @@ fn files_under(dir: &Path) -> Vec<String> {
 }
 
 fn scan(dir: &Path, file: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["scan", file];
+    // --no-config: the repository's own .keyfence.toml allowlists fixtures/.
+    let mut args = vec!["scan", "--no-config", file];
     args.extend_from_slice(extra);
     run_in(dir, &args)
 }
@@ -244,7 +245,7 @@ fn every_decoy_stays_silent() {
 /// `.aws/`, `.github/`, `.s3cfg`) are walked, and nothing is reported twice.
 #[test]
 fn scanning_the_positive_directory_reports_exactly_the_expected_findings() {
-    let out = run_in(&contexts(), &["scan", "positive", "--format", "json"]);
+    let out = run_in(&contexts(), &["scan", "--no-config", "positive", "--format", "json"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let mut got: Vec<(String, String, u64)> = findings(&json(&out))
         .into_iter()
@@ -268,7 +269,7 @@ fn scanning_the_positive_directory_reports_exactly_the_expected_findings() {
 
 #[test]
 fn scanning_the_decoy_directory_is_clean() {
-    let out = run_in(&contexts(), &["scan", "decoys", "--format", "json"]);
+    let out = run_in(&contexts(), &["scan", "--no-config", "decoys", "--format", "json"]);
     let report = json(&out);
     // Lists the offenders; `every_decoy_stays_silent` says which decoy.
     assert_eq!(findings(&report), Vec::new(), "{}", stderr(&out));
