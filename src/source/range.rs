@@ -87,18 +87,21 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
             .tree_id()
             .map_err(context(format!("cannot read commit {commit_id}")))?
             .detach();
-        let parent_tree = match commit.parent_ids().next() {
-            Some(parent) => repo
-                .find_commit(parent)
-                .and_then(|p| p.tree_id())
-                .map_err(context(format!("cannot read parent {parent} of {commit_id}")))?
-                .detach(),
-            None => repo.empty_tree().id,
+        let lhs = match commit.parent_ids().next() {
+            Some(parent) => {
+                let parent_tree = repo
+                    .find_commit(parent)
+                    .and_then(|p| p.tree_id())
+                    .map_err(context(format!("cannot read parent {parent} of {commit_id}")))?
+                    .detach();
+                repo.objects
+                    .find_tree_iter(&parent_tree, &mut lhs_buf)
+                    .map_err(context(format!("cannot read tree {parent_tree}")))?
+            }
+            // A root commit, against the empty tree. Not looked up: git never
+            // writes the empty tree unless some commit has it.
+            None => gix::objs::TreeRefIter::from_bytes(&[], repo.object_hash()),
         };
-        let lhs = repo
-            .objects
-            .find_tree_iter(&parent_tree, &mut lhs_buf)
-            .map_err(context(format!("cannot read tree {parent_tree}")))?;
         let rhs = repo
             .objects
             .find_tree_iter(&tree, &mut rhs_buf)

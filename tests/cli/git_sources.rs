@@ -581,6 +581,27 @@ fn range_reports_an_evil_merge() {
 }
 
 #[test]
+fn range_with_an_unrelated_root_commit() {
+    let (repo, base) = repo_with_base();
+    repo.git(&["checkout", "-q", "--orphan", "imported"]);
+    repo.git(&["rm", "-q", "-r", "--cached", "."]);
+    std::fs::remove_file(repo.path().join("README")).unwrap();
+    let root = repo.commit_file("creds", &credentials(KEY_ID, SECRET), "imported root");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "--allow-unrelated-histories",
+        "-m",
+        "import",
+        "imported",
+    ]);
+    // The root commit is diffed against the empty tree.
+    scan(&repo, &["scan", "--range", &format!("{base}..main")]).expect(1, creds_at("creds", Some(&root)));
+}
+
+#[test]
 fn symmetric_range_starts_at_the_merge_base() {
     let (repo, _) = repo_with_base();
     repo.git(&["checkout", "-q", "-b", "feature"]);
