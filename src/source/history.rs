@@ -58,6 +58,8 @@ impl SeenBlobs {
 type Pending = Mutex<HashMap<ObjectId, Vec<Finding>>>;
 
 pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipeline) -> Result<(), Error> {
+    // Resolved first: a bad `--branch` is an error even when nothing is found.
+    let tips = tips(repo, options.branch.as_deref())?;
     let seen = SeenBlobs::new();
     let pending: Pending = Mutex::default();
     let objects_dir = repo.objects.store_ref().path().to_path_buf();
@@ -70,7 +72,7 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipelin
     if pending.is_empty() {
         return Ok(());
     }
-    let places = attribute(repo, options.branch.as_deref(), pending.keys().copied().collect())?;
+    let places = attribute(repo, tips, pending.keys().copied().collect())?;
     for (blob, findings) in pending {
         match places.get(&blob) {
             Some((commit, path)) => pipeline.record(
@@ -286,10 +288,9 @@ fn tips(repo: &gix::Repository, branch: Option<&str>) -> Result<Vec<ObjectId>, E
 /// when all targets are placed.
 fn attribute(
     repo: &gix::Repository,
-    branch: Option<&str>,
+    tips: Vec<ObjectId>,
     mut targets: HashSet<ObjectId>,
 ) -> Result<HashMap<ObjectId, (ObjectId, Vec<u8>)>, Error> {
-    let tips = tips(repo, branch)?;
     let mut places = HashMap::new();
     if tips.is_empty() {
         return Ok(places);

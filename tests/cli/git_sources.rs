@@ -648,6 +648,7 @@ fn bad_refs_exit_two_and_name_the_ref() {
         &["scan", "--range", "HEAD..no-such-ref"],
         &["scan", "--range", "no-such-ref...HEAD"],
         &["scan", "--since", "no-such-ref"],
+        &["scan", "--history", "--branch", "no-such-ref"],
     ] {
         let out = repo.keyfence(args);
         assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
