@@ -66,3 +66,47 @@ pub fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<ObjectId, Er
         .map(|id| id.detach())
         .map_err(context(format!("bad revision '{spec}'")))
 }
+
+/// The commits of a walk, oldest first and never a commit before any of its
+/// parents (git's `--date-order`, reversed). Commit time alone is not enough:
+/// commits made within one second tie (scripts, rebases, `git stash`), and
+/// clock skew can date a child before its parent; either would put a
+/// descendant first and attribute a blob to it rather than to the commit
+/// that introduced it. Ties go to the older commit, then to walk order.
+pub fn oldest_first(walk: gix::revision::Walk<'_>, what: &str) -> Result<Vec<ObjectId>, Error> {
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, HashMap};
+
+    let mut commits = Vec::new();
+    for info in walk {
+        let info = info.map_err(context(format!("cannot walk {what}")))?;
+        commits.push((info.id, info.parent_ids.to_vec(), info.commit_time.unwrap_or(0)));
+    }
+    // The walk is newest first; index = position from the oldest end.
+    commits.reverse();
+    let index: HashMap<ObjectId, usize> = commits.iter().enumerate().map(|(i, c)| (c.0, i)).collect();
+    let mut waiting_on = vec![0usize; commits.len()];
+    let mut children = vec![Vec::new(); commits.len()];
+    for (i, (_, parents, _)) in commits.iter().enumerate() {
+        // Parents outside the walk (hidden, or beyond a shallow boundary) do not count.
+        for parent in parents.iter().filter_map(|p| index.get(p)) {
+            waiting_on[i] += 1;
+            children[*parent].push(i);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<(i64, usize)>> = (0..commits.len())
+        .filter(|&i| waiting_on[i] == 0)
+        .map(|i| Reverse((commits[i].2, i)))
+        .collect();
+    let mut order = Vec::with_capacity(commits.len());
+    while let Some(Reverse((_, i))) = ready.pop() {
+        order.push(commits[i].0);
+        for &child in &children[i] {
+            waiting_on[child] -= 1;
+            if waiting_on[child] == 0 {
+                ready.push(Reverse((commits[child].2, child)));
+            }
+        }
+    }
+    Ok(order)
+}

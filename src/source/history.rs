@@ -20,7 +20,7 @@ use gix::odb::pack;
 use gix::ObjectId;
 use rayon::prelude::*;
 
-use super::git::{context, one_line, resolve_commit};
+use super::git::{context, oldest_first, one_line, resolve_commit};
 use super::Origin;
 use crate::error::Error;
 use crate::finding::Finding;
@@ -283,9 +283,9 @@ fn tips(repo: &gix::Repository, branch: Option<&str>) -> Result<Vec<ObjectId>, E
     Ok(tips)
 }
 
-/// Place each target blob at the oldest commit (by commit time) and path
-/// where it appears, decoding every unique tree at most once and stopping
-/// when all targets are placed.
+/// Place each target blob at the oldest commit (parents before children,
+/// then by commit time) and path where it appears, decoding every unique
+/// tree at most once and stopping when all targets are placed.
 fn attribute(
     repo: &gix::Repository,
     tips: Vec<ObjectId>,
@@ -300,11 +300,7 @@ fn attribute(
         .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
         .all()
         .map_err(context("cannot walk history"))?;
-    let mut commits = Vec::new();
-    for info in walk {
-        commits.push(info.map_err(context("cannot walk history"))?.id);
-    }
-    commits.reverse();
+    let commits = oldest_first(walk, "history")?;
 
     let mut seen_trees = HashSet::new();
     let mut buf = Vec::new();

@@ -10,7 +10,7 @@ use gix::objs::FindExt;
 use gix::ObjectId;
 use rayon::prelude::*;
 
-use super::git::{context, read_blob, resolve_commit};
+use super::git::{context, oldest_first, read_blob, resolve_commit};
 use super::Origin;
 use crate::error::Error;
 use crate::finding::added_lines;
@@ -64,12 +64,7 @@ pub fn commits(repo: &gix::Repository, spec: &str) -> Result<Vec<ObjectId>, Erro
         .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
         .all()
         .map_err(context(format!("cannot walk {spec}")))?;
-    let mut commits = Vec::new();
-    for info in walk {
-        commits.push(info.map_err(context(format!("cannot walk {spec}")))?.id);
-    }
-    commits.reverse();
-    Ok(commits)
+    oldest_first(walk, spec)
 }
 
 /// What each commit introduced, in commit order; a blob introduced twice

@@ -697,6 +697,37 @@ fn history_reports_a_renamed_file_once() {
 }
 
 #[test]
+fn history_finds_a_commit_reachable_only_from_a_tag() {
+    let (repo, _) = repo_with_base();
+    repo.git(&["checkout", "-q", "--detach"]);
+    let tagged = repo.commit_file("creds", &credentials(KEY_ID, SECRET), "tag-only key");
+    repo.git(&["tag", "-a", "v-secret", "-m", "annotated"]);
+    let lightweight = repo.commit_file("more.env", &credentials(KEY_ID_2, SECRET_2), "another");
+    repo.git(&["tag", "light"]);
+    repo.git(&["checkout", "-q", "main"]);
+    assert_eq!(repo.git(&["branch", "--contains", &tagged]), "", "no branch has it");
+    let mut expected = creds_at("creds", Some(&tagged));
+    expected.extend(creds_at("more.env", Some(&lightweight)));
+    scan(&repo, &["scan", "--history"]).expect(1, expected);
+}
+
+#[test]
+fn history_attributes_to_the_parent_whatever_the_commit_dates() {
+    // A child dated before its parent (clock skew), and a child in the same
+    // second: both branch tips, so a walk by date alone meets the child first.
+    for child_date in ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"] {
+        let (repo, _) = repo_with_base();
+        repo.write("creds", &credentials(KEY_ID, SECRET));
+        let parent = commit_all_dated(&repo, "key", "2024-01-02T00:00:00Z");
+        repo.git(&["checkout", "-q", "-b", "later"]);
+        repo.write("README", "hello\nlater\n");
+        commit_all_dated(&repo, "child", child_date);
+        repo.git(&["checkout", "-q", "main"]);
+        scan(&repo, &["scan", "--history"]).expect(1, creds_at("creds", Some(&parent)));
+    }
+}
+
+#[test]
 fn history_of_an_empty_repository_is_clean() {
     let repo = Repo::new();
     scan(&repo, &["scan", "--history"]).expect_clean();
