@@ -2,6 +2,12 @@
 //! not reachable from A, oldest first; the blobs each commit introduces (tree
 //! diff against its first parent, root commits against the empty tree);
 //! findings on the lines each commit adds, attributed to that commit.
+//!
+//! A merge introduces only what none of its parents had: a file it takes
+//! whole from another parent is skipped, and in a file it combines only the
+//! lines absent from every parent count (an evil merge). The first-parent
+//! diff alone would blame a merge for the side branch's keys a second time,
+//! and a merge of the base into the range for keys the base already had.
 
 use std::collections::HashSet;
 
@@ -23,6 +29,9 @@ pub struct Introduced {
     pub id: ObjectId,
     /// The blob at the same path in the first parent, if any.
     pub previous: Option<ObjectId>,
+    /// For a merge: the blobs at the same path in the other parents that
+    /// have the path as a file.
+    pub other_parents: Vec<ObjectId>,
 }
 
 /// Split `A..B` or `A...B`; an empty side means HEAD, as in git.
@@ -97,6 +106,14 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
             // writes the empty tree unless some commit has it.
             None => gix::objs::TreeRefIter::from_bytes(&[], repo.object_hash()),
         };
+        let mut other_parent_trees = Vec::new();
+        for parent in commit.parent_ids().skip(1) {
+            other_parent_trees.push(
+                repo.find_commit(parent)
+                    .and_then(|p| p.tree())
+                    .map_err(context(format!("cannot read parent {parent} of {commit_id}")))?,
+            );
+        }
         let rhs = repo
             .objects
             .find_tree_iter(&tree, &mut rhs_buf)
@@ -124,14 +141,30 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
                 ),
                 Change::Deletion { .. } => continue,
             };
-            if mode.is_blob() && seen.insert(id) {
-                out.push(Introduced {
-                    commit: commit_id,
-                    path: path.as_bytes().to_vec(),
-                    id,
-                    previous,
-                });
+            if !mode.is_blob() || seen.contains(&id) {
+                continue;
             }
+            let mut other_parents = Vec::new();
+            for other in &other_parent_trees {
+                let entry = other
+                    .lookup_entry(path.split(|&b| b == b'/'))
+                    .map_err(context(format!("cannot read a parent tree of {commit_id}")))?;
+                if let Some(entry) = entry.filter(|e| e.mode().is_blob()) {
+                    other_parents.push(entry.object_id());
+                }
+            }
+            // Taken whole from another parent: the merge introduced nothing here.
+            if other_parents.contains(&id) {
+                continue;
+            }
+            seen.insert(id);
+            out.push(Introduced {
+                commit: commit_id,
+                path: path.as_bytes().to_vec(),
+                id,
+                previous,
+                other_parents,
+            });
         }
     }
     Ok(out)
@@ -162,7 +195,11 @@ fn scan_introduced(repo: &gix::Repository, item: &Introduced, max: u64, pipeline
         return Ok(());
     };
     let mut findings = pipeline.findings_in(&bytes, &origin);
-    if let (false, Some(previous)) = (findings.is_empty(), item.previous) {
+    // Keep the lines no parent's version of the file has.
+    for &previous in item.previous.iter().chain(&item.other_parents) {
+        if findings.is_empty() {
+            break;
+        }
         let old = repo
             .find_blob(previous)
             .map_err(context(format!("cannot read blob {previous}")))?;

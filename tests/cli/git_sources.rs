@@ -566,6 +566,57 @@ fn range_through_a_merge_reports_the_side_branch_commit_once() {
 }
 
 #[test]
+fn range_through_a_merge_of_a_file_both_sides_changed() {
+    let repo = Repo::new();
+    let shared: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+    let base = repo.commit_file("settings.ini", &shared, "base");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    // The side branch adds a key at the end of the shared file ...
+    let side = repo.commit_file(
+        "settings.ini",
+        &format!("{shared}aws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"),
+        "side key",
+    );
+    repo.git(&["checkout", "-q", "main"]);
+    // ... while main edits its top, so the merge makes a new blob.
+    repo.commit_file("settings.ini", &format!("top\n{shared}"), "main edit");
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge side", "side"]);
+    assert_eq!(repo.git(&["show", "HEAD:settings.ini"]).lines().count(), 23);
+    // Reported once, at the side-branch commit, not again at the merge.
+    scan(&repo, &["scan", "--range", &format!("{base}..main")]).expect(
+        1,
+        vec![
+            found("aws-access-key-id", "settings.ini", 21, Some(&side)),
+            found("aws-secret-access-key", "settings.ini", 22, Some(&side)),
+        ],
+    );
+}
+
+#[test]
+fn range_does_not_blame_a_merge_for_what_the_base_already_had() {
+    let (repo, base) = repo_with_base();
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.commit_file("feature.txt", "feature\n", "feature work");
+    repo.git(&["checkout", "-q", "main"]);
+    // main (the already-accepted base) gets a key, and a change to a shared file.
+    let keyed = repo.commit_file("main.env", &credentials(KEY_ID, SECRET), "key on main");
+    repo.commit_file(
+        "README",
+        &format!("hello\naws_access_key_id = {KEY_ID_2}\n"),
+        "another key on main",
+    );
+    repo.git(&["checkout", "-q", "feature"]);
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge main into feature", "main"]);
+    // The CI gate for the feature branch: main's keys are not the feature's.
+    scan(&repo, &["scan", "--range", "main..feature"]).expect_clean();
+    // Scanned from before main got them, they are found at their own commits.
+    let s = scan(&repo, &["scan", "--range", &format!("{base}..feature")]);
+    let mut expected = creds_at("main.env", Some(&keyed));
+    expected.push(found("aws-access-key-id", "README", 2, Some(&rev(&repo, "main"))));
+    s.expect(1, expected);
+}
+
+#[test]
 fn range_reports_an_evil_merge() {
     let (repo, base) = repo_with_base();
     repo.git(&["checkout", "-q", "-b", "side"]);
