@@ -85,7 +85,17 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipelin
                     })
                     .collect(),
             ),
-            None if options.all_objects => pipeline.record(findings),
+            // No commit reaches it: name it as git would show it, so no
+            // report prints an empty location.
+            None if options.all_objects => pipeline.record(
+                findings
+                    .into_iter()
+                    .map(|mut f| {
+                        f.origin.path = format!("blob {blob}").into_bytes();
+                        f
+                    })
+                    .collect(),
+            ),
             None => {}
         }
     }
