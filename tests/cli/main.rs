@@ -10,6 +10,8 @@
 mod util;
 
 mod contexts;
+mod git_secrets_compat;
 mod git_sources;
 mod hooks;
 mod scan_paths;
+mod walkthrough;
