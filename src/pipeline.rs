@@ -98,6 +98,11 @@ impl<'s> Pipeline<'s> {
     /// Scan one blob and return its findings without recording them, for
     /// sources that narrow findings (to added lines) before `record`.
     pub fn findings_in(&self, bytes: &[u8], origin: &Origin) -> Vec<Finding> {
+        // UTF-16 files (Windows tools write them) are full of NUL bytes but
+        // are text: scan them as UTF-8, detected by their byte-order mark.
+        if let Some(text) = utf16_to_utf8(bytes) {
+            return self.findings_in(text.as_bytes(), origin);
+        }
         if !self.scan_binary && memchr::memchr(0, &bytes[..bytes.len().min(BINARY_PROBE)]).is_some() {
             self.counters.binary.fetch_add(1, Ordering::Relaxed);
             return Vec::new();
@@ -187,5 +192,63 @@ impl Outcome {
         } else {
             0
         }
+    }
+}
+
+/// The UTF-8 text of a UTF-16 blob that starts with a byte-order mark.
+fn utf16_to_utf8(bytes: &[u8]) -> Option<String> {
+    let from: fn([u8; 2]) -> u16 = match bytes.get(..2)? {
+        [0xff, 0xfe] => u16::from_le_bytes,
+        [0xfe, 0xff] => u16::from_be_bytes,
+        _ => return None,
+    };
+    let units = bytes[2..].chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    #[test]
+    fn utf16_files_are_scanned_as_text() {
+        let scanner = Scanner::new(&RuleSet::builtin()).unwrap();
+        let text = "line one\r\naws_access_key_id = AKIA2E3MTGS5LTN4WCQV\r\n";
+        for bom_and_units in [
+            [
+                vec![0xff, 0xfe],
+                text.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>(),
+            ]
+            .concat(),
+            [
+                vec![0xfe, 0xff],
+                text.encode_utf16().flat_map(u16::to_be_bytes).collect::<Vec<u8>>(),
+            ]
+            .concat(),
+        ] {
+            let pipeline = Pipeline::new(&scanner);
+            let found = pipeline.findings_in(&bom_and_units, &Origin::default());
+            assert_eq!(found.len(), 1);
+            assert_eq!((found[0].line, found[0].secret.as_str()), (2, "AKIA2E3MTGS5LTN4WCQV"));
+            assert_eq!(pipeline.finish().stats.skipped_binary, 0);
+        }
+    }
+
+    #[test]
+    fn errors_win_over_findings_and_policies() {
+        let scanner = Scanner::new(&RuleSet::builtin()).unwrap();
+        let pipeline = Pipeline::new(&scanner);
+        pipeline.scan_and_record(b"AKIA2E3MTGS5LTN4WCQV", &Origin::default());
+        let outcome = pipeline.finish();
+        assert_eq!(outcome.exit_code(), 1);
+        assert_eq!(outcome.exit_code_for(Severity::High, true), 0);
+        let pipeline = Pipeline::new(&scanner);
+        pipeline.error(Error::Git("boom".into()));
+        assert_eq!(pipeline.finish().exit_code_for(Severity::Low, true), 2);
     }
 }
