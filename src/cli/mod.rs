@@ -40,7 +40,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files, staged changes, a commit range or the whole history for AWS credentials.
-    #[command(after_help = "Examples:\n  keyfence scan                              the current directory\n  keyfence scan src/ config/prod.env\n  keyfence scan --staged                     what the next commit adds (the pre-commit check)\n  keyfence scan --range origin/main...HEAD   a pull request, commit by commit\n  keyfence scan --since origin/main --format sarif --output keyfence.sarif\n  keyfence scan --history                    every blob ever committed, on every ref\n  keyfence scan --history --format json -C ~/src/app")]
+    #[command(
+        after_help = "Examples:\n  keyfence scan                              the current directory\n  keyfence scan src/ config/prod.env\n  keyfence scan --staged                     what the next commit adds (the pre-commit check)\n  keyfence scan --range origin/main...HEAD   a pull request, commit by commit\n  keyfence scan --since origin/main --format sarif --output keyfence.sarif\n  keyfence scan --history                    every blob ever committed, on every ref\n  keyfence scan --history --format json -C ~/src/app"
+    )]
     Scan(ScanArgs),
     /// Write today's findings to FILE as a baseline that later scans accept.
     #[command(
