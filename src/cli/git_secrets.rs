@@ -323,6 +323,7 @@ fn scan_history() -> Result<i32> {
         branch: None,
         max_blob_size: u64::MAX,
         threads: default_threads(),
+        progress: true,
     };
     if let Err(e) = history::scan(&repo, &options, &pipeline) {
         pipeline.error(e);

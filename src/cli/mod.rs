@@ -408,6 +408,7 @@ fn scan_outcome(args: &ScanArgs) -> Result<(Outcome, ExitPolicy)> {
                 branch: args.branch.clone(),
                 max_blob_size,
                 threads,
+                progress: !args.output.quiet,
             };
             history::scan(repo, &options, &pipeline)
         }

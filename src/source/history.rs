@@ -33,6 +33,8 @@ pub struct HistoryOptions {
     pub branch: Option<String>,
     pub max_blob_size: u64,
     pub threads: usize,
+    /// Draw a progress bar on stderr (only when it is a terminal).
+    pub progress: bool,
 }
 
 /// Blob ids already scanned, sharded so pack threads rarely contend.
@@ -60,15 +62,23 @@ type Pending = Mutex<HashMap<ObjectId, Vec<Finding>>>;
 pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipeline) -> Result<(), Error> {
     // Resolved first: a bad `--branch` is an error even when nothing is found.
     let tips = tips(repo, options.branch.as_deref())?;
-    let seen = SeenBlobs::new();
-    let pending: Pending = Mutex::default();
     let objects_dir = repo.objects.store_ref().path().to_path_buf();
-    for index_path in pack_indexes(&objects_dir)? {
-        scan_pack(repo, &index_path, options, &seen, &pending, pipeline)?;
+    let indexes = pack_indexes(&objects_dir)?;
+    let loose = loose_ids(&objects_dir)?;
+    let sink = BlobSink {
+        seen: SeenBlobs::new(),
+        pending: Mutex::default(),
+        pipeline,
+        max_blob_size: options.max_blob_size,
+        progress: Progress::new(options.progress, &indexes, loose.len(), repo.object_hash()),
+    };
+    for index_path in &indexes {
+        scan_pack(repo, index_path, options.threads, &sink)?;
     }
-    scan_loose(repo, &objects_dir, options, &seen, &pending, pipeline)?;
+    scan_loose(repo, &loose, &sink)?;
+    sink.progress.finish();
 
-    let pending = pending.into_inner().expect("lock");
+    let pending = sink.pending.into_inner().expect("lock");
     if pending.is_empty() {
         return Ok(());
     }
@@ -128,10 +138,8 @@ fn pack_indexes(objects_dir: &std::path::Path) -> Result<Vec<PathBuf>, Error> {
 fn scan_pack(
     repo: &gix::Repository,
     index_path: &std::path::Path,
-    options: &HistoryOptions,
-    seen: &SeenBlobs,
-    pending: &Pending,
-    pipeline: &Pipeline,
+    threads: usize,
+    sink: &BlobSink,
 ) -> Result<(), Error> {
     let hash = repo.object_hash();
     let pack_path = index_path.with_extension("pack");
@@ -139,21 +147,21 @@ fn scan_pack(
         .map_err(context(format!("corrupt pack index {}", index_path.display())))?;
     let data =
         pack::data::File::at(&pack_path, hash).map_err(context(format!("corrupt pack {}", pack_path.display())))?;
-    let max = options.max_blob_size;
     index
         .traverse(
             &data,
             &mut gix::progress::Discard,
             &AtomicBool::new(false),
             |kind, bytes, entry, _progress| {
-                if kind == gix::object::Kind::Blob && seen.first_time(&entry.oid) {
-                    scan_blob(entry.oid, bytes, max, pending, pipeline);
+                sink.progress.object(kind == gix::object::Kind::Blob, bytes.len());
+                if kind == gix::object::Kind::Blob && sink.seen.first_time(&entry.oid) {
+                    sink.scan(entry.oid, bytes);
                 }
                 Ok(())
             },
             pack::index::traverse::Options {
                 traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
-                thread_limit: Some(options.threads),
+                thread_limit: Some(threads),
                 check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
                 alloc_limit_bytes: None,
                 make_pack_lookup_cache: || pack::cache::Never,
@@ -163,35 +171,98 @@ fn scan_pack(
     Ok(())
 }
 
-fn scan_blob(id: ObjectId, bytes: &[u8], max: u64, pending: &Pending, pipeline: &Pipeline) {
-    let origin = Origin {
-        path: Vec::new(),
+/// Where every blob of a history scan goes: scanned once, findings kept
+/// for attribution, progress counted.
+struct BlobSink<'p, 's> {
+    seen: SeenBlobs,
+    pending: Pending,
+    pipeline: &'p Pipeline<'s>,
+    max_blob_size: u64,
+    progress: Progress,
+}
+
+impl BlobSink<'_, '_> {
+    fn scan(&self, id: ObjectId, bytes: &[u8]) {
+        if bytes.len() as u64 > self.max_blob_size {
+            return self.pipeline.skip_too_large(&unplaced(id), bytes.len() as u64);
+        }
+        let origin = Origin {
+            path: Vec::new(),
+            commit: None,
+            blob_id: Some(id.to_string()),
+        };
+        let findings = self.pipeline.findings_in(bytes, &origin);
+        if !findings.is_empty() {
+            self.pending.lock().expect("lock").insert(id, findings);
+        }
+    }
+}
+
+/// The origin of a blob no commit has been found for (yet).
+fn unplaced(id: ObjectId) -> Origin {
+    Origin {
+        path: format!("blob {id}").into_bytes(),
         commit: None,
         blob_id: Some(id.to_string()),
-    };
-    if bytes.len() as u64 > max {
-        let origin = Origin {
-            path: format!("blob {id}").into_bytes(),
-            ..origin
-        };
-        return pipeline.skip_too_large(&origin, bytes.len() as u64);
     }
-    let findings = pipeline.findings_in(bytes, &origin);
-    if !findings.is_empty() {
-        pending.lock().expect("lock").insert(id, findings);
+}
+
+/// A progress bar over all objects, drawn on stderr only for a person at a
+/// terminal: blobs and bytes scanned, rate and ETA.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    blobs: std::sync::atomic::AtomicU64,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+impl Progress {
+    fn new(wanted: bool, indexes: &[PathBuf], loose: usize, hash: gix::hash::Kind) -> Progress {
+        use std::io::IsTerminal;
+        let bar = (wanted && std::io::stderr().is_terminal()).then(|| {
+            let packed: u64 = indexes
+                .iter()
+                .filter_map(|path| pack::index::File::at(path, hash).ok())
+                .map(|index| u64::from(index.num_objects()))
+                .sum();
+            let bar = indicatif::ProgressBar::new(packed + loose as u64);
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} objects, {msg} ({per_sec}, ETA {eta})",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar
+        });
+        Progress {
+            bar,
+            blobs: Default::default(),
+            bytes: Default::default(),
+        }
+    }
+
+    fn object(&self, is_blob: bool, size: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let Some(bar) = &self.bar else { return };
+        if is_blob {
+            let blobs = self.blobs.fetch_add(1, Relaxed) + 1;
+            let bytes = self.bytes.fetch_add(size as u64, Relaxed) + size as u64;
+            if blobs.is_multiple_of(1024) {
+                bar.set_message(format!("{blobs} blobs, {}", indicatif::HumanBytes(bytes)));
+            }
+        }
+        bar.inc(1);
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
     }
 }
 
 /// Loose objects live in `objects/xx/yyyy…`; they are never deltas, so a
 /// plain lookup per object is as cheap as it gets.
-fn scan_loose(
-    repo: &gix::Repository,
-    objects_dir: &std::path::Path,
-    options: &HistoryOptions,
-    seen: &SeenBlobs,
-    pending: &Pending,
-    pipeline: &Pipeline,
-) -> Result<(), Error> {
+fn loose_ids(objects_dir: &std::path::Path) -> Result<Vec<ObjectId>, Error> {
     let mut ids = Vec::new();
     let fanout = std::fs::read_dir(objects_dir).map_err(|source| Error::Io {
         path: objects_dir.to_path_buf(),
@@ -229,6 +300,10 @@ fn scan_loose(
             }
         }
     }
+    Ok(ids)
+}
+
+fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], sink: &BlobSink) -> Result<(), Error> {
     let shared = repo.clone().into_sync();
     ids.par_iter().try_for_each_init(
         || shared.to_thread_local(),
@@ -236,22 +311,19 @@ fn scan_loose(
             let header = repo
                 .find_header(id)
                 .map_err(context(format!("corrupt loose object {id}")))?;
-            if header.kind() != gix::object::Kind::Blob || !seen.first_time(&id) {
+            let is_blob = header.kind() == gix::object::Kind::Blob;
+            sink.progress.object(is_blob, header.size() as usize);
+            if !is_blob || !sink.seen.first_time(&id) {
                 return Ok(());
             }
-            if header.size() > options.max_blob_size {
-                let origin = Origin {
-                    path: format!("blob {id}").into_bytes(),
-                    commit: None,
-                    blob_id: Some(id.to_string()),
-                };
-                pipeline.skip_too_large(&origin, header.size());
+            if header.size() > sink.max_blob_size {
+                sink.pipeline.skip_too_large(&unplaced(id), header.size());
                 return Ok(());
             }
             let object = repo
                 .find_object(id)
                 .map_err(context(format!("corrupt loose object {id}")))?;
-            scan_blob(id, &object.data, options.max_blob_size, pending, pipeline);
+            sink.scan(id, &object.data);
             Ok(())
         },
     )
