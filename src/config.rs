@@ -100,9 +100,7 @@ impl ProjectConfig {
         Ok(ConfigAllowlist {
             root: std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
             cwd: std::env::current_dir().unwrap_or_default(),
-            paths: globs
-                .build()
-                .map_err(|e| invalid(path, format!("allowlist.paths: {e}")))?,
+            paths: globs.build().map_err(|e| invalid(path, format!("allowlist.paths: {e}")))?,
             regexes,
             fingerprints: self.allowlist.fingerprints.iter().cloned().collect(),
         })
@@ -114,10 +112,7 @@ fn one_line(text: &str) -> String {
 }
 
 fn invalid(path: &Path, reason: String) -> Error {
-    Error::Rule {
-        id: format!("config {}", path.display()),
-        reason,
-    }
+    Error::Rule { id: format!("config {}", path.display()), reason }
 }
 
 /// The project's allowlist, ready to test findings against.
@@ -153,13 +148,10 @@ mod tests {
     #[test]
     fn errors_name_the_line_and_key() {
         let text = "[allowlist]\npaths = [\"a\"]\nbogus = 1\n";
-        let err = ProjectConfig::parse(text, Path::new(".keyfence.toml"))
-            .unwrap_err()
-            .to_string();
+        let err = ProjectConfig::parse(text, Path::new(".keyfence.toml")).unwrap_err().to_string();
         assert!(err.contains("line 3") && err.contains("bogus"), "{err}");
-        let err = ProjectConfig::parse("[options]\nfail-on = \"severe\"\n", Path::new("k.toml"))
-            .unwrap_err()
-            .to_string();
+        let err =
+            ProjectConfig::parse("[options]\nfail-on = \"severe\"\n", Path::new("k.toml")).unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("severe"), "{err}");
     }
 

@@ -102,10 +102,7 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
         .iter()
         .filter_map(|m| {
             let line_text = line_at(haystack, m.start);
-            if INLINE_ALLOW
-                .iter()
-                .any(|marker| memchr::memmem::find(line_text, marker).is_some())
-            {
+            if INLINE_ALLOW.iter().any(|marker| memchr::memmem::find(line_text, marker).is_some()) {
                 return None;
             }
             let rule = scanner.rule(m.rule);

@@ -17,10 +17,7 @@ fn main() {
         std::process::exit(2);
     }));
     let mut argv = std::env::args_os();
-    if argv
-        .next()
-        .is_some_and(|argv0| keyfence::cli::git_secrets::invoked_as_git_secrets(&argv0))
-    {
+    if argv.next().is_some_and(|argv0| keyfence::cli::git_secrets::invoked_as_git_secrets(&argv0)) {
         let args: Vec<String> = argv.map(|a| a.to_string_lossy().into_owned()).collect();
         exit_with(keyfence::cli::git_secrets::run(args));
     }

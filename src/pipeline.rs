@@ -121,10 +121,7 @@ impl<'s> Pipeline<'s> {
 
     pub fn record(&self, findings: Vec<Finding>) {
         if !findings.is_empty() {
-            self.findings
-                .lock()
-                .expect("no panics while holding the lock")
-                .extend(findings);
+            self.findings.lock().expect("no panics while holding the lock").extend(findings);
         }
     }
 
@@ -134,10 +131,7 @@ impl<'s> Pipeline<'s> {
 
     pub fn skip_too_large(&self, origin: &Origin, size: u64) {
         self.counters.too_large.fetch_add(1, Ordering::Relaxed);
-        self.too_large.lock().expect("lock").push(Skipped {
-            origin: origin.clone(),
-            size,
-        });
+        self.too_large.lock().expect("lock").push(Skipped { origin: origin.clone(), size });
     }
 
     /// Record an error; the scan goes on where it can, but the outcome is 2.
@@ -203,11 +197,7 @@ fn utf16_to_utf8(bytes: &[u8]) -> Option<String> {
         _ => return None,
     };
     let units = bytes[2..].chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
-    Some(
-        char::decode_utf16(units)
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect(),
-    )
+    Some(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect())
 }
 
 #[cfg(test)]
@@ -220,16 +210,8 @@ mod tests {
         let scanner = Scanner::new(&RuleSet::builtin()).unwrap();
         let text = "line one\r\naws_access_key_id = AKIA2E3MTGS5LTN4WCQV\r\n";
         for bom_and_units in [
-            [
-                vec![0xff, 0xfe],
-                text.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>(),
-            ]
-            .concat(),
-            [
-                vec![0xfe, 0xff],
-                text.encode_utf16().flat_map(u16::to_be_bytes).collect::<Vec<u8>>(),
-            ]
-            .concat(),
+            [vec![0xff, 0xfe], text.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>()].concat(),
+            [vec![0xfe, 0xff], text.encode_utf16().flat_map(u16::to_be_bytes).collect::<Vec<u8>>()].concat(),
         ] {
             let pipeline = Pipeline::new(&scanner);
             let found = pipeline.findings_in(&bom_and_units, &Origin::default());

@@ -85,17 +85,10 @@ pub fn run(args: Vec<String>) -> Result<i32> {
         "--install" => install(&flags, &operands),
         "--list" => list(&flags),
         "--add" => {
-            let key = if flags.allowed {
-                "secrets.allowed"
-            } else {
-                "secrets.patterns"
-            };
+            let key = if flags.allowed { "secrets.allowed" } else { "secrets.patterns" };
             let pattern = operands.first().context("--add needs a pattern")?;
-            let value = if flags.literal {
-                config::escape_literal(pattern, config::LITERAL_META)
-            } else {
-                pattern.clone()
-            };
+            let value =
+                if flags.literal { config::escape_literal(pattern, config::LITERAL_META) } else { pattern.clone() };
             add_config(key, &value, flags.global)
         }
         "--add-provider" => add_config("secrets.providers", &operands.join(" "), flags.global),
@@ -106,24 +99,13 @@ pub fn run(args: Vec<String>) -> Result<i32> {
             }
             Ok(0)
         }
-        "--pre_commit_hook" => hook(HookCommand::PreCommit {
-            output: OutputArgs::default(),
-        }),
+        "--pre_commit_hook" => hook(HookCommand::PreCommit { output: OutputArgs::default() }),
         "--commit_msg_hook" => {
-            let file = operands
-                .first()
-                .context("--commit_msg_hook needs the message file")?
-                .into();
-            hook(HookCommand::CommitMsg {
-                file,
-                output: OutputArgs::default(),
-            })
+            let file = operands.first().context("--commit_msg_hook needs the message file")?.into();
+            hook(HookCommand::CommitMsg { file, output: OutputArgs::default() })
         }
         "--prepare_commit_msg_hook" => {
-            let file = operands
-                .first()
-                .context("--prepare_commit_msg_hook needs the message file")?
-                .into();
+            let file = operands.first().context("--prepare_commit_msg_hook needs the message file")?.into();
             hook(HookCommand::PrepareCommitMsg {
                 file,
                 source: operands.get(1).cloned(),
@@ -186,16 +168,9 @@ fn scan(flags: &Flags, files: &[String]) -> Result<i32> {
     if !git_grep {
         scan_files(files, flags.recursive, &pipeline);
     } else if flags.no_index || repo.is_none() {
-        let walk = WalkOptions {
-            no_ignore: true,
-            threads: default_threads(),
-            max_file_size: u64::MAX,
-        };
-        let roots: Vec<PathBuf> = if files.is_empty() {
-            vec![".".into()]
-        } else {
-            files.iter().map(PathBuf::from).collect()
-        };
+        let walk = WalkOptions { no_ignore: true, threads: default_threads(), max_file_size: u64::MAX };
+        let roots: Vec<PathBuf> =
+            if files.is_empty() { vec![".".into()] } else { files.iter().map(PathBuf::from).collect() };
         worktree::scan_paths(&roots, &walk, &pipeline);
     } else if let Some(repo) = &repo {
         if let Err(e) = scan_tracked(repo, flags, files, &pipeline) {
@@ -212,37 +187,24 @@ fn scan_files(files: &[String], recursive: bool, pipeline: &Pipeline) {
             let mut bytes = Vec::new();
             match std::io::stdin().read_to_end(&mut bytes) {
                 Ok(_) => {
-                    let origin = Origin {
-                        path: b"(standard input)".to_vec(),
-                        ..Origin::default()
-                    };
+                    let origin = Origin { path: b"(standard input)".to_vec(), ..Origin::default() };
                     pipeline.scan_and_record(&bytes, &origin);
                 }
-                Err(source) => pipeline.error(crate::error::Error::Io {
-                    path: "(standard input)".into(),
-                    source,
-                }),
+                Err(source) => pipeline.error(crate::error::Error::Io { path: "(standard input)".into(), source }),
             }
             continue;
         }
         let path = Path::new(file);
         if path.is_dir() {
             if recursive {
-                let walk = WalkOptions {
-                    no_ignore: true,
-                    threads: default_threads(),
-                    max_file_size: u64::MAX,
-                };
+                let walk = WalkOptions { no_ignore: true, threads: default_threads(), max_file_size: u64::MAX };
                 worktree::scan_paths(&[path.to_path_buf()], &walk, pipeline);
             }
             continue;
         }
         match std::fs::read(path) {
             Ok(bytes) => pipeline.scan_and_record(&bytes, &Origin::file(path)),
-            Err(source) => pipeline.error(crate::error::Error::Io {
-                path: path.to_path_buf(),
-                source,
-            }),
+            Err(source) => pipeline.error(crate::error::Error::Io { path: path.to_path_buf(), source }),
         }
     }
 }
@@ -257,13 +219,9 @@ fn scan_tracked(
     pipeline: &Pipeline,
 ) -> std::result::Result<(), crate::error::Error> {
     use crate::source::git::context;
-    let workdir = repo
-        .workdir()
-        .ok_or_else(|| crate::error::Error::Git("this operation must be run in a work tree".into()))?;
-    let cwd = std::env::current_dir().map_err(|source| crate::error::Error::Io {
-        path: ".".into(),
-        source,
-    })?;
+    let workdir =
+        repo.workdir().ok_or_else(|| crate::error::Error::Git("this operation must be run in a work tree".into()))?;
+    let cwd = std::env::current_dir().map_err(|source| crate::error::Error::Io { path: ".".into(), source })?;
     let prefix = cwd
         .strip_prefix(workdir.canonicalize().unwrap_or(workdir.to_path_buf()))
         .unwrap_or(Path::new(""))
@@ -287,9 +245,7 @@ fn scan_tracked(
         }
         let origin = Origin::file(relative);
         if flags.cached {
-            let blob = repo
-                .find_blob(entry.id)
-                .map_err(context(format!("cannot read blob {}", entry.id)))?;
+            let blob = repo.find_blob(entry.id).map_err(context(format!("cannot read blob {}", entry.id)))?;
             pipeline.scan_and_record(&blob.data, &origin);
         } else if let Ok(bytes) = std::fs::read(workdir.join(&path)) {
             pipeline.scan_and_record(&bytes, &origin);
@@ -385,10 +341,7 @@ fn add_config(key: &str, value: &str, global: bool) -> Result<i32> {
         bail!("nothing to add to {key}");
     }
     let existing = git_config(global, &["--get-all", key])?;
-    if String::from_utf8_lossy(&existing.stdout)
-        .lines()
-        .any(|line| line.contains(value))
-    {
+    if String::from_utf8_lossy(&existing.stdout).lines().any(|line| line.contains(value)) {
         return Ok(1);
     }
     let added = git_config(global, &["--add", key, value])?;

@@ -288,16 +288,8 @@ fn run_hook(hook: HookCommand, mode: Mode) -> Result<i32> {
     if clean && output.format == Format::Human && output.output.is_none() {
         return Ok(0);
     }
-    let policy = ExitPolicy {
-        fail_on: engine_fail_on,
-        exit_zero: false,
-    };
-    finish(
-        &outcome,
-        output,
-        matches!(hook, HookCommand::PrepareCommitMsg { .. }),
-        policy,
-    )
+    let policy = ExitPolicy { fail_on: engine_fail_on, exit_zero: false };
+    finish(&outcome, output, matches!(hook, HookCommand::PrepareCommitMsg { .. }), policy)
 }
 
 /// The hook entry points, shared with `git-secrets` mode (which passes
@@ -314,10 +306,7 @@ pub(crate) fn hook_outcome(hook: &HookCommand, mode: Mode) -> Result<(Outcome, S
     let pipeline = engine.pipeline();
     let result = match (hook, &repo) {
         (HookCommand::PreCommit { .. }, Some(repo)) => {
-            let options = StagedOptions {
-                whole_files: mode == Mode::GitSecrets,
-                max_blob_size,
-            };
+            let options = StagedOptions { whole_files: mode == Mode::GitSecrets, max_blob_size };
             staged::scan(repo, &options, &pipeline)
         }
         (HookCommand::CommitMsg { file, .. }, _) => {
@@ -363,11 +352,7 @@ fn scan(args: ScanArgs) -> Result<i32> {
 fn scan_outcome(args: &ScanArgs) -> Result<(Outcome, ExitPolicy)> {
     let threads = args.threads.unwrap_or_else(default_threads);
     let git_mode = args.staged || args.range.is_some() || args.since.is_some() || args.history;
-    let roots = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
+    let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     if git_mode && roots.len() > 1 {
         anyhow::bail!("give at most one repository path with --staged, --range, --since or --history");
     }
@@ -388,20 +373,12 @@ fn scan_outcome(args: &ScanArgs) -> Result<(Outcome, ExitPolicy)> {
     options.enable = args.enable_rule.clone();
     options.baseline = args.baseline.clone();
     let engine = Engine::build(&options)?;
-    let max_blob_size = args
-        .max_blob_size
-        .or(engine.max_blob_size)
-        .unwrap_or(DEFAULT_MAX_BLOB_SIZE);
+    let max_blob_size = args.max_blob_size.or(engine.max_blob_size).unwrap_or(DEFAULT_MAX_BLOB_SIZE);
     let pipeline = engine.pipeline();
     let result = match &repo {
-        Some(repo) if args.staged => staged::scan(
-            repo,
-            &StagedOptions {
-                whole_files: args.whole_files,
-                max_blob_size,
-            },
-            &pipeline,
-        ),
+        Some(repo) if args.staged => {
+            staged::scan(repo, &StagedOptions { whole_files: args.whole_files, max_blob_size }, &pipeline)
+        }
         Some(repo) if args.history => {
             let options = HistoryOptions {
                 all_objects: args.all_objects,
@@ -413,23 +390,11 @@ fn scan_outcome(args: &ScanArgs) -> Result<(Outcome, ExitPolicy)> {
             history::scan(repo, &options, &pipeline)
         }
         Some(repo) if git_mode => {
-            let spec = args
-                .range
-                .clone()
-                .or_else(|| args.since.as_ref().map(|r| format!("{r}..HEAD")));
-            range::scan(
-                repo,
-                &spec.expect("git_mode without staged/history is a range"),
-                max_blob_size,
-                &pipeline,
-            )
+            let spec = args.range.clone().or_else(|| args.since.as_ref().map(|r| format!("{r}..HEAD")));
+            range::scan(repo, &spec.expect("git_mode without staged/history is a range"), max_blob_size, &pipeline)
         }
         _ => {
-            let walk = WalkOptions {
-                no_ignore: args.no_ignore,
-                threads,
-                max_file_size: max_blob_size,
-            };
+            let walk = WalkOptions { no_ignore: args.no_ignore, threads, max_file_size: max_blob_size };
             worktree::scan_paths(&roots, &walk, &pipeline);
             Ok(())
         }
@@ -437,37 +402,18 @@ fn scan_outcome(args: &ScanArgs) -> Result<(Outcome, ExitPolicy)> {
     if let Err(e) = result {
         pipeline.error(e);
     }
-    let policy = ExitPolicy {
-        fail_on: args.fail_on.unwrap_or(engine.fail_on),
-        exit_zero: args.exit_zero,
-    };
+    let policy = ExitPolicy { fail_on: args.fail_on.unwrap_or(engine.fail_on), exit_zero: args.exit_zero };
     Ok((pipeline.finish(), policy))
 }
 
 /// `keyfence baseline FILE [scan args]`: today's findings, as JSON, to FILE.
 fn write_baseline(file: &Path, args: &ScanArgs) -> Result<i32> {
     let (outcome, _) = scan_outcome(args)?;
-    let output = OutputArgs {
-        format: Format::Json,
-        output: Some(file.to_path_buf()),
-        quiet: false,
-        ..OutputArgs::default()
-    };
-    let code = finish(
-        &outcome,
-        &output,
-        false,
-        ExitPolicy {
-            fail_on: Severity::Low,
-            exit_zero: true,
-        },
-    )?;
+    let output =
+        OutputArgs { format: Format::Json, output: Some(file.to_path_buf()), quiet: false, ..OutputArgs::default() };
+    let code = finish(&outcome, &output, false, ExitPolicy { fail_on: Severity::Low, exit_zero: true })?;
     if code == 0 {
-        eprintln!(
-            "keyfence: wrote {} finding(s) to {}",
-            outcome.findings.len(),
-            file.display()
-        );
+        eprintln!("keyfence: wrote {} finding(s) to {}", outcome.findings.len(), file.display());
     }
     Ok(code)
 }
@@ -548,19 +494,11 @@ impl Engine {
             let accepted = crate::baseline::load(path)?;
             suppressors.push(std::sync::Arc::new(move |f| accepted.contains(&f.fingerprint)));
         }
-        Ok(Engine {
-            scanner: Scanner::new(&rules)?,
-            suppressors,
-            fail_on,
-            max_blob_size,
-        })
+        Ok(Engine { scanner: Scanner::new(&rules)?, suppressors, fail_on, max_blob_size })
     }
 
     pub(crate) fn pipeline(&self) -> Pipeline<'_> {
-        self.suppressors
-            .iter()
-            .cloned()
-            .fold(Pipeline::new(&self.scanner), Pipeline::with_suppressor)
+        self.suppressors.iter().cloned().fold(Pipeline::new(&self.scanner), Pipeline::with_suppressor)
     }
 }
 
@@ -627,13 +565,7 @@ fn list_rules() -> Result<i32> {
     let mut out = std::io::stdout().lock();
     for rule in rules.all() {
         let state = if rule.enabled { "on " } else { "off" };
-        writeln!(
-            out,
-            "{state}  {:<24} {:<7} {}",
-            rule.id,
-            rule.severity.as_str(),
-            rule.name
-        )?;
+        writeln!(out, "{state}  {:<24} {:<7} {}", rule.id, rule.severity.as_str(), rule.name)?;
     }
     Ok(0)
 }

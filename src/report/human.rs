@@ -47,10 +47,7 @@ pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) ->
 
 fn write_finding(finding: &Finding, options: &ReportOptions, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let location = paint.paint("32", &format!("{}:{}", finding.line, finding.column));
-    let value = paint.paint(
-        "1;31",
-        &escape_for_terminal(finding.shown_secret(options.show_secrets).as_bytes()),
-    );
+    let value = paint.paint("1;31", &escape_for_terminal(finding.shown_secret(options.show_secrets).as_bytes()));
     let mut notes = Vec::new();
     if let Some(account) = &finding.account_id {
         notes.push(format!("account {account}"));
@@ -58,21 +55,13 @@ fn write_finding(finding: &Finding, options: &ReportOptions, paint: &Paint, out:
     if let Some(key_id) = &finding.paired_key_id {
         notes.push(format!("pairs with {key_id}"));
     }
-    let notes = if notes.is_empty() {
-        String::new()
-    } else {
-        format!("  ({})", notes.join(", "))
-    };
+    let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) };
     writeln!(out, "  {location:<8} {:<24} {value}{notes}", finding.rule)
 }
 
 fn write_summary(outcome: &Outcome, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let stats = &outcome.stats;
-    let files: BTreeSet<_> = outcome
-        .findings
-        .iter()
-        .map(|f| (&f.origin.path, &f.origin.commit))
-        .collect();
+    let files: BTreeSet<_> = outcome.findings.iter().map(|f| (&f.origin.path, &f.origin.commit)).collect();
     if !outcome.findings.is_empty() {
         writeln!(out)?;
     }
@@ -96,32 +85,21 @@ fn write_summary(outcome: &Outcome, paint: &Paint, out: &mut dyn Write) -> io::R
         let count = outcome.errors.len() as u64;
         line.push_str(&format!("; INCOMPLETE: {count} error{} (see stderr)", plural(count)));
     }
-    let line = if outcome.findings.is_empty() && outcome.errors.is_empty() {
-        line
-    } else {
-        paint.paint("1", &line)
-    };
+    let line = if outcome.findings.is_empty() && outcome.errors.is_empty() { line } else { paint.paint("1", &line) };
     writeln!(out, "{line}")
 }
 
 fn write_advice(outcome: &Outcome, options: &ReportOptions, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let mut keys: Vec<(&str, Option<&str>)> = Vec::new();
     for finding in &outcome.findings {
-        let key_id = if finding.is_key_id() {
-            Some(finding.secret.as_str())
-        } else {
-            finding.paired_key_id.as_deref()
-        };
+        let key_id = if finding.is_key_id() { Some(finding.secret.as_str()) } else { finding.paired_key_id.as_deref() };
         if let Some(key_id) = key_id {
             if !keys.iter().any(|(k, _)| *k == key_id) {
                 keys.push((key_id, finding.account_id.as_deref()));
             }
         }
     }
-    let unpaired_secret = outcome
-        .findings
-        .iter()
-        .any(|f| !f.is_key_id() && f.paired_key_id.is_none());
+    let unpaired_secret = outcome.findings.iter().any(|f| !f.is_key_id() && f.paired_key_id.is_none());
     if keys.is_empty() && !unpaired_secret {
         return Ok(());
     }
@@ -138,10 +116,7 @@ fn write_advice(outcome: &Outcome, options: &ReportOptions, paint: &Paint, out: 
             "  A secret was found without its key id: find the key it belongs to (IAM console, access keys of each user) and rotate it the same way."
         )?;
     }
-    writeln!(
-        out,
-        "  If this is a false positive, add `keyfence:allow` in a comment on that line."
-    )
+    writeln!(out, "  If this is a false positive, add `keyfence:allow` in a comment on that line.")
 }
 
 fn plural(n: u64) -> &'static str {

@@ -46,10 +46,7 @@ pub fn json_finding<'a>(finding: &'a Finding, options: &ReportOptions) -> JsonFi
     JsonFinding {
         redacted: secret != finding.secret,
         secret,
-        path: path_utf8.map_or_else(
-            || String::from_utf8_lossy(&finding.origin.path).into_owned(),
-            str::to_string,
-        ),
+        path: path_utf8.map_or_else(|| String::from_utf8_lossy(&finding.origin.path).into_owned(), str::to_string),
         path_bytes: path_utf8.is_none().then(|| finding.origin.path.clone()),
         commit: finding.origin.commit.as_deref(),
         blob_id: finding.origin.blob_id.as_deref(),
@@ -64,11 +61,7 @@ pub fn write_document(outcome: &Outcome, options: &ReportOptions, out: &mut dyn 
         skipped: outcome
             .too_large
             .iter()
-            .map(|s| JsonSkipped {
-                path: s.origin.display_path(),
-                size: s.size,
-                reason: "larger than --max-blob-size",
-            })
+            .map(|s| JsonSkipped { path: s.origin.display_path(), size: s.size, reason: "larger than --max-blob-size" })
             .collect(),
         errors: outcome.errors.iter().map(ToString::to_string).collect(),
         stats: &outcome.stats,

@@ -18,11 +18,7 @@ const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let rules = rules(outcome);
     let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.0.as_str(), i)).collect();
-    let results: Vec<Value> = outcome
-        .findings
-        .iter()
-        .map(|f| result(f, index[f.rule.as_str()], options))
-        .collect();
+    let results: Vec<Value> = outcome.findings.iter().map(|f| result(f, index[f.rule.as_str()], options)).collect();
     let document = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -48,14 +44,8 @@ fn rules(outcome: &Outcome) -> Vec<(String, Value)> {
     let mut rules: Vec<(String, Value)> = RuleSet::builtin()
         .enabled()
         .map(|r| {
-            let help = format!(
-                "{} Run `keyfence explain KEY_ID` for the response steps.",
-                r.description
-            );
-            (
-                r.id.clone(),
-                descriptor(&r.id, &r.name, &r.description, &help, r.severity),
-            )
+            let help = format!("{} Run `keyfence explain KEY_ID` for the response steps.", r.description);
+            (r.id.clone(), descriptor(&r.id, &r.name, &r.description, &help, r.severity))
         })
         .collect();
     for finding in &outcome.findings {
@@ -83,11 +73,7 @@ fn descriptor(id: &str, name: &str, description: &str, help: &str, severity: Sev
 }
 
 fn result(finding: &Finding, rule_index: usize, options: &ReportOptions) -> Value {
-    let mut message = format!(
-        "{} found: {}",
-        finding.rule_name,
-        finding.shown_secret(options.show_secrets)
-    );
+    let mut message = format!("{} found: {}", finding.rule_name, finding.shown_secret(options.show_secrets));
     if let Some(account) = &finding.account_id {
         message.push_str(&format!(" (AWS account {account})"));
     }

@@ -86,11 +86,7 @@ impl GitSecretsConfig {
     pub fn prohibited(&self) -> Result<Vec<String>> {
         let mut patterns = self.patterns.clone();
         for provider in &self.providers {
-            patterns.extend(run_provider(
-                provider,
-                self.providers_trusted,
-                self.work_tree.as_deref(),
-            )?);
+            patterns.extend(run_provider(provider, self.providers_trusted, self.work_tree.as_deref())?);
         }
         Ok(patterns)
     }
@@ -115,10 +111,7 @@ impl GitSecretsConfig {
                 compile(&translate_ere(p).map_err(|reason| bad_pattern(p, &reason))?).map_err(|e| bad_pattern(p, &e))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Allowlist {
-            regexes,
-            whole_line: mode == Mode::GitSecrets,
-        })
+        Ok(Allowlist { regexes, whole_line: mode == Mode::GitSecrets })
     }
 }
 
@@ -138,12 +131,7 @@ fn read_gitallowed(path: &Path) -> Result<Vec<String>> {
     let text = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(Error::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
+        Err(source) => return Err(Error::Io { path: path.to_path_buf(), source }),
     };
     let text = String::from_utf8(text).map_err(|_| Error::Git(format!("{} is not UTF-8", path.display())))?;
     Ok(text
@@ -170,14 +158,10 @@ fn run_provider(command: &str, trusted: bool, cwd: Option<&Path>) -> Result<Vec<
     if let Some(cwd) = cwd {
         shell.current_dir(cwd);
     }
-    let output = shell
-        .output()
-        .map_err(|e| Error::Git(format!("cannot run secrets.providers command '{command}': {e}")))?;
+    let output =
+        shell.output().map_err(|e| Error::Git(format!("cannot run secrets.providers command '{command}': {e}")))?;
     if !output.status.success() {
-        return Err(Error::Git(format!(
-            "secrets.providers command '{command}' failed ({})",
-            output.status
-        )));
+        return Err(Error::Git(format!("secrets.providers command '{command}' failed ({})", output.status)));
     }
     let text = String::from_utf8_lossy(&output.stdout);
     Ok(text.split_whitespace().map(str::to_string).collect())
@@ -223,21 +207,14 @@ pub fn escape_literal(value: &str, meta: &[char]) -> String {
 pub const LITERAL_META: &[char] = &['.', '|', '$', '(', ')', '{', '}', '?', '+', '*', '^'];
 
 fn bad_pattern(pattern: &str, reason: &str) -> Error {
-    Error::Rule {
-        id: format!("git-secrets pattern '{pattern}'"),
-        reason: reason.to_string(),
-    }
+    Error::Rule { id: format!("git-secrets pattern '{pattern}'"), reason: reason.to_string() }
 }
 
 fn compile(source: &str) -> std::result::Result<Regex, String> {
-    RegexBuilder::new(source).unicode(false).build().map_err(|e| {
-        e.to_string()
-            .lines()
-            .last()
-            .unwrap_or("does not compile")
-            .trim()
-            .to_string()
-    })
+    RegexBuilder::new(source)
+        .unicode(false)
+        .build()
+        .map_err(|e| e.to_string().lines().last().unwrap_or("does not compile").trim().to_string())
 }
 
 /// A prohibited pattern as a keyword-less rule with `grep -w` boundaries.
@@ -246,10 +223,7 @@ fn prohibited_rule(pattern: &str) -> Result<Rule> {
     let bounded = format!("(?m)(?:^|[^0-9A-Za-z_])(?P<secret>{translated})(?:[^0-9A-Za-z_]|$)");
     compile(&bounded).map_err(|reason| bad_pattern(pattern, &reason))?;
     Ok(Rule {
-        id: format!(
-            "git-secrets-{}",
-            &crate::finding::fingerprint("git-secrets", pattern)[..8]
-        ),
+        id: format!("git-secrets-{}", &crate::finding::fingerprint("git-secrets", pattern)[..8]),
         name: format!("git-secrets pattern {pattern}"),
         severity: Severity::High,
         kind: Kind::Secret,

@@ -134,10 +134,8 @@ impl RuleSet {
 
     /// Parse rules from TOML text (`[[rules]]` tables), naming `origin` in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Vec<Rule>> {
-        let file: RulesFile = toml::from_str(text).map_err(|e| Error::Rule {
-            id: origin.to_string(),
-            reason: e.message().to_string(),
-        })?;
+        let file: RulesFile = toml::from_str(text)
+            .map_err(|e| Error::Rule { id: origin.to_string(), reason: e.message().to_string() })?;
         Ok(file.rules)
     }
 
@@ -177,15 +175,8 @@ impl RuleSet {
 }
 
 fn validate(rule: &Rule) -> Result<()> {
-    let fail = |reason: &str| Error::Rule {
-        id: rule.id.clone(),
-        reason: reason.to_string(),
-    };
-    if rule.id.is_empty()
-        || !rule
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    let fail = |reason: &str| Error::Rule { id: rule.id.clone(), reason: reason.to_string() };
+    if rule.id.is_empty() || !rule.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
     {
         return Err(fail("ids are made of letters, digits, '-', '_' and '.'"));
     }
@@ -211,13 +202,7 @@ mod tests {
         let ids: Vec<_> = set.all().iter().map(|r| r.id.as_str()).collect();
         assert_eq!(
             ids,
-            [
-                "aws-access-key-id",
-                "aws-secret-access-key",
-                "aws-session-token",
-                "aws-bedrock-api-key",
-                "aws-unique-id"
-            ]
+            ["aws-access-key-id", "aws-secret-access-key", "aws-session-token", "aws-bedrock-api-key", "aws-unique-id"]
         );
         assert!(!set.get("aws-unique-id").unwrap().enabled);
     }
@@ -225,11 +210,8 @@ mod tests {
     #[test]
     fn user_rule_replaces_by_id_and_rejects_bad_ids() {
         let mut set = RuleSet::builtin();
-        let extra = RuleSet::parse(
-            "[[rules]]\nid = \"aws-unique-id\"\nname = \"x\"\npattern = \"AIDA\"\n",
-            "test",
-        )
-        .unwrap();
+        let extra =
+            RuleSet::parse("[[rules]]\nid = \"aws-unique-id\"\nname = \"x\"\npattern = \"AIDA\"\n", "test").unwrap();
         set.extend(extra).unwrap();
         assert!(set.get("aws-unique-id").unwrap().enabled);
         let bad = RuleSet::parse("[[rules]]\nid = \"a b\"\nname = \"x\"\npattern = \"x\"\n", "test").unwrap();

@@ -60,10 +60,7 @@ struct Lazy {
 
 impl Lazy {
     fn new(source: &str) -> Lazy {
-        Lazy {
-            source: source.to_string(),
-            regex: OnceLock::new(),
-        }
+        Lazy { source: source.to_string(), regex: OnceLock::new() }
     }
 
     fn compile(source: &str) -> std::result::Result<Regex, regex::Error> {
@@ -73,8 +70,7 @@ impl Lazy {
     }
 
     fn get(&self) -> &Regex {
-        self.regex
-            .get_or_init(|| Self::compile(&self.source).expect("rule patterns are validated in Scanner::new"))
+        self.regex.get_or_init(|| Self::compile(&self.source).expect("rule patterns are validated in Scanner::new"))
     }
 }
 
@@ -101,16 +97,10 @@ impl Scanner {
                 Some(pair) => {
                     check_pattern(rule, &pair.pattern)?;
                     // Pairing with a disabled rule just never fires.
-                    index_of
-                        .get(pair.with.as_str())
-                        .map(|&with| (with, pair.lines, Lazy::new(&pair.pattern)))
+                    index_of.get(pair.with.as_str()).map(|&with| (with, pair.lines, Lazy::new(&pair.pattern)))
                 }
             };
-            rules.push(CompiledRule {
-                rule: (*rule).clone(),
-                pattern: Lazy::new(&rule.pattern),
-                pair,
-            });
+            rules.push(CompiledRule { rule: (*rule).clone(), pattern: Lazy::new(&rule.pattern), pair });
         }
 
         let mut literals: Vec<Vec<u8>> = Vec::new();
@@ -137,12 +127,7 @@ impl Scanner {
                 }
             }
         }
-        Ok(Scanner {
-            rules,
-            prefilter: Prefilter::new(&literals),
-            rules_of_literal,
-            unanchored,
-        })
+        Ok(Scanner { rules, prefilter: Prefilter::new(&literals), rules_of_literal, unanchored })
     }
 
     /// The enabled rules, indexed by `Match::rule`.
@@ -189,11 +174,8 @@ impl Scanner {
             let Some((with, lines, pattern)) = &compiled.pair else {
                 continue;
             };
-            let anchors: Vec<(usize, usize)> = found
-                .iter()
-                .filter(|m| m.rule == *with)
-                .map(|m| (m.start, m.end))
-                .collect();
+            let anchors: Vec<(usize, usize)> =
+                found.iter().filter(|m| m.rule == *with).map(|m| (m.start, m.end)).collect();
             for (start, end) in anchors {
                 let (from, to) = lines_around(haystack, start, end, *lines as usize);
                 self.verify_all(ri, pattern.get(), haystack, from, to, found);
@@ -242,21 +224,11 @@ impl Scanner {
     }
 
     fn push_if_confirmed(&self, ri: usize, caps: &regex::bytes::Captures, found: &mut Vec<Match>) {
-        let value = caps
-            .name("secret")
-            .or_else(|| caps.get(0))
-            .expect("group 0 always matches");
+        let value = caps.name("secret").or_else(|| caps.get(0)).expect("group 0 always matches");
         if value.is_empty() || verify::confirm(&self.rules[ri].rule, value.as_bytes()).is_err() {
             return;
         }
-        found.push(Match {
-            rule: ri,
-            start: value.start(),
-            end: value.end(),
-            line: 0,
-            column: 0,
-            paired_with: None,
-        });
+        found.push(Match { rule: ri, start: value.start(), end: value.end(), line: 0, column: 0, paired_with: None });
     }
 }
 
@@ -331,13 +303,7 @@ mod tests {
         scanner
             .scan(text.as_bytes(), &mut scratch)
             .iter()
-            .map(|m| {
-                (
-                    scanner.rule(m.rule).id.clone(),
-                    text[m.start..m.end].to_string(),
-                    m.line,
-                )
-            })
+            .map(|m| (scanner.rule(m.rule).id.clone(), text[m.start..m.end].to_string(), m.line))
             .collect()
     }
 
@@ -352,19 +318,11 @@ mod tests {
         for (ri, rule) in (0..scanner.rule_count()).map(|i| (i, scanner.rule(i))) {
             for example in &rule.examples {
                 let hits = scanner.scan(example.as_bytes(), &mut scratch);
-                assert!(
-                    hits.iter().any(|m| m.rule == ri),
-                    "{}: example not found: {example}",
-                    rule.id
-                );
+                assert!(hits.iter().any(|m| m.rule == ri), "{}: example not found: {example}", rule.id);
             }
             for example in &rule.negative_examples {
                 let hits = scanner.scan(example.as_bytes(), &mut scratch);
-                assert!(
-                    !hits.iter().any(|m| m.rule == ri),
-                    "{}: negative example found: {example}",
-                    rule.id
-                );
+                assert!(!hits.iter().any(|m| m.rule == ri), "{}: negative example found: {example}", rule.id);
             }
         }
     }
@@ -385,13 +343,7 @@ mod tests {
     fn csv_secret_is_confirmed_by_the_key_id_beside_it() {
         let csv = "User name,Password,Access key ID,Secret access key,Console login link\nci,,AKIA2E3MTGS5LTN4WCQV,9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA,https://example.signin.aws.amazon.com/console\n";
         let ids: Vec<_> = scan_ids(csv).into_iter().map(|(id, _, line)| (id, line)).collect();
-        assert_eq!(
-            ids,
-            [
-                ("aws-access-key-id".to_string(), 2),
-                ("aws-secret-access-key".to_string(), 2)
-            ]
-        );
+        assert_eq!(ids, [("aws-access-key-id".to_string(), 2), ("aws-secret-access-key".to_string(), 2)]);
     }
 
     #[test]
@@ -419,11 +371,7 @@ mod tests {
     fn keywordless_rules_scan_everything() {
         let mut set = RuleSet::builtin();
         set.extend(
-            RuleSet::parse(
-                "[[rules]]\nid = \"internal\"\nname = \"i\"\npattern = 'corp-[0-9]{6}'\n",
-                "t",
-            )
-            .unwrap(),
+            RuleSet::parse("[[rules]]\nid = \"internal\"\nname = \"i\"\npattern = 'corp-[0-9]{6}'\n", "t").unwrap(),
         )
         .unwrap();
         let scanner = Scanner::new(&set).unwrap();

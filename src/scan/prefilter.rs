@@ -28,11 +28,8 @@ impl Prefilter {
         if literals.is_empty() {
             return None;
         }
-        let teddy = packed::Config::new()
-            .match_kind(packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(literals)
-            .build();
+        let teddy =
+            packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(literals).build();
         if let Some(searcher) = teddy {
             return Some(Prefilter::Teddy(searcher));
         }
@@ -49,18 +46,12 @@ impl Prefilter {
         match self {
             Prefilter::Teddy(searcher) => {
                 for m in searcher.find_iter(haystack) {
-                    on_hit(Hit {
-                        literal: m.pattern().as_usize(),
-                        start: m.start(),
-                    });
+                    on_hit(Hit { literal: m.pattern().as_usize(), start: m.start() });
                 }
             }
             Prefilter::Automaton(automaton) => {
                 for m in automaton.find_iter(haystack) {
-                    on_hit(Hit {
-                        literal: m.pattern().as_usize(),
-                        start: m.start(),
-                    });
+                    on_hit(Hit { literal: m.pattern().as_usize(), start: m.start() });
                 }
             }
         }

@@ -16,10 +16,7 @@ pub enum Rejection {
 
 pub fn confirm(rule: &Rule, value: &[u8]) -> Result<(), Rejection> {
     if rule.ignore_suffixes.iter().any(|s| value.ends_with(s.as_bytes()))
-        || rule
-            .ignore_substrings
-            .iter()
-            .any(|s| memchr::memmem::find(value, s.as_bytes()).is_some())
+        || rule.ignore_substrings.iter().any(|s| memchr::memmem::find(value, s.as_bytes()).is_some())
     {
         return Err(Rejection::DocumentationExample);
     }
@@ -63,25 +60,13 @@ mod tests {
         let rules = RuleSet::builtin();
         let key_id = rules.get("aws-access-key-id").unwrap();
         let secret = rules.get("aws-secret-access-key").unwrap();
-        assert_eq!(
-            confirm(key_id, b"AKIAIOSFODNN7EXAMPLE"),
-            Err(Rejection::DocumentationExample)
-        );
+        assert_eq!(confirm(key_id, b"AKIAIOSFODNN7EXAMPLE"), Err(Rejection::DocumentationExample));
         assert_eq!(confirm(key_id, b"AKIAXXXXXXXXXXXXXXXX"), Err(Rejection::LowEntropy));
         assert_eq!(confirm(key_id, b"AKIAABCDEFGHIJKLMNOP"), Err(Rejection::Placeholder));
         assert_eq!(confirm(key_id, b"AKIA2E3MTGS5LTN4WCQV"), Ok(()));
-        assert_eq!(
-            confirm(secret, b"da39a3ee5e6b4b0d3255bfef95601890afd80709"),
-            Err(Rejection::Hex)
-        );
-        assert_eq!(
-            confirm(secret, b"DA39A3EE5E6B4B0D3255BFEF95601890AFD80709"),
-            Err(Rejection::Hex)
-        );
-        assert_eq!(
-            confirm(secret, b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-            Err(Rejection::DocumentationExample)
-        );
+        assert_eq!(confirm(secret, b"da39a3ee5e6b4b0d3255bfef95601890afd80709"), Err(Rejection::Hex));
+        assert_eq!(confirm(secret, b"DA39A3EE5E6B4B0D3255BFEF95601890AFD80709"), Err(Rejection::Hex));
+        assert_eq!(confirm(secret, b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), Err(Rejection::DocumentationExample));
         assert_eq!(confirm(secret, b"9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA"), Ok(()));
     }
 }

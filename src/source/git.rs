@@ -16,15 +16,9 @@ use crate::pipeline::Pipeline;
 
 /// Open the repository that contains `dir`, honouring git's environment.
 pub fn open(dir: &Path) -> Result<gix::Repository, Error> {
-    gix::ThreadSafeRepository::discover_with_environment_overrides(dir)
-        .map(|repo| repo.to_thread_local())
-        .map_err(|e| {
-            Error::Git(format!(
-                "not a git repository (or cannot open it): {}: {}",
-                dir.display(),
-                one_line(e)
-            ))
-        })
+    gix::ThreadSafeRepository::discover_with_environment_overrides(dir).map(|repo| repo.to_thread_local()).map_err(
+        |e| Error::Git(format!("not a git repository (or cannot open it): {}: {}", dir.display(), one_line(e))),
+    )
 }
 
 /// Turn any error into `Error::Git` with context, on one line.
@@ -47,16 +41,12 @@ pub fn read_blob(
     pipeline: &Pipeline,
 ) -> Result<Option<Vec<u8>>, Error> {
     let described = || format!("blob {id} ({})", origin.display_path());
-    let header = repo
-        .find_header(id)
-        .map_err(context(format!("cannot read {}", described())))?;
+    let header = repo.find_header(id).map_err(context(format!("cannot read {}", described())))?;
     if header.size() > max_size {
         pipeline.skip_too_large(origin, header.size());
         return Ok(None);
     }
-    let mut blob = repo
-        .find_blob(id)
-        .map_err(context(format!("cannot read {}", described())))?;
+    let mut blob = repo.find_blob(id).map_err(context(format!("cannot read {}", described())))?;
     Ok(Some(blob.take_data()))
 }
 
@@ -94,10 +84,8 @@ pub fn oldest_first(walk: gix::revision::Walk<'_>, what: &str) -> Result<Vec<Obj
             children[*parent].push(i);
         }
     }
-    let mut ready: BinaryHeap<Reverse<(i64, usize)>> = (0..commits.len())
-        .filter(|&i| waiting_on[i] == 0)
-        .map(|i| Reverse((commits[i].2, i)))
-        .collect();
+    let mut ready: BinaryHeap<Reverse<(i64, usize)>> =
+        (0..commits.len()).filter(|&i| waiting_on[i] == 0).map(|i| Reverse((commits[i].2, i))).collect();
     let mut order = Vec::with_capacity(commits.len());
     while let Some(Reverse((_, i))) = ready.pop() {
         order.push(commits[i].0);

@@ -44,9 +44,7 @@ struct SeenBlobs {
 
 impl SeenBlobs {
     fn new() -> Self {
-        SeenBlobs {
-            shards: (0..64).map(|_| Mutex::default()).collect(),
-        }
+        SeenBlobs { shards: (0..64).map(|_| Mutex::default()).collect() }
     }
 
     /// True the first time `id` is offered.
@@ -121,12 +119,7 @@ fn pack_indexes(objects_dir: &std::path::Path) -> Result<Vec<PathBuf>, Error> {
     };
     let mut indexes = Vec::new();
     for entry in entries {
-        let path = entry
-            .map_err(|source| Error::Io {
-                path: pack_dir.clone(),
-                source,
-            })?
-            .path();
+        let path = entry.map_err(|source| Error::Io { path: pack_dir.clone(), source })?.path();
         if path.extension().is_some_and(|e| e == "idx") {
             indexes.push(path);
         }
@@ -186,11 +179,7 @@ impl BlobSink<'_, '_> {
         if bytes.len() as u64 > self.max_blob_size {
             return self.pipeline.skip_too_large(&unplaced(id), bytes.len() as u64);
         }
-        let origin = Origin {
-            path: Vec::new(),
-            commit: None,
-            blob_id: Some(id.to_string()),
-        };
+        let origin = Origin { path: Vec::new(), commit: None, blob_id: Some(id.to_string()) };
         let findings = self.pipeline.findings_in(bytes, &origin);
         if !findings.is_empty() {
             self.pending.lock().expect("lock").insert(id, findings);
@@ -200,11 +189,7 @@ impl BlobSink<'_, '_> {
 
 /// The origin of a blob no commit has been found for (yet).
 fn unplaced(id: ObjectId) -> Origin {
-    Origin {
-        path: format!("blob {id}").into_bytes(),
-        commit: None,
-        blob_id: Some(id.to_string()),
-    }
+    Origin { path: format!("blob {id}").into_bytes(), commit: None, blob_id: Some(id.to_string()) }
 }
 
 /// A progress bar over all objects, drawn on stderr only for a person at a
@@ -233,11 +218,7 @@ impl Progress {
             bar.set_style(style);
             bar
         });
-        Progress {
-            bar,
-            blobs: Default::default(),
-            bytes: Default::default(),
-        }
+        Progress { bar, blobs: Default::default(), bytes: Default::default() }
     }
 
     fn object(&self, is_blob: bool, size: usize) {
@@ -264,33 +245,16 @@ impl Progress {
 /// plain lookup per object is as cheap as it gets.
 fn loose_ids(objects_dir: &std::path::Path) -> Result<Vec<ObjectId>, Error> {
     let mut ids = Vec::new();
-    let fanout = std::fs::read_dir(objects_dir).map_err(|source| Error::Io {
-        path: objects_dir.to_path_buf(),
-        source,
-    })?;
+    let fanout =
+        std::fs::read_dir(objects_dir).map_err(|source| Error::Io { path: objects_dir.to_path_buf(), source })?;
     for dir in fanout {
-        let dir = dir
-            .map_err(|source| Error::Io {
-                path: objects_dir.to_path_buf(),
-                source,
-            })?
-            .path();
-        let Some(prefix) = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .filter(|n| n.len() == 2 && is_hex(n))
-        else {
+        let dir = dir.map_err(|source| Error::Io { path: objects_dir.to_path_buf(), source })?.path();
+        let Some(prefix) = dir.file_name().and_then(|n| n.to_str()).filter(|n| n.len() == 2 && is_hex(n)) else {
             continue;
         };
-        let files = std::fs::read_dir(&dir).map_err(|source| Error::Io {
-            path: dir.clone(),
-            source,
-        })?;
+        let files = std::fs::read_dir(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
         for file in files {
-            let file = file.map_err(|source| Error::Io {
-                path: dir.clone(),
-                source,
-            })?;
+            let file = file.map_err(|source| Error::Io { path: dir.clone(), source })?;
             let name = file.file_name();
             let Some(rest) = name.to_str().filter(|n| is_hex(n)) else {
                 continue;
@@ -308,9 +272,7 @@ fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], sink: &BlobSink) -> Resu
     ids.par_iter().try_for_each_init(
         || shared.to_thread_local(),
         |repo, &id| -> Result<(), Error> {
-            let header = repo
-                .find_header(id)
-                .map_err(context(format!("corrupt loose object {id}")))?;
+            let header = repo.find_header(id).map_err(context(format!("corrupt loose object {id}")))?;
             let is_blob = header.kind() == gix::object::Kind::Blob;
             sink.progress.object(is_blob, header.size() as usize);
             if !is_blob || !sink.seen.first_time(&id) {
@@ -320,9 +282,7 @@ fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], sink: &BlobSink) -> Resu
                 sink.pipeline.skip_too_large(&unplaced(id), header.size());
                 return Ok(());
             }
-            let object = repo
-                .find_object(id)
-                .map_err(context(format!("corrupt loose object {id}")))?;
+            let object = repo.find_object(id).map_err(context(format!("corrupt loose object {id}")))?;
             sink.scan(id, &object.data);
             Ok(())
         },
@@ -344,15 +304,9 @@ fn tips(repo: &gix::Repository, branch: Option<&str>) -> Result<Vec<ObjectId>, E
     for reference in platform.all().map_err(context("cannot read refs"))? {
         let mut reference = reference.map_err(|e| Error::Git(format!("cannot read a ref: {}", one_line(e))))?;
         let name = reference.name().as_bstr().to_string();
-        let id = reference
-            .peel_to_id()
-            .map_err(context(format!("cannot resolve ref {name}")))?
-            .detach();
+        let id = reference.peel_to_id().map_err(context(format!("cannot resolve ref {name}")))?.detach();
         // Refs may point at trees or blobs (rare tags); history is commits.
-        let kind = repo
-            .find_header(id)
-            .map_err(context(format!("cannot read {id} (ref {name})")))?
-            .kind();
+        let kind = repo.find_header(id).map_err(context(format!("cannot read {id} (ref {name})")))?.kind();
         if kind == gix::object::Kind::Commit {
             tips.push(id);
         }
@@ -387,22 +341,15 @@ fn attribute(
     let mut seen_trees = HashSet::new();
     let mut buf = Vec::new();
     for commit_id in commits {
-        let commit = repo
-            .find_commit(commit_id)
-            .map_err(context(format!("cannot read commit {commit_id}")))?;
-        let root = commit
-            .tree_id()
-            .map_err(context(format!("cannot read commit {commit_id}")))?
-            .detach();
+        let commit = repo.find_commit(commit_id).map_err(context(format!("cannot read commit {commit_id}")))?;
+        let root = commit.tree_id().map_err(context(format!("cannot read commit {commit_id}")))?.detach();
         let mut stack = vec![(root, Vec::<u8>::new())];
         while let Some((tree, prefix)) = stack.pop() {
             if !seen_trees.insert(tree) {
                 continue;
             }
-            let entries = repo
-                .objects
-                .find_tree_iter(&tree, &mut buf)
-                .map_err(context(format!("cannot read tree {tree}")))?;
+            let entries =
+                repo.objects.find_tree_iter(&tree, &mut buf).map_err(context(format!("cannot read tree {tree}")))?;
             for entry in entries {
                 let entry = entry.map_err(context(format!("corrupt tree {tree}")))?;
                 let mut path = prefix.clone();

@@ -11,10 +11,7 @@ use crate::pipeline::Pipeline;
 const SCISSORS: &[u8] = b"------------------------ >8 ------------------------";
 
 pub fn scan(path: &Path, pipeline: &Pipeline) -> Result<(), Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     pipeline.scan_and_record(&kept_by_git(&bytes, b'#'), &Origin::file(path));
     Ok(())
 }

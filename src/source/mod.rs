@@ -21,10 +21,7 @@ pub struct Origin {
 
 impl Origin {
     pub fn file(path: &std::path::Path) -> Origin {
-        Origin {
-            path: path_bytes(path),
-            ..Origin::default()
-        }
+        Origin { path: path_bytes(path), ..Origin::default() }
     }
 
     /// The path for people: lossy UTF-8, with control characters escaped so a

@@ -61,9 +61,7 @@ pub fn commits(repo: &gix::Repository, spec: &str) -> Result<Vec<ObjectId>, Erro
     if symmetric {
         base_id = repo
             .merge_base(base_id, head_id)
-            .map_err(context(format!(
-                "cannot compute the merge base of '{base}' and '{head}'"
-            )))?
+            .map_err(context(format!("cannot compute the merge base of '{base}' and '{head}'")))?
             .ok_or_else(|| Error::Git(format!("'{base}' and '{head}' have no merge base")))?
             .detach();
     }
@@ -84,13 +82,8 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
     let mut state = gix::diff::tree::State::default();
     let (mut lhs_buf, mut rhs_buf) = (Vec::new(), Vec::new());
     for &commit_id in commits {
-        let commit = repo
-            .find_commit(commit_id)
-            .map_err(context(format!("cannot read commit {commit_id}")))?;
-        let tree = commit
-            .tree_id()
-            .map_err(context(format!("cannot read commit {commit_id}")))?
-            .detach();
+        let commit = repo.find_commit(commit_id).map_err(context(format!("cannot read commit {commit_id}")))?;
+        let tree = commit.tree_id().map_err(context(format!("cannot read commit {commit_id}")))?.detach();
         let lhs = match commit.parent_ids().next() {
             Some(parent) => {
                 let parent_tree = repo
@@ -114,31 +107,18 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
                     .map_err(context(format!("cannot read parent {parent} of {commit_id}")))?,
             );
         }
-        let rhs = repo
-            .objects
-            .find_tree_iter(&tree, &mut rhs_buf)
-            .map_err(context(format!("cannot read tree {tree}")))?;
+        let rhs =
+            repo.objects.find_tree_iter(&tree, &mut rhs_buf).map_err(context(format!("cannot read tree {tree}")))?;
         let mut recorder = gix::diff::tree::Recorder::default();
         gix::diff::tree(lhs, rhs, &mut state, &repo.objects, &mut recorder)
             .map_err(context(format!("cannot diff commit {commit_id}")))?;
         for change in recorder.records {
             use gix::diff::tree::recorder::Change;
             let (mode, id, path, previous) = match change {
-                Change::Addition {
-                    entry_mode, oid, path, ..
-                } => (entry_mode, oid, path, None),
-                Change::Modification {
-                    entry_mode,
-                    oid,
-                    path,
-                    previous_oid,
-                    previous_entry_mode,
-                } => (
-                    entry_mode,
-                    oid,
-                    path,
-                    previous_entry_mode.is_blob().then_some(previous_oid),
-                ),
+                Change::Addition { entry_mode, oid, path, .. } => (entry_mode, oid, path, None),
+                Change::Modification { entry_mode, oid, path, previous_oid, previous_entry_mode } => {
+                    (entry_mode, oid, path, previous_entry_mode.is_blob().then_some(previous_oid))
+                }
                 Change::Deletion { .. } => continue,
             };
             if !mode.is_blob() || seen.contains(&id) {
@@ -158,13 +138,7 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
                 continue;
             }
             seen.insert(id);
-            out.push(Introduced {
-                commit: commit_id,
-                path: path.as_bytes().to_vec(),
-                id,
-                previous,
-                other_parents,
-            });
+            out.push(Introduced { commit: commit_id, path: path.as_bytes().to_vec(), id, previous, other_parents });
         }
     }
     Ok(out)
@@ -186,11 +160,8 @@ pub fn scan(repo: &gix::Repository, spec: &str, max_blob_size: u64, pipeline: &P
 }
 
 fn scan_introduced(repo: &gix::Repository, item: &Introduced, max: u64, pipeline: &Pipeline) -> Result<(), Error> {
-    let origin = Origin {
-        path: item.path.clone(),
-        commit: Some(item.commit.to_string()),
-        blob_id: Some(item.id.to_string()),
-    };
+    let origin =
+        Origin { path: item.path.clone(), commit: Some(item.commit.to_string()), blob_id: Some(item.id.to_string()) };
     let Some(bytes) = read_blob(repo, item.id, max, &origin, pipeline)? else {
         return Ok(());
     };
@@ -200,9 +171,7 @@ fn scan_introduced(repo: &gix::Repository, item: &Introduced, max: u64, pipeline
         if findings.is_empty() {
             break;
         }
-        let old = repo
-            .find_blob(previous)
-            .map_err(context(format!("cannot read blob {previous}")))?;
+        let old = repo.find_blob(previous).map_err(context(format!("cannot read blob {previous}")))?;
         let added = added_lines(&old.data, &bytes);
         findings.retain(|f| added.contains(&f.line));
     }
@@ -218,10 +187,7 @@ mod tests {
     fn range_syntax() {
         assert_eq!(parse_range("a..b").unwrap(), ("a".into(), "b".into(), false));
         assert_eq!(parse_range("a...b").unwrap(), ("a".into(), "b".into(), true));
-        assert_eq!(
-            parse_range("origin/main..").unwrap(),
-            ("origin/main".into(), "HEAD".into(), false)
-        );
+        assert_eq!(parse_range("origin/main..").unwrap(), ("origin/main".into(), "HEAD".into(), false));
         assert!(parse_range("main").is_err());
     }
 }

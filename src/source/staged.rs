@@ -54,17 +54,10 @@ pub fn scan(repo: &gix::Repository, options: &StagedOptions, pipeline: &Pipeline
 
 fn staged_changes(repo: &gix::Repository) -> Result<Vec<Change>, Error> {
     let index = repo.index_or_empty().map_err(context("cannot read the index"))?;
-    let head_tree = repo
-        .head_tree_id_or_empty()
-        .map_err(context("cannot resolve HEAD^{tree}"))?;
-    let head_index = repo
-        .index_from_tree(&head_tree)
-        .map_err(context("cannot read the HEAD tree"))?;
-    let in_head: HashMap<&[u8], ObjectId> = head_index
-        .entries()
-        .iter()
-        .map(|e| (e.path(&head_index).as_ref(), e.id))
-        .collect();
+    let head_tree = repo.head_tree_id_or_empty().map_err(context("cannot resolve HEAD^{tree}"))?;
+    let head_index = repo.index_from_tree(&head_tree).map_err(context("cannot read the HEAD tree"))?;
+    let in_head: HashMap<&[u8], ObjectId> =
+        head_index.entries().iter().map(|e| (e.path(&head_index).as_ref(), e.id)).collect();
     let ids_in_head: HashSet<ObjectId> = in_head.values().copied().collect();
 
     let mut changes = Vec::new();
@@ -85,11 +78,7 @@ fn staged_changes(repo: &gix::Repository) -> Result<Vec<Change>, Error> {
         if previous == Some(entry.id) || ids_in_head.contains(&entry.id) {
             continue;
         }
-        changes.push(Change {
-            path: path.to_vec(),
-            id: entry.id,
-            previous,
-        });
+        changes.push(Change { path: path.to_vec(), id: entry.id, previous });
     }
     Ok(changes)
 }
@@ -100,11 +89,7 @@ fn scan_change(
     options: &StagedOptions,
     pipeline: &Pipeline,
 ) -> Result<(), Error> {
-    let origin = Origin {
-        path: change.path.clone(),
-        commit: None,
-        blob_id: Some(change.id.to_string()),
-    };
+    let origin = Origin { path: change.path.clone(), commit: None, blob_id: Some(change.id.to_string()) };
     let Some(bytes) = read_blob(repo, change.id, options.max_blob_size, &origin, pipeline)? else {
         return Ok(());
     };
@@ -114,9 +99,7 @@ fn scan_change(
         return Ok(());
     }
     if let Some(previous) = change.previous {
-        let old = repo
-            .find_blob(previous)
-            .map_err(context(format!("cannot read blob {previous}")))?;
+        let old = repo.find_blob(previous).map_err(context(format!("cannot read blob {previous}")))?;
         let added = added_lines(&old.data, &bytes);
         findings.retain(|f| added.contains(&f.line));
     }

@@ -23,10 +23,7 @@ pub struct WalkOptions {
 pub fn scan_paths(roots: &[PathBuf], options: &WalkOptions, pipeline: &Pipeline) {
     for root in roots {
         if let Err(source) = std::fs::symlink_metadata(root) {
-            pipeline.error(Error::Io {
-                path: root.clone(),
-                source,
-            });
+            pipeline.error(Error::Io { path: root.clone(), source });
         }
     }
     let existing: Vec<&PathBuf> = roots.iter().filter(|r| r.symlink_metadata().is_ok()).collect();
@@ -72,18 +69,10 @@ fn scan_file(path: &Path, options: &WalkOptions, pipeline: &Pipeline) {
             return;
         }
         Ok(_) => {}
-        Err(source) => {
-            return pipeline.error(Error::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
+        Err(source) => return pipeline.error(Error::Io { path: path.to_path_buf(), source }),
     }
     match std::fs::read(path) {
         Ok(bytes) => pipeline.scan_and_record(&bytes, &origin),
-        Err(source) => pipeline.error(Error::Io {
-            path: path.to_path_buf(),
-            source,
-        }),
+        Err(source) => pipeline.error(Error::Io { path: path.to_path_buf(), source }),
     }
 }

@@ -20,10 +20,7 @@ use crate::util::{code, findings, fixtures, json, run_in, stderr};
 const POSITIVE: &[(&str, &str)] = &[
     ("AWS credentials INI, with a session profile", ".aws/credentials"),
     ("IAM console CSV, old header", "iam-console/credentials.csv"),
-    (
-        "IAM console CSV, new header (with BOM)",
-        "iam-console/ci-deployer_accessKeys.csv",
-    ),
+    ("IAM console CSV, new header (with BOM)", "iam-console/ci-deployer_accessKeys.csv"),
     (".env file", ".env"),
     ("docker-compose environment list", "docker-compose.yml"),
     ("Dockerfile ENV (both forms)", "Dockerfile"),
@@ -35,10 +32,7 @@ const POSITIVE: &[(&str, &str)] = &[
     ("JSON config with bare \"key\"/\"secret\"", "config/storage.json"),
     ("Terraform provider block", "infra/provider.tf"),
     ("Java properties", "src/main/resources/application.properties"),
-    (
-        "Spring YAML access-key/secret-key",
-        "src/main/resources/application.yml",
-    ),
+    ("Spring YAML access-key/secret-key", "src/main/resources/application.yml"),
     ("Go NewStaticCredentials", "storage/session.go"),
     ("C# BasicAWSCredentials", "Reports/S3Factory.cs"),
     ("Ruby Aws::Credentials.new", "config/initializers/aws.rb"),
@@ -46,10 +40,7 @@ const POSITIVE: &[(&str, &str)] = &[
     ("s3cmd config, key id and secret 30 lines apart", ".s3cfg"),
     ("aws iam create-access-key output", "create-access-key.json"),
     ("aws sts assume-role output with session token", "assume-role.json"),
-    (
-        "Jupyter notebook, JSON-escaped source",
-        "notebooks/explore_invoices.ipynb",
-    ),
+    ("Jupyter notebook, JSON-escaped source", "notebooks/explore_invoices.ipynb"),
     ("one-line minified JS", "dist/app.min.js"),
     ("CRLF line endings (Windows batch file)", "set-aws-env.cmd"),
     ("key id alone in prose", "docs/incident-2024-03.md"),
@@ -60,10 +51,7 @@ const POSITIVE: &[(&str, &str)] = &[
 /// The decoys issue 2 requires, each with its fixture under `decoys/`.
 const DECOYS: &[(&str, &str)] = &[
     ("AWS documentation examples", "aws-docs/configure.md"),
-    (
-        "AWS documentation sts output (example session token)",
-        "aws-docs/assume-role-output.json",
-    ),
+    ("AWS documentation sts output (example session token)", "aws-docs/assume-role-output.json"),
     ("ids with 0, 1, 8 or 9", "non-base32-ids.txt"),
     ("placeholders in an env template", "config.example.env"),
     ("placeholders in a YAML template", "config.example.yml"),
@@ -102,13 +90,8 @@ fn expected() -> BTreeMap<String, Hits> {
         let [file, rule, at] = fields[..] else {
             panic!("expected.tsv:{}: want file<TAB>rule<TAB>line, got {line:?}", n + 1);
         };
-        let at = at
-            .parse()
-            .unwrap_or_else(|_| panic!("expected.tsv:{}: bad line number {at:?}", n + 1));
-        by_file
-            .entry(file.to_string())
-            .or_default()
-            .push((rule.to_string(), at));
+        let at = at.parse().unwrap_or_else(|_| panic!("expected.tsv:{}: bad line number {at:?}", n + 1));
+        by_file.entry(file.to_string()).or_default().push((rule.to_string(), at));
     }
     for hits in by_file.values_mut() {
         hits.sort();
@@ -162,12 +145,7 @@ fn show(hits: &Hits) -> String {
 }
 
 fn fail_with(failures: &[String], what: &str) {
-    assert!(
-        failures.is_empty(),
-        "{} of the {what} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of the {what} failed:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -181,16 +159,10 @@ fn every_context_and_decoy_has_a_fixture_and_nothing_else() {
     assert_eq!(files_under(&contexts().join("decoys")), listed(DECOYS));
     let expected = expected();
     for (context, file) in POSITIVE {
-        assert!(
-            expected.contains_key(*file),
-            "{file} ({context}) has no line in expected.tsv"
-        );
+        assert!(expected.contains_key(*file), "{file} ({context}) has no line in expected.tsv");
     }
     for file in expected.keys() {
-        assert!(
-            POSITIVE.iter().any(|(_, f)| f == file),
-            "expected.tsv names {file}, which is not a positive fixture"
-        );
+        assert!(POSITIVE.iter().any(|(_, f)| f == file), "expected.tsv names {file}, which is not a positive fixture");
     }
 }
 
@@ -250,9 +222,7 @@ fn scanning_the_positive_directory_reports_exactly_the_expected_findings() {
     let mut got: Vec<(String, String, u64)> = findings(&json(&out))
         .into_iter()
         .map(|(rule, path, line)| {
-            let file = path
-                .strip_prefix("positive/")
-                .unwrap_or_else(|| panic!("path outside positive/: {path}"));
+            let file = path.strip_prefix("positive/").unwrap_or_else(|| panic!("path outside positive/: {path}"));
             (file.to_string(), rule, line)
         })
         .collect();

@@ -29,11 +29,7 @@ impl GitSecrets {
         let path = format!("{}:{}", self.dir.path().display(), std::env::var("PATH").unwrap());
         let mut cmd = Command::new("git");
         git_env(&mut cmd);
-        cmd.env("PATH", path)
-            .env_remove("CI")
-            .current_dir(repo.path())
-            .arg("secrets")
-            .args(args);
+        cmd.env("PATH", path).env_remove("CI").current_dir(repo.path()).arg("secrets").args(args);
         cmd.output().unwrap()
     }
 }
@@ -50,22 +46,14 @@ fn repo_with_patterns() -> Repo {
 fn scan_reports_path_line_text_on_stderr_with_the_banner() {
     let gs = GitSecrets::new();
     let repo = repo_with_patterns();
-    repo.write(
-        "test.txt",
-        "@todo stuff\nthis is forbidden right?\nmesa Jar Jar Binks\nfoo.me\n\"me\"\n",
-    );
+    repo.write("test.txt", "@todo stuff\nthis is forbidden right?\nmesa Jar Jar Binks\nfoo.me\n\"me\"\n");
     let out = gs.run(&repo, &["--scan", "test.txt"]);
     assert_eq!(code(&out), 1);
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(
         lines[..4],
-        [
-            "test.txt:1:@todo stuff",
-            "test.txt:2:this is forbidden right?",
-            "test.txt:4:foo.me",
-            "test.txt:5:\"me\""
-        ]
+        ["test.txt:1:@todo stuff", "test.txt:2:this is forbidden right?", "test.txt:4:foo.me", "test.txt:5:\"me\""]
     );
     assert!(err.contains("[ERROR] Matched one or more prohibited patterns"));
     assert!(err.contains("Possible mitigations:"));
@@ -142,10 +130,7 @@ fn register_aws_writes_git_secrets_values_and_blocks_keys() {
     let out = gs.run(&repo, &["--register-aws"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stdout(&out).trim(), "OK");
-    assert_eq!(
-        repo.git(&["config", "--get", "secrets.providers"]),
-        "git secrets --aws-provider"
-    );
+    assert_eq!(repo.git(&["config", "--get", "secrets.providers"]), "git secrets --aws-provider");
     let list = stdout(&gs.run(&repo, &["--list"]));
     assert!(list.contains("(A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}"));
     assert!(list.contains("secrets.allowed AKIAIOSFODNN7EXAMPLE"));
@@ -162,28 +147,12 @@ fn providers_and_aws_provider() {
     let gs = GitSecrets::new();
     let repo = Repo::new();
     let ini = repo.path().join("test.ini");
-    std::fs::write(
-        &ini,
-        "aws_access_key_id = abc123\naws_secret_access_key=foobaz\naws_access_key_id= Hoagie+man\n",
-    )
-    .unwrap();
+    std::fs::write(&ini, "aws_access_key_id = abc123\naws_secret_access_key=foobaz\naws_access_key_id= Hoagie+man\n")
+        .unwrap();
     let printed = stdout(&gs.run(&repo, &["--aws-provider", ini.to_str().unwrap()]));
+    assert_eq!(printed.lines().collect::<Vec<_>>(), ["abc123", "foobaz", "Hoagie\\+man"]);
     assert_eq!(
-        printed.lines().collect::<Vec<_>>(),
-        ["abc123", "foobaz", "Hoagie\\+man"]
-    );
-    assert_eq!(
-        code(&gs.run(
-            &repo,
-            &[
-                "--add-provider",
-                "--",
-                "git",
-                "secrets",
-                "--aws-provider",
-                ini.to_str().unwrap()
-            ]
-        )),
+        code(&gs.run(&repo, &["--add-provider", "--", "git", "secrets", "--aws-provider", ini.to_str().unwrap()])),
         0
     );
     assert_eq!(code(&gs.run(&repo, &["--add-provider", "--", "echo", "bam"])), 0);
@@ -206,10 +175,7 @@ fn scan_history_prints_sha_path_line() {
     repo.git(&["commit", "-q", "-m", "two"]);
     let out = gs.run(&repo, &["--scan-history"]);
     assert_eq!(code(&out), 1);
-    assert_eq!(
-        stderr(&out).lines().next().unwrap(),
-        format!("{first}:notes.txt:1:@todo remove me later")
-    );
+    assert_eq!(stderr(&out).lines().next().unwrap(), format!("{first}:notes.txt:1:@todo remove me later"));
 }
 
 #[test]
@@ -264,12 +230,8 @@ fn keyfence_enforces_git_secrets_config() {
     repo.write("keys.txt", &format!("{KEY_ID} {KEY_ID_2}\n"));
     let out = repo.keyfence(&["scan", "keys.txt", "--format", "json", "--show-secrets"]);
     let report = crate::util::json(&out);
-    let secrets: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["secret"].as_str().unwrap())
-        .collect();
+    let secrets: Vec<&str> =
+        report["findings"].as_array().unwrap().iter().map(|f| f["secret"].as_str().unwrap()).collect();
     assert_eq!(secrets, [KEY_ID_2]);
 }
 

@@ -60,11 +60,7 @@ impl Scan {
     fn expect(&self, code: i32, expected: Vec<Found>) {
         let mut expected = expected;
         expected.sort();
-        assert_eq!(
-            self.code, code,
-            "exit code; report: {}\nstderr: {}",
-            self.report, self.stderr
-        );
+        assert_eq!(self.code, code, "exit code; report: {}\nstderr: {}", self.report, self.stderr);
         assert_eq!(
             self.report["errors"].as_array().map(Vec::len),
             Some(0),
@@ -93,12 +89,7 @@ fn scan(repo: &Repo, args: &[&str]) -> Scan {
 fn scan_in(dir: &Path, args: &[&str]) -> Scan {
     let mut cmd = keyfence();
     git_env(&mut cmd);
-    let out = cmd
-        .current_dir(dir)
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .expect("keyfence runs");
+    let out = cmd.current_dir(dir).args(args).args(["--format", "json"]).output().expect("keyfence runs");
     Scan::from_output(&out)
 }
 
@@ -109,10 +100,7 @@ fn found(rule: &str, path: &str, line: u64, commit: Option<&str>) -> Found {
 /// The two findings of a `credentials(..)` file: key id on line 2, secret on
 /// line 3.
 fn creds_at(path: &str, commit: Option<&str>) -> Vec<Found> {
-    vec![
-        found("aws-access-key-id", path, 2, commit),
-        found("aws-secret-access-key", path, 3, commit),
-    ]
+    vec![found("aws-access-key-id", path, 2, commit), found("aws-secret-access-key", path, 3, commit)]
 }
 
 fn rev(repo: &Repo, spec: &str) -> String {
@@ -202,10 +190,7 @@ fn staged_reports_only_lines_the_change_adds() {
     repo.git(&["add", "creds"]);
     scan(&repo, &["scan", "--staged"]).expect(
         1,
-        vec![
-            found("aws-access-key-id", "creds", 5, None),
-            found("aws-secret-access-key", "creds", 6, None),
-        ],
+        vec![found("aws-access-key-id", "creds", 5, None), found("aws-secret-access-key", "creds", 6, None)],
     );
 }
 
@@ -325,10 +310,7 @@ fn blobs_over_the_size_cap_are_skipped_loudly() {
     };
     check(scan(&repo, &["scan", "--staged", "--max-blob-size", "50"]));
     commit_all(&repo, "key");
-    check(scan(
-        &repo,
-        &["scan", "--range", &format!("{base}..HEAD"), "--max-blob-size", "50"],
-    ));
+    check(scan(&repo, &["scan", "--range", &format!("{base}..HEAD"), "--max-blob-size", "50"]));
     check(scan(&repo, &["scan", "--history", "--max-blob-size", "50"]));
     repo.git(&["gc", "-q"]);
     check(scan(&repo, &["scan", "--history", "--max-blob-size", "50"]));
@@ -348,10 +330,7 @@ fn staged_submodule_beside_a_key() {
         sub.path().to_str().unwrap(),
         "vendor/lib",
     ]);
-    assert_eq!(
-        repo.git(&["ls-files", "-s", "vendor/lib"]).split(' ').next(),
-        Some("160000")
-    );
+    assert_eq!(repo.git(&["ls-files", "-s", "vendor/lib"]).split(' ').next(), Some("160000"));
     repo.write("creds", &credentials(KEY_ID, SECRET));
     repo.git(&["add", "creds"]);
     let s = scan(&repo, &["scan", "--staged"]);
@@ -382,12 +361,7 @@ fn staged_in_a_linked_worktree() {
 
     // The hook (in the common git dir) blocks the commit in the linked worktree.
     let report = install_pre_commit(&repo);
-    let out = repo
-        .git_cmd()
-        .current_dir(&wt)
-        .args(["commit", "-q", "-m", "key"])
-        .output()
-        .unwrap();
+    let out = repo.git_cmd().current_dir(&wt).args(["commit", "-q", "-m", "key"]).output().unwrap();
     assert!(!out.status.success(), "the commit must be blocked");
     let hook = Scan {
         code: 1,
@@ -470,11 +444,7 @@ fn hook_sees_the_index_of_a_partial_commit() {
     assert!(committed, "git: {}\nhook report: {}", s.stderr, s.report);
     s.expect_clean();
     assert_eq!(repo.git(&["log", "-1", "--format=%s"]), "readme only");
-    assert_eq!(
-        repo.git(&["diff", "--cached", "--name-only"]),
-        "secret.env",
-        "still staged"
-    );
+    assert_eq!(repo.git(&["diff", "--cached", "--name-only"]), "secret.env", "still staged");
 
     // Committing the path whose work tree copy has a key (not staged) is
     // blocked: `git commit <path>` takes the work tree version.
@@ -600,11 +570,7 @@ fn range_does_not_blame_a_merge_for_what_the_base_already_had() {
     repo.git(&["checkout", "-q", "main"]);
     // main (the already-accepted base) gets a key, and a change to a shared file.
     let keyed = repo.commit_file("main.env", &credentials(KEY_ID, SECRET), "key on main");
-    repo.commit_file(
-        "README",
-        &format!("hello\naws_access_key_id = {KEY_ID_2}\n"),
-        "another key on main",
-    );
+    repo.commit_file("README", &format!("hello\naws_access_key_id = {KEY_ID_2}\n"), "another key on main");
     repo.git(&["checkout", "-q", "feature"]);
     repo.git(&["merge", "-q", "--no-ff", "-m", "merge main into feature", "main"]);
     // The CI gate for the feature branch: main's keys are not the feature's.
@@ -639,15 +605,7 @@ fn range_with_an_unrelated_root_commit() {
     std::fs::remove_file(repo.path().join("README")).unwrap();
     let root = repo.commit_file("creds", &credentials(KEY_ID, SECRET), "imported root");
     repo.git(&["checkout", "-q", "main"]);
-    repo.git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "--allow-unrelated-histories",
-        "-m",
-        "import",
-        "imported",
-    ]);
+    repo.git(&["merge", "-q", "--no-ff", "--allow-unrelated-histories", "-m", "import", "imported"]);
     // The root commit is diffed against the empty tree.
     scan(&repo, &["scan", "--range", &format!("{base}..main")]).expect(1, creds_at("creds", Some(&root)));
 }
@@ -847,15 +805,9 @@ fn history_reads_packed_deltas_and_loose_objects() {
         "key in a big file",
     );
     // Later versions are larger, so git makes them the delta bases.
-    let notes: String = (1..=10)
-        .map(|i| format!("# note {i}: credentials come from the environment\n"))
-        .collect();
+    let notes: String = (1..=10).map(|i| format!("# note {i}: credentials come from the environment\n")).collect();
     for i in 0..3 {
-        repo.commit_file(
-            "big.cfg",
-            &format!("{body}{notes}# revision {i}\n"),
-            &format!("rev {i}"),
-        );
+        repo.commit_file("big.cfg", &format!("{body}{notes}# revision {i}\n"), &format!("rev {i}"));
     }
     repo.git(&["gc", "-q", "--aggressive"]);
     let counts = repo.git(&["count-objects", "-v"]);
@@ -911,11 +863,7 @@ fn all_objects_finds_unreachable_blobs() {
     s.expect(1, unreachable.clone());
     assert_eq!(s.finding(0)["blob_id"].as_str(), Some(blob.as_str()));
     let out = repo.keyfence(&["scan", "--history", "--all-objects", "--format", "git-secrets"]);
-    assert!(
-        stdout(&out).starts_with(&format!("blob {blob}:2:aws_access_key_id = {KEY_ID}\n")),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).starts_with(&format!("blob {blob}:2:aws_access_key_id = {KEY_ID}\n")), "{}", stdout(&out));
 
     // Still found once the unreachable blob is in a pack and no longer loose.
     let mut pack = repo.git_cmd();
@@ -1019,31 +967,17 @@ fn commit_msg_hook_blocks_a_real_commit() {
     let (repo, _) = repo_with_base();
     let hook = repo.path().join(".git/hooks/commit-msg");
     std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
-    std::fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\nexec '{}' hook commit-msg \"$1\"\n",
-            env!("CARGO_BIN_EXE_keyfence")
-        ),
-    )
-    .unwrap();
+    std::fs::write(&hook, format!("#!/bin/sh\nexec '{}' hook commit-msg \"$1\"\n", env!("CARGO_BIN_EXE_keyfence")))
+        .unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let out = repo
-        .git_cmd()
-        .args(["commit", "-q", "--allow-empty", "-m", &format!("use {KEY_ID}")])
-        .output()
-        .unwrap();
+    let out = repo.git_cmd().args(["commit", "-q", "--allow-empty", "-m", &format!("use {KEY_ID}")]).output().unwrap();
     assert!(!out.status.success(), "the commit must be blocked");
     assert_eq!(repo.git(&["log", "-1", "--format=%s"]), "base");
-    let out = repo
-        .git_cmd()
-        .args(["commit", "-q", "--allow-empty", "-m", "harmless"])
-        .output()
-        .unwrap();
+    let out = repo.git_cmd().args(["commit", "-q", "--allow-empty", "-m", "harmless"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -1066,18 +1000,9 @@ fn not_a_repository_exits_two() {
     ] {
         let mut cmd = keyfence();
         git_env(&mut cmd);
-        let out = cmd
-            .current_dir(&dir)
-            .env("GIT_CEILING_DIRECTORIES", holder.path())
-            .args(args)
-            .output()
-            .unwrap();
+        let out = cmd.current_dir(&dir).env("GIT_CEILING_DIRECTORIES", holder.path()).args(args).output().unwrap();
         assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("not a git repository"),
-            "{args:?}: {}",
-            stderr(&out)
-        );
+        assert!(stderr(&out).contains("not a git repository"), "{args:?}: {}", stderr(&out));
     }
     let missing = holder.path().join("missing");
     let out = keyfence()
@@ -1087,23 +1012,12 @@ fn not_a_repository_exits_two() {
         .unwrap();
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("missing"), "{}", stderr(&out));
-    for args in [
-        &["scan", "--history", "-C", dir_arg][..],
-        &["scan", "--staged", dir_arg],
-    ] {
+    for args in [&["scan", "--history", "-C", dir_arg][..], &["scan", "--staged", dir_arg]] {
         let mut cmd = keyfence();
         git_env(&mut cmd);
-        let out = cmd
-            .current_dir(holder.path())
-            .env("GIT_CEILING_DIRECTORIES", holder.path())
-            .args(args)
-            .output()
-            .unwrap();
+        let out =
+            cmd.current_dir(holder.path()).env("GIT_CEILING_DIRECTORIES", holder.path()).args(args).output().unwrap();
         assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("not a git repository"),
-            "{args:?}: {}",
-            stderr(&out)
-        );
+        assert!(stderr(&out).contains("not a git repository"), "{args:?}: {}", stderr(&out));
     }
 }

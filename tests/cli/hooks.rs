@@ -30,11 +30,7 @@ fn ok(out: &Output) -> String {
 fn commit_in(dir: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new("git");
     git_env(&mut cmd);
-    cmd.current_dir(dir)
-        .arg("commit")
-        .args(args)
-        .output()
-        .expect("git runs")
+    cmd.current_dir(dir).arg("commit").args(args).output().expect("git runs")
 }
 
 fn commit(repo: &Repo, args: &[&str]) -> Output {
@@ -45,11 +41,7 @@ fn commit(repo: &Repo, args: &[&str]) -> Output {
 fn commits(dir: &Path) -> usize {
     let mut cmd = Command::new("git");
     git_env(&mut cmd);
-    let out = cmd
-        .current_dir(dir)
-        .args(["rev-list", "--count", "HEAD"])
-        .output()
-        .unwrap();
+    let out = cmd.current_dir(dir).args(["rev-list", "--count", "HEAD"]).output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
 }
 
@@ -57,11 +49,8 @@ fn commits(dir: &Path) -> usize {
 fn git_hooks_dir(dir: &Path) -> PathBuf {
     let mut cmd = Command::new("git");
     git_env(&mut cmd);
-    let out = cmd
-        .current_dir(dir)
-        .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
-        .output()
-        .unwrap();
+    let out =
+        cmd.current_dir(dir).args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"]).output().unwrap();
     assert!(out.status.success());
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
@@ -121,12 +110,7 @@ fn assert_key_blocked(dir: &Path) {
     // Unstage and drop it so the caller's next commit is clean.
     let mut rm = Command::new("git");
     git_env(&mut rm);
-    assert!(rm
-        .current_dir(dir)
-        .args(["rm", "-q", "--cached", "creds"])
-        .status()
-        .unwrap()
-        .success());
+    assert!(rm.current_dir(dir).args(["rm", "-q", "--cached", "creds"]).status().unwrap().success());
     std::fs::remove_file(dir.join("creds")).unwrap();
 }
 
@@ -153,10 +137,7 @@ fn install_blocks_a_staged_key_and_lets_a_clean_commit_through() {
     let hooks = repo.path().join(".git/hooks");
     for name in HOOK_NAMES {
         let path = hooks.join(name);
-        assert!(
-            text.contains(&format!("installed {name} hook: {}", path.display())),
-            "{text}"
-        );
+        assert!(text.contains(&format!("installed {name} hook: {}", path.display())), "{text}");
         assert_ours(&path);
         // The binary that ran install is the one the hook calls.
         let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_keyfence")).unwrap();
@@ -202,10 +183,7 @@ fn an_existing_hook_still_runs_and_uninstall_restores_it_byte_for_byte() {
     assert_key_blocked(repo.path());
 
     // A failing previous hook still blocks the commit, before keyfence runs.
-    write_exec(
-        &hook.with_file_name("pre-commit.local"),
-        "#!/bin/sh\necho 'lint failed' >&2\nexit 3\n",
-    );
+    write_exec(&hook.with_file_name("pre-commit.local"), "#!/bin/sh\necho 'lint failed' >&2\nexit 3\n");
     repo.write("other", "clean\n");
     repo.git(&["add", "other"]);
     let out = commit(&repo, &["-q", "-m", "other"]);
@@ -271,11 +249,7 @@ fn a_core_hooks_path_repo_is_protected() {
     std::fs::create_dir_all(repo.path().join("src/deep")).unwrap();
     let mut cmd = keyfence();
     git_env(&mut cmd);
-    let out = cmd
-        .current_dir(repo.path().join("src/deep"))
-        .arg("install")
-        .output()
-        .unwrap();
+    let out = cmd.current_dir(repo.path().join("src/deep")).arg("install").output().unwrap();
     assert!(ok(&out).contains(&hook.display().to_string()));
     assert!(!repo.path().join("src/deep/.githooks").exists());
 
@@ -334,10 +308,7 @@ fn install_and_uninstall_are_idempotent() {
     ok(&install(&repo, &[]));
     let first: Vec<String> = HOOK_NAMES.iter().map(|n| read(&hook.with_file_name(n))).collect();
     let text = ok(&install(&repo, &[]));
-    assert!(
-        !text.contains(".local"),
-        "the second run finds only its own hooks: {text}"
-    );
+    assert!(!text.contains(".local"), "the second run finds only its own hooks: {text}");
     let second: Vec<String> = HOOK_NAMES.iter().map(|n| read(&hook.with_file_name(n))).collect();
     assert_eq!(first, second);
     assert_eq!(read(&hook.with_file_name("pre-commit.local")), original);
@@ -347,10 +318,7 @@ fn install_and_uninstall_are_idempotent() {
         .filter(|n| !n.ends_with(".sample"))
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        ["commit-msg", "pre-commit", "pre-commit.local", "prepare-commit-msg"]
-    );
+    assert_eq!(names, ["commit-msg", "pre-commit", "pre-commit.local", "prepare-commit-msg"]);
     assert_key_blocked(repo.path());
 
     ok(&uninstall(&repo));
@@ -380,14 +348,8 @@ fn refuses_an_unexpected_local_hook_without_force() {
     // With --force the current hook is chained and the older one kept aside.
     ok(&install(&repo, &["--force"]));
     assert_ours(&hook);
-    assert_eq!(
-        read(&hook.with_file_name("pre-commit.local")),
-        "#!/bin/sh\necho current\n"
-    );
-    assert_eq!(
-        read(&hook.with_file_name("pre-commit.local.old")),
-        "#!/bin/sh\necho older\n"
-    );
+    assert_eq!(read(&hook.with_file_name("pre-commit.local")), "#!/bin/sh\necho current\n");
+    assert_eq!(read(&hook.with_file_name("pre-commit.local.old")), "#!/bin/sh\necho older\n");
 }
 
 #[test]
@@ -402,10 +364,7 @@ fn husky_gets_instructions_not_overwritten_hooks() {
     let err = stderr(&out);
     assert!(err.contains("husky"), "{err}");
     assert!(err.contains(".husky/pre-commit: keyfence hook pre-commit"), "{err}");
-    assert!(
-        err.contains(".husky/commit-msg: keyfence hook commit-msg \"$1\""),
-        "{err}"
-    );
+    assert!(err.contains(".husky/commit-msg: keyfence hook commit-msg \"$1\""), "{err}");
     assert_eq!(read(&repo.path().join(".husky/pre-commit")), "npm test\n", "untouched");
     assert!(!repo.path().join(".husky/commit-msg").exists());
     assert!(stdout(&out).is_empty());
@@ -416,11 +375,7 @@ fn husky_gets_instructions_not_overwritten_hooks() {
     repo.git(&["config", "core.hooksPath", ".husky/_"]);
     let out = install(&repo, &["--hooks", "pre-commit"]);
     assert_eq!(code(&out), 2);
-    assert!(
-        stderr(&out).contains(".husky/pre-commit: keyfence hook pre-commit"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains(".husky/pre-commit: keyfence hook pre-commit"), "{}", stderr(&out));
 
     // --force installs anyway.
     ok(&install(&repo, &["--force", "--hooks", "pre-commit"]));
@@ -449,12 +404,7 @@ fn the_hook_fails_closed_when_keyfence_is_gone() {
     let commit_with = |args: &[&str]| {
         let mut cmd = Command::new(&git);
         git_env(&mut cmd);
-        cmd.current_dir(repo.path())
-            .env("PATH", path_dir.path())
-            .arg("commit")
-            .args(args)
-            .output()
-            .unwrap()
+        cmd.current_dir(repo.path()).env("PATH", path_dir.path()).arg("commit").args(args).output().unwrap()
     };
 
     repo.write("README", "clean\n");
@@ -504,10 +454,7 @@ fn the_dot_d_convention_gets_its_own_file() {
     assert!(text.contains(&ours.display().to_string()), "{text}");
     assert_ours(&ours);
     assert_eq!(read(&hooks.join("pre-commit")), runner, "the runner is left alone");
-    assert!(
-        !hooks.join("pre-commit.d/git-secrets").exists(),
-        "git-secrets' hook is switched off"
-    );
+    assert!(!hooks.join("pre-commit.d/git-secrets").exists(), "git-secrets' hook is switched off");
 
     assert_clean_commit_passes(repo.path(), "README");
     assert_key_blocked(repo.path());
@@ -526,9 +473,7 @@ fn global_install_sets_and_unsets_core_hooks_path() {
     let xdg = home.path().join("xdg");
     let env = |cmd: &mut Command| {
         git_env(cmd);
-        cmd.env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", &xdg)
-            .env("GIT_CONFIG_GLOBAL", &global_config);
+        cmd.env("HOME", home.path()).env("XDG_CONFIG_HOME", &xdg).env("GIT_CONFIG_GLOBAL", &global_config);
     };
     let run = |args: &[&str]| {
         let mut cmd = keyfence();
@@ -547,21 +492,13 @@ fn global_install_sets_and_unsets_core_hooks_path() {
     let repo = Repo::new();
     let mut cmd = Command::new("git");
     env(&mut cmd);
-    let out = cmd
-        .current_dir(repo.path())
-        .args(["rev-parse", "--git-path", "hooks"])
-        .output()
-        .unwrap();
+    let out = cmd.current_dir(repo.path()).args(["rev-parse", "--git-path", "hooks"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), dir.display().to_string());
     repo.write("creds", &credentials(KEY_ID, SECRET));
     repo.git(&["add", "creds"]);
     let mut cmd = Command::new("git");
     env(&mut cmd);
-    let out = cmd
-        .current_dir(repo.path())
-        .args(["commit", "-q", "-m", "creds"])
-        .output()
-        .unwrap();
+    let out = cmd.current_dir(repo.path()).args(["commit", "-q", "-m", "creds"]).output().unwrap();
     assert!(!out.status.success());
     assert_eq!(commits(repo.path()), 0);
 

@@ -50,9 +50,7 @@ fn hit(rule: &str, path: &str, line: u64) -> (String, String, u64) {
 }
 
 fn stat(report: &serde_json::Value, name: &str) -> u64 {
-    report["stats"][name]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no stats.{name} in {report}"))
+    report["stats"][name].as_u64().unwrap_or_else(|| panic!("no stats.{name} in {report}"))
 }
 
 /// The README's promise: a credentials file in a hidden directory is found
@@ -69,10 +67,7 @@ fn a_directory_with_a_credentials_file_reports_its_key_and_secret_only() {
     let report = json(&out);
     assert_eq!(
         found(&report),
-        [
-            hit(KEY_ID_RULE, ".aws/credentials", 2),
-            hit(SECRET_RULE, ".aws/credentials", 3)
-        ],
+        [hit(KEY_ID_RULE, ".aws/credentials", 2), hit(SECRET_RULE, ".aws/credentials", 3)],
         "{}",
         stderr(&out)
     );
@@ -89,11 +84,7 @@ fn a_clean_directory_exits_0() {
     let dir = tempdir();
     write(dir.path(), "docs/setup.md", DOC_EXAMPLES);
     write(dir.path(), "signing.ini", SHA1_UNDER_KEY_NAME);
-    write(
-        dir.path(),
-        "src/main.py",
-        "import os\nkey = os.environ[\"AWS_SECRET_ACCESS_KEY\"]\n",
-    );
+    write(dir.path(), "src/main.py", "import os\nkey = os.environ[\"AWS_SECRET_ACCESS_KEY\"]\n");
     let out = run_in(dir.path(), &["scan", ".", "--format", "json"]);
     assert_eq!(found(&json(&out)), []);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -124,11 +115,7 @@ fn a_missing_path_exits_2_and_is_named() {
     let out = run_in(dir.path(), &["scan", "found", "gone", "--format", "json"]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("gone"), "{}", stderr(&out));
-    assert_eq!(
-        found(&json(&out)).len(),
-        2,
-        "findings of the readable path are still reported"
-    );
+    assert_eq!(found(&json(&out)).len(), 2, "findings of the readable path are still reported");
 }
 
 #[test]
@@ -159,10 +146,7 @@ fn gitignored_files_are_skipped_unless_no_ignore() {
         let out = run_in(dir, &["scan", ".", "--no-ignore", "--format", "json"]);
         assert_eq!(
             found(&json(&out)),
-            [
-                hit(KEY_ID_RULE, "prod.env.local", 2),
-                hit(SECRET_RULE, "prod.env.local", 3)
-            ],
+            [hit(KEY_ID_RULE, "prod.env.local", 2), hit(SECRET_RULE, "prod.env.local", 3)],
             "{}",
             dir.display()
         );
@@ -209,10 +193,7 @@ fn a_nul_after_the_first_8_kb_does_not_make_a_file_binary() {
     write(dir.path(), "late-nul.log", text);
     let out = run_in(dir.path(), &["scan", ".", "--format", "json"]);
     let report = json(&out);
-    assert_eq!(
-        found(&report),
-        [hit(KEY_ID_RULE, "late-nul.log", 2), hit(SECRET_RULE, "late-nul.log", 3)]
-    );
+    assert_eq!(found(&report), [hit(KEY_ID_RULE, "late-nul.log", 2), hit(SECRET_RULE, "late-nul.log", 3)]);
     assert_eq!(stat(&report, "skipped_binary"), 0);
 }
 
@@ -256,10 +237,7 @@ fn output_writes_the_report_to_the_file() {
     write(dir.path(), ".aws/credentials", credentials(KEY_ID, SECRET));
     let reports = tempdir();
     let path = reports.path().join("report.json");
-    let out = run_in(
-        dir.path(),
-        &["scan", ".", "--format", "json", "--output", path.to_str().unwrap()],
-    );
+    let out = run_in(dir.path(), &["scan", ".", "--format", "json", "--output", path.to_str().unwrap()]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
     let written = std::fs::read_to_string(&path).expect("report written");
@@ -322,11 +300,7 @@ fn an_unreadable_file_exits_2_and_is_named() {
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("locked.env"), "{}", stderr(&out));
-    assert_eq!(
-        found(&json(&out)),
-        [hit(KEY_ID_RULE, "open.env", 1)],
-        "the rest is still scanned"
-    );
+    assert_eq!(found(&json(&out)), [hit(KEY_ID_RULE, "open.env", 1)], "the rest is still scanned");
 }
 
 #[test]

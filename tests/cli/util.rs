@@ -91,11 +91,7 @@ impl Repo {
     /// Run git; panic with its stderr on failure. Returns stdout.
     pub fn git(&self, args: &[&str]) -> String {
         let out = self.git_cmd().args(args).output().expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 

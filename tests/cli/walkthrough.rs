@@ -10,16 +10,10 @@ use crate::util::{git_env, stderr, stdout};
 /// fail, every other line must succeed.
 fn walkthrough_script() -> String {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let begin = readme
-        .find("<!-- walkthrough:begin -->")
-        .expect("README has the walkthrough");
+    let begin = readme.find("<!-- walkthrough:begin -->").expect("README has the walkthrough");
     let end = readme.find("<!-- walkthrough:end -->").expect("walkthrough ends");
     let block = &readme[begin..end];
-    let body = block
-        .split("```sh\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .expect("a sh block");
+    let body = block.split("```sh\n").nth(1).and_then(|b| b.split("```").next()).expect("a sh block");
     let mut script = String::from("set -e\n");
     for line in body.lines() {
         match line.split_once("  #") {
@@ -38,10 +32,7 @@ fn walkthrough_script() -> String {
 #[test]
 fn the_readme_walkthrough_blocks_the_commit_and_then_passes() {
     let script = walkthrough_script();
-    assert!(
-        script.contains("keyfence install") && script.contains("if git commit"),
-        "{script}"
-    );
+    assert!(script.contains("keyfence install") && script.contains("if git commit"), "{script}");
 
     let work = tempfile::tempdir().unwrap();
     let bin = work.path().join("bin");
@@ -51,13 +42,7 @@ fn the_readme_walkthrough_blocks_the_commit_and_then_passes() {
 
     let mut sh = Command::new("sh");
     git_env(&mut sh);
-    let out = sh
-        .arg("-c")
-        .arg(&script)
-        .env("PATH", path)
-        .current_dir(work.path())
-        .output()
-        .unwrap();
+    let out = sh.arg("-c").arg(&script).env("PATH", path).current_dir(work.path()).output().unwrap();
     assert!(
         out.status.success(),
         "walkthrough failed:\n{script}\nstdout:\n{}\nstderr:\n{}",
@@ -69,14 +54,8 @@ fn the_readme_walkthrough_blocks_the_commit_and_then_passes() {
     let report = format!("{}{}", stdout(&out), stderr(&out));
     assert!(report.contains("AKIAQW6YJ5RTNMZ2KX4E"), "{report}");
     let demo = work.path().join("demo");
-    let log = Command::new("git")
-        .args(["log", "--all", "--format=%s", "--name-only"])
-        .current_dir(&demo)
-        .output()
-        .unwrap();
+    let log =
+        Command::new("git").args(["log", "--all", "--format=%s", "--name-only"]).current_dir(&demo).output().unwrap();
     let log = String::from_utf8_lossy(&log.stdout);
-    assert!(
-        log.contains("ignore local credentials") && !log.contains("add deploy credentials"),
-        "{log}"
-    );
+    assert!(log.contains("ignore local credentials") && !log.contains("add deploy credentials"), "{log}");
 }
