@@ -28,6 +28,7 @@ pub struct Stats {
     pub bytes_scanned: u64,
     pub skipped_binary: u64,
     pub skipped_too_large: u64,
+    pub skipped_missing: u64,
     pub findings: u64,
 }
 
@@ -37,6 +38,7 @@ struct Counters {
     bytes: AtomicU64,
     binary: AtomicU64,
     too_large: AtomicU64,
+    missing: AtomicU64,
 }
 
 /// Says whether a finding is allowed (and so dropped from the outcome).
@@ -47,14 +49,32 @@ pub type Suppressor = std::sync::Arc<dyn Fn(&Finding) -> bool + Send + Sync>;
 #[derive(Debug, Clone)]
 pub struct Skipped {
     pub origin: Origin,
-    pub size: u64,
+    pub reason: SkipReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Larger than `--max-blob-size` (the size in bytes).
+    TooLarge(u64),
+    /// Not in the object database (a partial clone), with `--skip-missing`.
+    Missing,
+}
+
+impl SkipReason {
+    pub fn describe(self) -> String {
+        match self {
+            SkipReason::TooLarge(size) => format!("{size} bytes, larger than --max-blob-size"),
+            SkipReason::Missing => "object missing from the repository (partial clone?), --skip-missing".into(),
+        }
+    }
 }
 
 pub struct Pipeline<'s> {
     scanner: &'s Scanner,
     findings: Mutex<Vec<Finding>>,
     errors: Mutex<Vec<Error>>,
-    too_large: Mutex<Vec<Skipped>>,
+    skipped: Mutex<Vec<Skipped>>,
+    skip_missing: bool,
     counters: Counters,
     scan_binary: bool,
     suppressors: Vec<Suppressor>,
@@ -64,7 +84,7 @@ pub struct Pipeline<'s> {
 pub struct Outcome {
     pub findings: Vec<Finding>,
     pub errors: Vec<Error>,
-    pub too_large: Vec<Skipped>,
+    pub skipped: Vec<Skipped>,
     pub stats: Stats,
 }
 
@@ -74,7 +94,8 @@ impl<'s> Pipeline<'s> {
             scanner,
             findings: Mutex::default(),
             errors: Mutex::default(),
-            too_large: Mutex::default(),
+            skipped: Mutex::default(),
+            skip_missing: false,
             counters: Counters::default(),
             scan_binary: false,
             suppressors: Vec::new(),
@@ -131,7 +152,22 @@ impl<'s> Pipeline<'s> {
 
     pub fn skip_too_large(&self, origin: &Origin, size: u64) {
         self.counters.too_large.fetch_add(1, Ordering::Relaxed);
-        self.too_large.lock().expect("lock").push(Skipped { origin: origin.clone(), size });
+        self.skipped.lock().expect("lock").push(Skipped { origin: origin.clone(), reason: SkipReason::TooLarge(size) });
+    }
+
+    /// Let missing objects be skipped (and listed) instead of failing the scan.
+    pub fn with_skip_missing(mut self, skip_missing: bool) -> Self {
+        self.skip_missing = skip_missing;
+        self
+    }
+
+    /// Record a missing object; `false` when missing objects are errors.
+    pub fn skip_missing(&self, origin: &Origin) -> bool {
+        if self.skip_missing {
+            self.counters.missing.fetch_add(1, Ordering::Relaxed);
+            self.skipped.lock().expect("lock").push(Skipped { origin: origin.clone(), reason: SkipReason::Missing });
+        }
+        self.skip_missing
     }
 
     /// Record an error; the scan goes on where it can, but the outcome is 2.
@@ -158,12 +194,13 @@ impl<'s> Pipeline<'s> {
             bytes_scanned: self.counters.bytes.into_inner(),
             skipped_binary: self.counters.binary.into_inner(),
             skipped_too_large: self.counters.too_large.into_inner(),
+            skipped_missing: self.counters.missing.into_inner(),
             findings: findings.len() as u64,
         };
         Outcome {
             findings,
             errors: self.errors.into_inner().expect("lock"),
-            too_large: self.too_large.into_inner().expect("lock"),
+            skipped: self.skipped.into_inner().expect("lock"),
             stats,
         }
     }

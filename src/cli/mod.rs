@@ -157,6 +157,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_config: bool,
 
+    /// Skip (and list) objects missing from the repository, as in a partial
+    /// clone, instead of failing. Without it a missing object exits 2.
+    #[arg(long)]
+    pub skip_missing: bool,
+
     /// Turn on a rule that is off by default (e.g. aws-unique-id). Repeatable.
     #[arg(long, value_name = "RULE")]
     pub enable_rule: Vec<String>,
@@ -284,7 +289,7 @@ fn run_hook(hook: HookCommand, mode: Mode) -> Result<i32> {
     | HookCommand::PrepareCommitMsg { output, .. }) = &hook;
     // A hook that found nothing says nothing: it runs on every commit. A
     // report asked for (a format or a file) is still written.
-    let clean = outcome.findings.is_empty() && outcome.errors.is_empty() && outcome.too_large.is_empty();
+    let clean = outcome.findings.is_empty() && outcome.errors.is_empty() && outcome.skipped.is_empty();
     if clean && output.format == Format::Human && output.output.is_none() {
         return Ok(0);
     }
@@ -374,7 +379,7 @@ fn scan_outcome(args: &ScanArgs) -> Result<(Outcome, ExitPolicy)> {
     options.baseline = args.baseline.clone();
     let engine = Engine::build(&options)?;
     let max_blob_size = args.max_blob_size.or(engine.max_blob_size).unwrap_or(DEFAULT_MAX_BLOB_SIZE);
-    let pipeline = engine.pipeline();
+    let pipeline = engine.pipeline().with_skip_missing(args.skip_missing);
     let result = match &repo {
         Some(repo) if args.staged => {
             staged::scan(repo, &StagedOptions { whole_files: args.whole_files, max_blob_size }, &pipeline)
@@ -508,12 +513,8 @@ pub(crate) fn default_threads() -> usize {
 
 /// Report the outcome and decide the exit code (the one place that does).
 fn finish(outcome: &Outcome, output: &OutputArgs, from_history: bool, policy: ExitPolicy) -> Result<i32> {
-    for skipped in &outcome.too_large {
-        eprintln!(
-            "keyfence: skipped {} ({} bytes, larger than --max-blob-size)",
-            skipped.origin.display_path(),
-            skipped.size
-        );
+    for skipped in &outcome.skipped {
+        eprintln!("keyfence: skipped {} ({})", skipped.origin.display_path(), skipped.reason.describe());
     }
     for error in &outcome.errors {
         eprintln!("keyfence: error: {error}");

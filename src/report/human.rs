@@ -81,6 +81,9 @@ fn write_summary(outcome: &Outcome, paint: &Paint, out: &mut dyn Write) -> io::R
     if stats.skipped_too_large > 0 {
         line.push_str(&format!(", {} too large skipped", stats.skipped_too_large));
     }
+    if stats.skipped_missing > 0 {
+        line.push_str(&format!(", {} missing skipped", stats.skipped_missing));
+    }
     if !outcome.errors.is_empty() {
         let count = outcome.errors.len() as u64;
         line.push_str(&format!("; INCOMPLETE: {count} error{} (see stderr)", plural(count)));

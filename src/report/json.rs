@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::ReportOptions;
 use crate::finding::Finding;
-use crate::pipeline::{Outcome, Stats};
+use crate::pipeline::{Outcome, SkipReason, Stats};
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -36,7 +36,8 @@ pub struct JsonFinding<'a> {
 #[derive(Serialize)]
 struct JsonSkipped {
     path: String,
-    size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<u64>,
     reason: &'static str,
 }
 
@@ -59,9 +60,18 @@ pub fn write_document(outcome: &Outcome, options: &ReportOptions, out: &mut dyn 
         version: 1,
         findings: outcome.findings.iter().map(|f| json_finding(f, options)).collect(),
         skipped: outcome
-            .too_large
+            .skipped
             .iter()
-            .map(|s| JsonSkipped { path: s.origin.display_path(), size: s.size, reason: "larger than --max-blob-size" })
+            .map(|s| match s.reason {
+                SkipReason::TooLarge(size) => JsonSkipped {
+                    path: s.origin.display_path(),
+                    size: Some(size),
+                    reason: "larger than --max-blob-size",
+                },
+                SkipReason::Missing => {
+                    JsonSkipped { path: s.origin.display_path(), size: None, reason: "missing object (--skip-missing)" }
+                }
+            })
             .collect(),
         errors: outcome.errors.iter().map(ToString::to_string).collect(),
         stats: &outcome.stats,

@@ -41,7 +41,15 @@ pub fn read_blob(
     pipeline: &Pipeline,
 ) -> Result<Option<Vec<u8>>, Error> {
     let described = || format!("blob {id} ({})", origin.display_path());
-    let header = repo.find_header(id).map_err(context(format!("cannot read {}", described())))?;
+    let Some(header) = repo.try_find_header(id).map_err(context(format!("cannot read {}", described())))? else {
+        if pipeline.skip_missing(origin) {
+            return Ok(None);
+        }
+        return Err(Error::Git(format!(
+            "missing {}: the repository is incomplete (a partial clone?); --skip-missing scans what is local",
+            described()
+        )));
+    };
     if header.size() > max_size {
         pipeline.skip_too_large(origin, header.size());
         return Ok(None);
@@ -97,4 +105,19 @@ pub fn oldest_first(walk: gix::revision::Walk<'_>, what: &str) -> Result<Vec<Obj
         }
     }
     Ok(order)
+}
+
+/// The content of the blob a changed file had before, for the added-line
+/// filter. A missing one (partial clone, `--skip-missing`) counts as empty:
+/// every line is then reported as added, which errs on the loud side.
+pub fn read_previous(repo: &gix::Repository, id: ObjectId, pipeline: &Pipeline) -> Result<Vec<u8>, Error> {
+    match repo.try_find_object(id).map_err(context(format!("cannot read blob {id}")))? {
+        Some(object) => Ok(object.detach().data),
+        None if pipeline.skip_missing(&Origin { path: format!("blob {id}").into_bytes(), ..Origin::default() }) => {
+            Ok(Vec::new())
+        }
+        None => Err(Error::Git(format!(
+            "missing blob {id}: the repository is incomplete (a partial clone?); --skip-missing scans what is local"
+        ))),
+    }
 }

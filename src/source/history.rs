@@ -11,6 +11,7 @@
 //! reported only with `--all-objects`.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
@@ -47,6 +48,10 @@ impl SeenBlobs {
         SeenBlobs { shards: (0..64).map(|_| Mutex::default()).collect() }
     }
 
+    fn contains(&self, id: &gix::oid) -> bool {
+        self.shards[id.as_bytes()[0] as usize % self.shards.len()].lock().expect("lock").contains(id)
+    }
+
     /// True the first time `id` is offered.
     fn first_time(&self, id: &gix::oid) -> bool {
         let shard = &self.shards[id.as_bytes()[0] as usize % self.shards.len()];
@@ -75,12 +80,15 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipelin
     }
     scan_loose(repo, &loose, &sink)?;
     sink.progress.finish();
+    if is_partial_clone(repo) {
+        account_for_missing(repo, &tips, &sink)?;
+    }
 
     let pending = sink.pending.into_inner().expect("lock");
     if pending.is_empty() {
         return Ok(());
     }
-    let places = attribute(repo, tips, pending.keys().copied().collect())?;
+    let places = attribute(repo, &tips, pending.keys().copied().collect())?;
     for (blob, findings) in pending {
         match places.get(&blob) {
             Some((commit, path)) => pipeline.record(
@@ -324,21 +332,43 @@ fn tips(repo: &gix::Repository, branch: Option<&str>) -> Result<Vec<ObjectId>, E
 /// tree at most once and stopping when all targets are placed.
 fn attribute(
     repo: &gix::Repository,
-    tips: Vec<ObjectId>,
+    tips: &[ObjectId],
     mut targets: HashSet<ObjectId>,
 ) -> Result<HashMap<ObjectId, (ObjectId, Vec<u8>)>, Error> {
     let mut places = HashMap::new();
+    walk_blobs(repo, tips, |commit, path, blob| {
+        if targets.remove(blob) {
+            places.insert(blob.to_owned(), (commit, path.to_vec()));
+        }
+        if targets.is_empty() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })?;
+    Ok(places)
+}
+
+/// Visit every blob reachable from `tips` once, at the oldest commit (and
+/// path) where it appears. Each unique tree is decoded at most once, so the
+/// cost follows unique trees, not commits × files. `visit` can stop early.
+fn walk_blobs(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    mut visit: impl FnMut(ObjectId, &[u8], &gix::oid) -> ControlFlow<()>,
+) -> Result<(), Error> {
     if tips.is_empty() {
-        return Ok(places);
+        return Ok(());
     }
     let walk = repo
-        .rev_walk(tips)
+        .rev_walk(tips.iter().copied())
         .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
         .all()
         .map_err(context("cannot walk history"))?;
     let commits = oldest_first(walk, "history")?;
 
     let mut seen_trees = HashSet::new();
+    let mut seen_blobs = HashSet::new();
     let mut buf = Vec::new();
     for commit_id in commits {
         let commit = repo.find_commit(commit_id).map_err(context(format!("cannot read commit {commit_id}")))?;
@@ -359,14 +389,54 @@ fn attribute(
                 path.extend_from_slice(entry.filename);
                 if entry.mode.is_tree() {
                     stack.push((entry.oid.to_owned(), path));
-                } else if entry.mode.is_blob() && targets.remove(entry.oid) {
-                    places.insert(entry.oid.to_owned(), (commit_id, path));
+                } else if entry.mode.is_blob()
+                    && seen_blobs.insert(entry.oid.to_owned())
+                    && visit(commit_id, &path, entry.oid).is_break()
+                {
+                    return Ok(());
                 }
-            }
-            if targets.is_empty() {
-                return Ok(places);
             }
         }
     }
-    Ok(places)
+    Ok(())
+}
+
+/// In a partial clone, the reachable blobs that are not stored locally.
+/// Without `--skip-missing` their absence is an error; with it each one is
+/// listed. Both need to know which blobs exist, hence a full tree walk, which
+/// only partial clones pay for.
+fn account_for_missing(repo: &gix::Repository, tips: &[ObjectId], sink: &BlobSink) -> Result<(), Error> {
+    let mut missing = 0usize;
+    let mut first = None;
+    walk_blobs(repo, tips, |commit, path, blob| {
+        if !sink.seen.contains(blob) && !repo.has_object(blob) {
+            missing += 1;
+            let origin =
+                Origin { path: path.to_vec(), commit: Some(commit.to_string()), blob_id: Some(blob.to_string()) };
+            if !sink.pipeline.skip_missing(&origin) {
+                first.get_or_insert(origin);
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
+    match first {
+        Some(origin) => Err(Error::Git(format!(
+            "partial clone: {missing} reachable blob(s) are not stored locally (first: {} in {}); --skip-missing scans what is local and lists the rest",
+            origin.display_path(),
+            origin.commit.unwrap_or_default()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Whether objects may be missing by design: a promisor pack or remote.
+fn is_partial_clone(repo: &gix::Repository) -> bool {
+    let config = repo.config_snapshot();
+    let promisor_remote = config
+        .plumbing()
+        .sections_by_name("remote")
+        .into_iter()
+        .flatten()
+        .any(|section| section.value("promisor").is_some_and(|v| v.eq_ignore_ascii_case(b"true")));
+    promisor_remote || config.string("extensions.partialClone").is_some()
 }

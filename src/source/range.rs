@@ -16,7 +16,7 @@ use gix::objs::FindExt;
 use gix::ObjectId;
 use rayon::prelude::*;
 
-use super::git::{context, oldest_first, read_blob, resolve_commit};
+use super::git::{context, oldest_first, read_blob, read_previous, resolve_commit};
 use super::Origin;
 use crate::error::Error;
 use crate::finding::added_lines;
@@ -171,8 +171,8 @@ fn scan_introduced(repo: &gix::Repository, item: &Introduced, max: u64, pipeline
         if findings.is_empty() {
             break;
         }
-        let old = repo.find_blob(previous).map_err(context(format!("cannot read blob {previous}")))?;
-        let added = added_lines(&old.data, &bytes);
+        let old = read_previous(repo, previous, pipeline)?;
+        let added = added_lines(&old, &bytes);
         findings.retain(|f| added.contains(&f.line));
     }
     pipeline.record(findings);

@@ -13,7 +13,7 @@ use gix::index::entry::{Flags, Mode};
 use gix::ObjectId;
 use rayon::prelude::*;
 
-use super::git::{context, read_blob};
+use super::git::{context, read_blob, read_previous};
 use super::Origin;
 use crate::error::Error;
 use crate::finding::added_lines;
@@ -99,8 +99,8 @@ fn scan_change(
         return Ok(());
     }
     if let Some(previous) = change.previous {
-        let old = repo.find_blob(previous).map_err(context(format!("cannot read blob {previous}")))?;
-        let added = added_lines(&old.data, &bytes);
+        let old = read_previous(repo, previous, pipeline)?;
+        let added = added_lines(&old, &bytes);
         findings.retain(|f| added.contains(&f.line));
     }
     pipeline.record(findings);
