@@ -9,6 +9,7 @@
 
 mod util;
 
+mod ci_gate;
 mod contexts;
 mod git_secrets_compat;
 mod git_sources;
