@@ -72,11 +72,18 @@ impl ProjectConfig {
 
     pub fn parse(text: &str, path: &Path) -> Result<ProjectConfig> {
         toml::from_str(text).map_err(|e| {
+            // toml names the line through a span; the key is the text before
+            // `=` on that line (its messages for bad types do not name it).
             let location = e.span().map(|span| {
                 let line = text[..span.start].matches('\n').count() + 1;
-                format!("line {line}: ")
+                let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+                let line_text = text[line_start..].lines().next().unwrap_or("");
+                match line_text.split_once('=').map(|(key, _)| key.trim()).filter(|k| !k.is_empty()) {
+                    Some(key) => format!("line {line}, key `{key}`: "),
+                    None => format!("line {line}: "),
+                }
             });
-            invalid(path, format!("{}{}", location.unwrap_or_default(), e.message().trim()))
+            invalid(path, format!("{}{}", location.unwrap_or_default(), one_line(e.message())))
         })
     }
 
@@ -98,8 +105,7 @@ impl ProjectConfig {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(ConfigAllowlist {
-            root: std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
-            cwd: std::env::current_dir().unwrap_or_default(),
+            root: resolved(root),
             paths: globs.build().map_err(|e| invalid(path, format!("allowlist.paths: {e}")))?,
             regexes,
             fingerprints: self.allowlist.fingerprints.iter().cloned().collect(),
@@ -107,18 +113,25 @@ impl ProjectConfig {
     }
 }
 
+/// `path` made absolute with symlinks and `..` resolved; as absolute as
+/// possible when it does not exist.
+fn resolved(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+}
+
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn invalid(path: &Path, reason: String) -> Error {
-    Error::Rule { id: format!("config {}", path.display()), reason }
+    Error::Config { path: path.to_path_buf(), reason }
 }
 
 /// The project's allowlist, ready to test findings against.
 pub struct ConfigAllowlist {
+    /// The directory holding the config, absolute with `..` and symlinks
+    /// resolved (gix may hand out `..` for a work tree found from below).
     root: PathBuf,
-    cwd: PathBuf,
     paths: GlobSet,
     regexes: Vec<Regex>,
     fingerprints: HashSet<String>,
@@ -128,16 +141,19 @@ impl ConfigAllowlist {
     pub fn allows(&self, finding: &Finding) -> bool {
         self.fingerprints.contains(&finding.fingerprint)
             || self.regexes.iter().any(|r| r.is_match(&finding.secret))
-            || (!finding.origin.path.is_empty() && self.paths.is_match(self.relative(&finding.origin.path)))
+            || (!finding.origin.path.is_empty() && self.paths.is_match(self.relative(finding)))
     }
 
-    /// The finding's path relative to the config's directory. Git paths
-    /// already are; file paths are resolved against the current directory,
-    /// so `scan fixtures/`, `scan .` and `scan /abs/repo` agree.
-    fn relative(&self, bytes: &[u8]) -> PathBuf {
-        let path = PathBuf::from(String::from_utf8_lossy(bytes).into_owned());
-        let absolute = self.cwd.join(&path);
-        absolute.strip_prefix(&self.root).map(Path::to_path_buf).unwrap_or(path)
+    /// The finding's path relative to the config's directory. Paths from git
+    /// objects already are (relative to the work tree root); file paths are
+    /// resolved, so `scan fixtures/`, `scan .`, `scan /abs/repo` and a scan
+    /// from a subdirectory agree.
+    fn relative(&self, finding: &Finding) -> PathBuf {
+        let path = PathBuf::from(String::from_utf8_lossy(&finding.origin.path).into_owned());
+        if finding.origin.blob_id.is_some() {
+            return path;
+        }
+        resolved(&path).strip_prefix(&self.root).map(Path::to_path_buf).unwrap_or(path)
     }
 }
 

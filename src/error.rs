@@ -10,6 +10,9 @@ pub enum Error {
     /// A rule (built-in or user supplied) could not be compiled or is invalid.
     #[error("invalid rule {id}: {reason}")]
     Rule { id: String, reason: String },
+    /// A configuration file (`.keyfence.toml`, a baseline) is invalid.
+    #[error("invalid {}: {reason}", path.display())]
+    Config { path: PathBuf, reason: String },
     /// A path given on the command line or met during a walk could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Io {

@@ -16,6 +16,7 @@ use crate::source::Origin;
 const INLINE_ALLOW: [&[u8]; 3] = [b"keyfence:allow", b"gitleaks:allow", b"pragma: allowlist secret"];
 
 /// Longest line text kept on a finding; minified files have megabyte lines.
+/// A longer line is cut to a window around the value.
 const MAX_LINE_TEXT: usize = 512;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -32,9 +33,16 @@ pub struct Finding {
     /// The full matched value. Reports decide whether to redact it.
     #[serde(skip)]
     pub secret: String,
-    /// The text of the matched line (capped), for git-secrets-style output.
+    /// The text of the matched line (a window of it when the line is
+    /// long), for git-secrets-style output and allowed patterns.
     #[serde(skip)]
     pub line_text: Vec<u8>,
+    /// Where the value sits in `line_text`.
+    #[serde(skip)]
+    pub value_in_text: std::ops::Range<usize>,
+    /// 1-based column in Unicode code points (SARIF's unit); `column` counts bytes.
+    #[serde(skip)]
+    pub column_chars: u32,
     pub paired_key_id: Option<String>,
     pub account_id: Option<String>,
     /// sha256 of (rule, value): independent of commit, path and line, so a
@@ -69,18 +77,6 @@ impl Finding {
         prefix.extend_from_slice(format!(":{}:", self.line).as_bytes());
         prefix
     }
-
-    /// Where the value sits in `line_text` (the whole text when the line
-    /// was cut short before it).
-    pub fn span_in_line(&self) -> std::ops::Range<usize> {
-        let start = self.column as usize - 1;
-        let end = start + self.secret.len();
-        if end <= self.line_text.len() {
-            start..end
-        } else {
-            0..self.line_text.len()
-        }
-    }
 }
 
 pub fn redact(value: &str) -> String {
@@ -101,10 +97,11 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
     matches
         .iter()
         .filter_map(|m| {
-            let line_text = line_at(haystack, m.start);
-            if INLINE_ALLOW.iter().any(|marker| memchr::memmem::find(line_text, marker).is_some()) {
+            let (line_start, line) = line_at(haystack, m.start);
+            if INLINE_ALLOW.iter().any(|marker| memchr::memmem::find(line, marker).is_some()) {
                 return None;
             }
+            let (excerpt, value_in_text) = excerpt(line, m.start - line_start..m.end - line_start);
             let rule = scanner.rule(m.rule);
             let secret = String::from_utf8_lossy(&haystack[m.start..m.end]).into_owned();
             let paired_key_id = m
@@ -123,8 +120,10 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
                 origin: origin.clone(),
                 line: m.line,
                 column: m.column,
+                column_chars: char_count(&line[..m.start - line_start]) + 1,
                 secret,
-                line_text: line_text[..line_text.len().min(MAX_LINE_TEXT)].to_vec(),
+                line_text: excerpt.to_vec(),
+                value_in_text,
                 paired_key_id,
                 account_id,
             })
@@ -132,12 +131,30 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
         .collect()
 }
 
-/// The line holding byte `at`, without its line terminator.
-fn line_at(haystack: &[u8], at: usize) -> &[u8] {
+/// Where the line holding byte `at` starts, and its text without the line
+/// terminator.
+fn line_at(haystack: &[u8], at: usize) -> (usize, &[u8]) {
     let start = memchr::memrchr(b'\n', &haystack[..at]).map_or(0, |i| i + 1);
     let end = memchr::memchr(b'\n', &haystack[at..]).map_or(haystack.len(), |i| at + i);
     let line = &haystack[start..end];
-    line.strip_suffix(b"\r").unwrap_or(line)
+    (start, line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+/// The line, or a window of at most `MAX_LINE_TEXT` bytes around `value`
+/// when the line is longer; and where the value sits in what is returned.
+fn excerpt(line: &[u8], value: std::ops::Range<usize>) -> (&[u8], std::ops::Range<usize>) {
+    if line.len() <= MAX_LINE_TEXT {
+        return (line, value);
+    }
+    let margin = MAX_LINE_TEXT.saturating_sub(value.len()) / 2;
+    let from = value.start.saturating_sub(margin);
+    let to = line.len().min(value.end + margin).max(from);
+    (&line[from..to], value.start - from..value.end - from)
+}
+
+/// Unicode code points in `bytes` (invalid UTF-8 bytes count one each).
+fn char_count(bytes: &[u8]) -> u32 {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u32
 }
 
 /// The lines (1-based) of `new` whose text does not occur anywhere in

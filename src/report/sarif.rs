@@ -31,7 +31,7 @@ pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) ->
                 "rules": rules.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
             }},
             "results": results,
-            "columnKind": "utf16CodeUnits",
+            "columnKind": "unicodeCodePoints",
         }],
     });
     serde_json::to_writer_pretty(&mut *out, &document)?;
@@ -96,8 +96,8 @@ fn result(finding: &Finding, rule_index: usize, options: &ReportOptions) -> Valu
             "artifactLocation": { "uri": uri(&finding.origin.path) },
             "region": {
                 "startLine": finding.line.max(1),
-                "startColumn": finding.column.max(1),
-                "endColumn": finding.column.max(1) as usize + finding.secret.chars().count(),
+                "startColumn": finding.column_chars.max(1),
+                "endColumn": finding.column_chars.max(1) as usize + finding.secret.chars().count(),
             },
         }}],
         "partialFingerprints": { "keyfence/v1": finding.fingerprint },

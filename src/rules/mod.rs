@@ -103,6 +103,10 @@ pub struct Rule {
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// Shipped with keyfence (its patterns are unit-tested, so they may
+    /// compile lazily); never set from a rules file.
+    #[serde(skip)]
+    pub builtin: bool,
 }
 
 fn default_severity() -> Severity {
@@ -128,7 +132,8 @@ pub struct RuleSet {
 impl RuleSet {
     /// The rules keyfence ships with, including disabled ones.
     pub fn builtin() -> Self {
-        let file: RulesFile = toml::from_str(BUILTIN_AWS).expect("built-in rules parse (unit-tested)");
+        let mut file: RulesFile = toml::from_str(BUILTIN_AWS).expect("built-in rules parse (unit-tested)");
+        file.rules.iter_mut().for_each(|rule| rule.builtin = true);
         RuleSet { rules: file.rules }
     }
 

@@ -59,8 +59,15 @@ struct Lazy {
 }
 
 impl Lazy {
-    fn new(source: &str) -> Lazy {
-        Lazy { source: source.to_string(), regex: OnceLock::new() }
+    /// Built-in patterns compile on first use (their validity is
+    /// unit-tested); user patterns compile now, once, so a bad one fails
+    /// before scanning starts and the work is not repeated later.
+    fn new(rule: &Rule, source: &str) -> Result<Lazy> {
+        let regex = OnceLock::new();
+        if !rule.builtin {
+            let _ = regex.set(check_pattern(rule, source)?);
+        }
+        Ok(Lazy { source: source.to_string(), regex })
     }
 
     fn compile(source: &str) -> std::result::Result<Regex, regex::Error> {
@@ -70,7 +77,7 @@ impl Lazy {
     }
 
     fn get(&self) -> &Regex {
-        self.regex.get_or_init(|| Self::compile(&self.source).expect("rule patterns are validated in Scanner::new"))
+        self.regex.get_or_init(|| Self::compile(&self.source).expect("built-in patterns compile (unit-tested)"))
     }
 }
 
@@ -84,23 +91,27 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    /// Build a scanner for the enabled rules. Every pattern is checked here,
-    /// so a bad user pattern fails before any scanning starts.
+    /// Build a scanner for the enabled rules. Every user pattern is checked
+    /// here, disabled ones too, so a bad pattern fails before scanning starts.
     pub fn new(rule_set: &RuleSet) -> Result<Scanner> {
+        for rule in rule_set.all().iter().filter(|r| !r.enabled && !r.builtin) {
+            for pattern in std::iter::once(&rule.pattern).chain(rule.pair.as_ref().map(|p| &p.pattern)) {
+                check_pattern(rule, pattern)?;
+            }
+        }
         let enabled: Vec<&Rule> = rule_set.enabled().collect();
         let index_of: HashMap<&str, usize> = enabled.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
         let mut rules = Vec::with_capacity(enabled.len());
         for rule in &enabled {
-            check_pattern(rule, &rule.pattern)?;
             let pair = match &rule.pair {
                 None => None,
-                Some(pair) => {
-                    check_pattern(rule, &pair.pattern)?;
-                    // Pairing with a disabled rule just never fires.
-                    index_of.get(pair.with.as_str()).map(|&with| (with, pair.lines, Lazy::new(&pair.pattern)))
-                }
+                // Pairing with a disabled rule just never fires.
+                Some(pair) => match index_of.get(pair.with.as_str()) {
+                    Some(&with) => Some((with, pair.lines, Lazy::new(rule, &pair.pattern)?)),
+                    None => None,
+                },
             };
-            rules.push(CompiledRule { rule: (*rule).clone(), pattern: Lazy::new(&rule.pattern), pair });
+            rules.push(CompiledRule { rule: (*rule).clone(), pattern: Lazy::new(rule, &rule.pattern)?, pair });
         }
 
         let mut literals: Vec<Vec<u8>> = Vec::new();
@@ -183,18 +194,23 @@ impl Scanner {
         }
     }
 
+    /// Record on each value the nearest key id within its rule's pairing
+    /// distance. `found` is sorted by position, so by line: a binary search
+    /// bounds the candidates (a credentials dump holds thousands of ids).
     fn assign_pairs(&self, found: &mut [Match]) {
         for i in 0..found.len() {
             let Some((with, lines, _)) = &self.rules[found[i].rule].pair else {
                 continue;
             };
             let line = found[i].line;
-            found[i].paired_with = found
+            let first = found.partition_point(|m| m.line < line.saturating_sub(*lines));
+            found[i].paired_with = found[first..]
                 .iter()
+                .take_while(|m| m.line <= line.saturating_add(*lines))
                 .enumerate()
-                .filter(|(_, m)| m.rule == *with && m.line.abs_diff(line) <= *lines)
+                .filter(|(_, m)| m.rule == *with)
                 .min_by_key(|(_, m)| (m.line.abs_diff(line), m.line > line))
-                .map(|(j, _)| j);
+                .map(|(j, _)| first + j);
         }
     }
 
@@ -232,9 +248,9 @@ impl Scanner {
     }
 }
 
-fn check_pattern(rule: &Rule, pattern: &str) -> Result<()> {
-    Lazy::compile(pattern).map(drop).map_err(|e| Error::Rule {
-        id: rule.id.clone(),
+fn check_pattern(rule: &Rule, pattern: &str) -> Result<Regex> {
+    Lazy::compile(pattern).map_err(|e| Error::Rule {
+        id: format!("{} ({})", rule.id, rule.name),
         reason: format!("pattern {pattern:?} does not compile: {}", one_line(&e.to_string())),
     })
 }
