@@ -24,3 +24,29 @@ pub fn load(path: &Path) -> Result<HashSet<String>> {
         })
         .collect()
 }
+
+/// Write `findings` as a baseline: a JSON report whose values are all
+/// redacted, key ids included (a committed baseline must not itself become
+/// a finding on the next scan), without run statistics, ordered by
+/// fingerprint and place so regenerating it does not churn the diff.
+pub fn write(findings: &[crate::finding::Finding], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut entries: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "fingerprint": f.fingerprint,
+                "rule": f.rule,
+                "path": String::from_utf8_lossy(&f.origin.path),
+                "line": f.line,
+                "commit": f.origin.commit,
+                "secret": crate::finding::redact(&f.secret),
+                "redacted": true,
+            })
+        })
+        .collect();
+    let key = |v: &serde_json::Value| (v["fingerprint"].to_string(), v["path"].to_string(), v["line"].as_u64());
+    entries.sort_by_key(key);
+    entries.dedup_by(|a, b| a["fingerprint"] == b["fingerprint"] && a["path"] == b["path"] && a["line"] == b["line"]);
+    serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "version": 1, "findings": entries }))?;
+    writeln!(out)
+}

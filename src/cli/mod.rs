@@ -414,13 +414,19 @@ fn scan_outcome(args: &ScanArgs) -> Result<(Outcome, ExitPolicy)> {
 /// `keyfence baseline FILE [scan args]`: today's findings, as JSON, to FILE.
 fn write_baseline(file: &Path, args: &ScanArgs) -> Result<i32> {
     let (outcome, _) = scan_outcome(args)?;
-    let output =
-        OutputArgs { format: Format::Json, output: Some(file.to_path_buf()), quiet: false, ..OutputArgs::default() };
-    let code = finish(&outcome, &output, false, ExitPolicy { fail_on: Severity::Low, exit_zero: true })?;
-    if code == 0 {
-        eprintln!("keyfence: wrote {} finding(s) to {}", outcome.findings.len(), file.display());
+    // Errors first: a baseline of an incomplete scan would hide findings.
+    let quiet = OutputArgs { quiet: true, ..OutputArgs::default() };
+    if finish(&outcome, &quiet, false, ExitPolicy { fail_on: Severity::Low, exit_zero: true })? != 0 {
+        return Ok(2);
     }
-    Ok(code)
+    let mut writer = std::io::BufWriter::new(
+        std::fs::File::create(file).with_context(|| format!("cannot create {}", file.display()))?,
+    );
+    crate::baseline::write(&outcome.findings, &mut writer)
+        .and_then(|()| writer.flush())
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    eprintln!("keyfence: wrote {} finding(s) to {}", outcome.findings.len(), file.display());
+    Ok(0)
 }
 
 /// How findings become an exit code.
