@@ -55,7 +55,10 @@ pub enum Command {
         scan: ScanArgs,
     },
     /// Entry points for git hooks (installed by `keyfence install`).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  keyfence hook pre-commit\n  keyfence hook commit-msg .git/COMMIT_EDITMSG\n  keyfence hook prepare-commit-msg .git/COMMIT_EDITMSG merge"
+    )]
     Hook(HookCommand),
     /// Install keyfence's git hooks (pre-commit, commit-msg, prepare-commit-msg).
     #[command(

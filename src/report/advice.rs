@@ -19,14 +19,16 @@ pub fn steps(key_id: &str) -> Vec<Step> {
     let mut steps = Vec::new();
     if temporary {
         steps.push(Step {
-            what: "Cut the session off: revoke the active sessions of the role that issued it (IAM console: Roles → the role → Revoke active sessions)",
-            why: "an ASIA key is temporary (AWS STS) and cannot be deactivated on its own; it stays valid until it expires, up to 36 hours",
-            command: r#"aws iam put-role-policy --role-name ROLE --policy-name AWSRevokeOlderSessions --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"'$(date -u +%FT%TZ)'"}}}]}'   # ROLE: see the CloudTrail step"#.into(),
+            what: "Cut the session off: an ASIA key cannot be deactivated on its own, so revoke the active sessions of the role that issued it (find the role from the key id, then deny every session issued before now)",
+            why: "an ASIA key is temporary (AWS STS) and stays valid until it expires, up to 36 hours, unless its role's older sessions are revoked",
+            command: format!(
+                r#"ROLE=$(aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue={key_id} --max-results 1 --query 'Events[0].CloudTrailEvent' --output text | jq -r .userIdentity.sessionContext.sessionIssuer.userName) && aws iam put-role-policy --role-name "$ROLE" --policy-name AWSRevokeOlderSessions --policy-document '{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"'$(date -u +%FT%TZ)'"}}}}}}]}}'"#
+            ),
         });
         steps.push(Step {
             what: "If it was minted from a long-lived key (GetSessionToken), deactivate that key too",
             why: "the parent key can mint new sessions as fast as you revoke them",
-            command: format!("aws iam update-access-key --access-key-id AKIA...PARENT --status Inactive   # not {key_id} itself: temporary keys have no status"),
+            command: "aws iam update-access-key --access-key-id PARENT_AKIA_KEY --status Inactive".into(),
         });
     } else {
         steps.push(Step {
@@ -98,7 +100,12 @@ pub fn explain(key_id: &str) -> String {
     if key_id.ends_with("EXAMPLE") {
         return text;
     }
-    let _ = writeln!(text, "\n{}\n", preamble(true));
+    let _ = writeln!(
+        text,
+        "\nIf this key was ever pushed, shared or pasted anywhere, treat it as compromised: scripts find keys in public \
+         repositories within minutes, and deleting the file (or even rewriting history) does not help once it was \
+         pushed. In this order:\n"
+    );
     for (n, step) in steps(key_id).iter().enumerate() {
         let _ = writeln!(text, "{}. {}", n + 1, step.what);
         let _ = writeln!(text, "   Why: {}", step.why);

@@ -11,6 +11,7 @@ mod util;
 
 mod ci_gate;
 mod contexts;
+mod explain;
 mod git_secrets_compat;
 mod git_sources;
 mod hooks;
