@@ -121,3 +121,24 @@ pub fn read_previous(repo: &gix::Repository, id: ObjectId, pipeline: &Pipeline) 
         ))),
     }
 }
+
+/// Run `scan` on every item in parallel, each rayon worker with its own
+/// repository handle (a `gix::Repository` is not `Sync`; its caches are
+/// per handle). An error is recorded on the pipeline and the rest go on.
+pub fn for_each_blob<T: Sync>(
+    repo: &gix::Repository,
+    items: &[T],
+    pipeline: &Pipeline,
+    scan: impl Fn(&gix::Repository, &T) -> Result<(), Error> + Sync,
+) {
+    use rayon::prelude::*;
+    let shared = repo.clone().into_sync();
+    items.par_iter().for_each_init(
+        || shared.to_thread_local(),
+        |repo, item| {
+            if let Err(e) = scan(repo, item) {
+                pipeline.error(e);
+            }
+        },
+    );
+}

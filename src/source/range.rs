@@ -14,9 +14,8 @@ use std::collections::HashSet;
 use gix::bstr::ByteSlice;
 use gix::objs::FindExt;
 use gix::ObjectId;
-use rayon::prelude::*;
 
-use super::git::{context, oldest_first, read_blob, read_previous, resolve_commit};
+use super::git::{context, for_each_blob, oldest_first, read_blob, read_previous, resolve_commit};
 use super::Origin;
 use crate::error::Error;
 use crate::finding::added_lines;
@@ -147,15 +146,7 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
 pub fn scan(repo: &gix::Repository, spec: &str, max_blob_size: u64, pipeline: &Pipeline) -> Result<(), Error> {
     let commits = commits(repo, spec)?;
     let introduced = introduced(repo, &commits)?;
-    let shared = repo.clone().into_sync();
-    introduced.par_iter().for_each_init(
-        || shared.to_thread_local(),
-        |repo, item| {
-            if let Err(e) = scan_introduced(repo, item, max_blob_size, pipeline) {
-                pipeline.error(e);
-            }
-        },
-    );
+    for_each_blob(repo, &introduced, pipeline, |repo, item| scan_introduced(repo, item, max_blob_size, pipeline));
     Ok(())
 }
 

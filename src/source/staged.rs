@@ -11,9 +11,8 @@ use std::collections::{HashMap, HashSet};
 
 use gix::index::entry::{Flags, Mode};
 use gix::ObjectId;
-use rayon::prelude::*;
 
-use super::git::{context, read_blob, read_previous};
+use super::git::{context, for_each_blob, read_blob, read_previous};
 use super::Origin;
 use crate::error::Error;
 use crate::finding::added_lines;
@@ -40,15 +39,7 @@ pub fn scan(repo: &gix::Repository, options: &StagedOptions, pipeline: &Pipeline
     if changes.is_empty() {
         return Ok(());
     }
-    let shared = repo.clone().into_sync();
-    changes.par_iter().for_each_init(
-        || shared.to_thread_local(),
-        |repo, change| {
-            if let Err(e) = scan_change(repo, change, options, pipeline) {
-                pipeline.error(e);
-            }
-        },
-    );
+    for_each_blob(repo, &changes, pipeline, |repo, change| scan_change(repo, change, options, pipeline));
     Ok(())
 }
 
