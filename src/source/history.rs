@@ -148,12 +148,36 @@ fn scan_pack(
         .map_err(context(format!("corrupt pack index {}", index_path.display())))?;
     let data =
         pack::data::File::at(&pack_path, hash).map_err(context(format!("corrupt pack {}", pack_path.display())))?;
+    // Checksums are skipped for speed (hashing every object costs as much as
+    // scanning it), but a flipped byte inside a deflate stream can still
+    // inflate to garbage of the right size: each entry's CRC32 from the
+    // index (cheap, over the compressed bytes) catches that, as git's
+    // index-pack does. Entries are contiguous, so one ends where the next
+    // begins.
+    let offsets = index.sorted_offsets();
+    let pack_end = data.pack_end() as u64;
+    let entry_crc_matches = |entry: &pack::index::Entry| {
+        let Some(expected) = entry.crc32 else { return true };
+        let next = offsets.partition_point(|&o| o <= entry.pack_offset);
+        let end = offsets.get(next).copied().unwrap_or(pack_end);
+        end > entry.pack_offset
+            && end <= pack_end
+            && data.entry_crc32(entry.pack_offset, (end - entry.pack_offset) as usize) == expected
+    };
     index
         .traverse(
             &data,
             &mut gix::progress::Discard,
             &AtomicBool::new(false),
             |kind, bytes, entry, _progress| {
+                if !entry_crc_matches(entry) {
+                    use gix::error::ErrorExt;
+                    return Err(gix::error::corruption(format!(
+                        "{kind} {} at offset {} does not match its CRC32 in the index",
+                        entry.oid, entry.pack_offset
+                    ))
+                    .raise());
+                }
                 sink.progress.object(kind == gix::object::Kind::Blob, bytes.len());
                 if kind == gix::object::Kind::Blob && sink.seen.first_time(&entry.oid) {
                     sink.scan(entry.oid, bytes);
@@ -168,8 +192,33 @@ fn scan_pack(
                 make_pack_lookup_cache: || pack::cache::Never,
             },
         )
-        .map_err(context(format!("cannot read pack {}", pack_path.display())))?;
+        .map_err(|e| {
+            let mut message = format!("cannot read pack {}: {}", pack_path.display(), with_causes(&e));
+            // A decoding error does not say which object; the CRC32s do.
+            if let Some(entry) = index.iter().find(|entry| !entry_crc_matches(entry)) {
+                if !message.contains(&entry.oid.to_string()) {
+                    message.push_str(&format!(
+                        " (object {} at offset {} does not match its CRC32 in the index)",
+                        entry.oid, entry.pack_offset
+                    ));
+                }
+            }
+            Error::Git(message)
+        })?;
     Ok(())
+}
+
+/// An error and its causes on one line: a pack traversal reports "an
+/// inspector failed" and keeps the object that did in its cause.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = one_line(error);
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&one_line(next));
+        cause = next.source();
+    }
+    text
 }
 
 /// Where every blob of a history scan goes: scanned once, findings kept

@@ -15,5 +15,6 @@ mod explain;
 mod git_secrets_compat;
 mod git_sources;
 mod hooks;
+mod reliability;
 mod scan_paths;
 mod walkthrough;
