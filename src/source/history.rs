@@ -65,9 +65,11 @@ type Pending = Mutex<HashMap<ObjectId, Vec<Finding>>>;
 pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipeline) -> Result<(), Error> {
     // Resolved first: a bad `--branch` is an error even when nothing is found.
     let tips = tips(repo, options.branch.as_deref())?;
-    let objects_dir = repo.objects.store_ref().path().to_path_buf();
-    let indexes = pack_indexes(&objects_dir)?;
-    let loose = loose_ids(&objects_dir)?;
+    let (mut indexes, mut loose) = (Vec::new(), Vec::new());
+    for objects_dir in object_dirs(repo)? {
+        indexes.extend(pack_indexes(&objects_dir)?);
+        loose.extend(loose_ids(&objects_dir)?);
+    }
     let sink = BlobSink {
         seen: SeenBlobs::new(),
         pending: Mutex::default(),
@@ -116,6 +118,23 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipelin
         }
     }
     Ok(())
+}
+
+/// The object directories to read: the repository's own, then those it
+/// borrows from through `objects/info/alternates` (`git clone --shared` or
+/// `--reference`), whose objects are as much part of its history.
+fn object_dirs(repo: &gix::Repository) -> Result<Vec<PathBuf>, Error> {
+    let store = repo.objects.store_ref();
+    let mut dirs = vec![store.path().to_path_buf()];
+    for dir in store.alternate_db_paths().map_err(context("cannot read objects/info/alternates"))? {
+        let same = |a: &std::path::Path, b: &std::path::Path| {
+            a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+        };
+        if !dirs.iter().any(|known| same(known, &dir)) {
+            dirs.push(dir);
+        }
+    }
+    Ok(dirs)
 }
 
 fn pack_indexes(objects_dir: &std::path::Path) -> Result<Vec<PathBuf>, Error> {

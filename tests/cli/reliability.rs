@@ -260,3 +260,28 @@ fn unprivileged(program: &str) -> Command {
 
 // ---------------------------------------------------------------------------
 // Odd but valid input
+
+#[test]
+fn alternates_are_scanned_like_local_objects() {
+    let source = Repo::new();
+    let base = source.commit_file("README", "hello\n", "base");
+    let keyed = source.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    source.git(&["gc", "-q"]);
+    source.commit_file("loose.env", &format!("AWS_ACCESS_KEY_ID={KEY_ID_2}\n"), "loose");
+    let holder = tempfile::tempdir().unwrap();
+    // --shared: the clone borrows every object through objects/info/alternates.
+    git_in(holder.path(), &["clone", "-q", "--shared", source.path().to_str().unwrap(), "borrowed"]);
+    let clone = holder.path().join("borrowed");
+    assert!(clone.join(".git/objects/info/alternates").exists());
+    let out = keyfence_in(&clone, &["scan", "--history", "--format", "json"]);
+    let report = expect_report(&out, 1);
+    let mut expected = creds_hits("creds");
+    expected.push(hit("aws-access-key-id", "loose.env", 1));
+    expected.sort();
+    assert_eq!(sorted_findings(&report), expected);
+    let creds_commit =
+        report["findings"].as_array().unwrap().iter().find(|f| f["path"] == "creds").unwrap()["commit"].clone();
+    assert_eq!(creds_commit, keyed.as_str());
+    let out = keyfence_in(&clone, &["scan", "--range", &format!("{base}..HEAD"), "--format", "json"]);
+    assert_eq!(sorted_findings(&expect_report(&out, 1)), expected);
+}
