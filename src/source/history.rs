@@ -73,6 +73,7 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipelin
     let sink = BlobSink {
         seen: SeenBlobs::new(),
         pending: Mutex::default(),
+        too_large: Mutex::default(),
         pipeline,
         max_blob_size: options.max_blob_size,
         progress: Progress::new(options.progress, &indexes, loose.len(), repo.object_hash()),
@@ -82,15 +83,18 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipelin
     }
     scan_loose(repo, &loose, &sink)?;
     sink.progress.finish();
-    if is_partial_clone(repo) {
-        account_for_missing(repo, &tips, &sink)?;
-    }
+    let places = walk_reachable(repo, &tips, &sink)?;
 
-    let pending = sink.pending.into_inner().expect("lock");
-    if pending.is_empty() {
-        return Ok(());
+    for (blob, size) in sink.too_large.into_inner().expect("lock") {
+        let origin = match places.get(&blob) {
+            Some((commit, path)) => {
+                Origin { path: path.clone(), commit: Some(commit.to_string()), blob_id: Some(blob.to_string()) }
+            }
+            None => unplaced(blob),
+        };
+        pipeline.skip_too_large(&origin, size);
     }
-    let places = attribute(repo, &tips, pending.keys().copied().collect())?;
+    let pending = sink.pending.into_inner().expect("lock");
     for (blob, findings) in pending {
         match places.get(&blob) {
             Some((commit, path)) => pipeline.record(
@@ -245,6 +249,8 @@ fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
 struct BlobSink<'p, 's> {
     seen: SeenBlobs,
     pending: Pending,
+    /// Blobs over the size cap, with their size: reported once placed.
+    too_large: Mutex<Vec<(ObjectId, u64)>>,
     pipeline: &'p Pipeline<'s>,
     max_blob_size: u64,
     progress: Progress,
@@ -253,13 +259,17 @@ struct BlobSink<'p, 's> {
 impl BlobSink<'_, '_> {
     fn scan(&self, id: ObjectId, bytes: &[u8]) {
         if bytes.len() as u64 > self.max_blob_size {
-            return self.pipeline.skip_too_large(&unplaced(id), bytes.len() as u64);
+            return self.skip_too_large(id, bytes.len() as u64);
         }
         let origin = Origin { path: Vec::new(), commit: None, blob_id: Some(id.to_string()) };
         let findings = self.pipeline.findings_in(bytes, &origin);
         if !findings.is_empty() {
             self.pending.lock().expect("lock").insert(id, findings);
         }
+    }
+
+    fn skip_too_large(&self, id: ObjectId, size: u64) {
+        self.too_large.lock().expect("lock").push((id, size));
     }
 }
 
@@ -355,7 +365,7 @@ fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], sink: &BlobSink) -> Resu
                 return Ok(());
             }
             if header.size() > sink.max_blob_size {
-                sink.pipeline.skip_too_large(&unplaced(id), header.size());
+                sink.skip_too_large(id, header.size());
                 return Ok(());
             }
             let object = repo.find_object(id).map_err(context(format!("corrupt loose object {id}")))?;
@@ -395,26 +405,85 @@ fn tips(repo: &gix::Repository, branch: Option<&str>) -> Result<Vec<ObjectId>, E
     Ok(tips)
 }
 
-/// Place each target blob at the oldest commit (parents before children,
-/// then by commit time) and path where it appears, decoding every unique
-/// tree at most once and stopping when all targets are placed.
-fn attribute(
-    repo: &gix::Repository,
-    tips: &[ObjectId],
-    mut targets: HashSet<ObjectId>,
-) -> Result<HashMap<ObjectId, (ObjectId, Vec<u8>)>, Error> {
+/// Where blobs were first committed: (commit, path), by blob id.
+type Places = HashMap<ObjectId, (ObjectId, Vec<u8>)>;
+
+/// Walk every blob reachable from `tips` once, at the oldest commit (parents
+/// before children, then by commit time) and path where it appears, and
+/// place the blobs that have findings or were too large. The walk is also
+/// the completeness check: a reachable blob the object directories did not
+/// hold is read through the object database and scanned if it is there
+/// after all, and otherwise is missing, which fails the scan unless
+/// `--skip-missing` (a deleted object, or a partial clone's promised one).
+/// Each unique tree is decoded at most once.
+fn walk_reachable(repo: &gix::Repository, tips: &[ObjectId], sink: &BlobSink) -> Result<Places, Error> {
     let mut places = HashMap::new();
+    let mut targets: HashSet<ObjectId> = sink.pending.lock().expect("lock").keys().copied().collect();
+    targets.extend(sink.too_large.lock().expect("lock").iter().map(|(id, _)| *id));
+    let (mut missing, mut first_missing) = (0usize, None);
+    let mut failed = None;
     walk_blobs(repo, tips, |commit, path, blob| {
+        if !sink.seen.contains(blob) {
+            match scan_unseen(repo, blob.to_owned(), sink) {
+                Ok(true) => {
+                    targets.insert(blob.to_owned());
+                }
+                Ok(false) => {
+                    missing += 1;
+                    let origin =
+                        Origin { path: path.to_vec(), commit: Some(commit.to_string()), blob_id: Some(blob.to_string()) };
+                    if !sink.pipeline.skip_missing(&origin) {
+                        first_missing.get_or_insert(origin);
+                    }
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+        }
         if targets.remove(blob) {
             places.insert(blob.to_owned(), (commit, path.to_vec()));
         }
-        if targets.is_empty() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
+        ControlFlow::Continue(())
     })?;
-    Ok(places)
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    match first_missing {
+        Some(origin) => {
+            let hint = if is_partial_clone(repo) {
+                "a partial clone: --skip-missing scans what is local and lists the rest"
+            } else {
+                "the repository is incomplete or damaged (git fsck); --skip-missing scans what is there and lists the rest"
+            };
+            Err(Error::Git(format!(
+                "{missing} reachable blob(s) are not in the repository (first: blob {}, {} in commit {}): {hint}",
+                origin.blob_id.as_deref().unwrap_or_default(),
+                origin.display_path(),
+                origin.commit.as_deref().unwrap_or_default()
+            )))
+        }
+        None => Ok(places),
+    }
+}
+
+/// A reachable blob that no pack or loose directory held: read it through
+/// the object database and scan it. `Ok(false)` when it does not exist.
+fn scan_unseen(repo: &gix::Repository, id: ObjectId, sink: &BlobSink) -> Result<bool, Error> {
+    let Some(header) = repo.try_find_header(id).map_err(context(format!("cannot read blob {id}")))? else {
+        return Ok(false);
+    };
+    if !sink.seen.first_time(&id) {
+        return Ok(true);
+    }
+    if header.size() > sink.max_blob_size {
+        sink.skip_too_large(id, header.size());
+        return Ok(true);
+    }
+    let object = repo.find_object(id).map_err(context(format!("cannot read blob {id}")))?;
+    sink.scan(id, &object.data);
+    Ok(true)
 }
 
 /// Visit every blob reachable from `tips` once, at the oldest commit (and
@@ -467,34 +536,6 @@ fn walk_blobs(
         }
     }
     Ok(())
-}
-
-/// In a partial clone, the reachable blobs that are not stored locally.
-/// Without `--skip-missing` their absence is an error; with it each one is
-/// listed. Both need to know which blobs exist, hence a full tree walk, which
-/// only partial clones pay for.
-fn account_for_missing(repo: &gix::Repository, tips: &[ObjectId], sink: &BlobSink) -> Result<(), Error> {
-    let mut missing = 0usize;
-    let mut first = None;
-    walk_blobs(repo, tips, |commit, path, blob| {
-        if !sink.seen.contains(blob) && !repo.has_object(blob) {
-            missing += 1;
-            let origin =
-                Origin { path: path.to_vec(), commit: Some(commit.to_string()), blob_id: Some(blob.to_string()) };
-            if !sink.pipeline.skip_missing(&origin) {
-                first.get_or_insert(origin);
-            }
-        }
-        ControlFlow::Continue(())
-    })?;
-    match first {
-        Some(origin) => Err(Error::Git(format!(
-            "partial clone: {missing} reachable blob(s) are not stored locally (first: {} in {}); --skip-missing scans what is local and lists the rest",
-            origin.display_path(),
-            origin.commit.unwrap_or_default()
-        ))),
-        None => Ok(()),
-    }
 }
 
 /// Whether objects may be missing by design: a promisor pack or remote.

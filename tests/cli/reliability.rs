@@ -218,6 +218,68 @@ fn a_corrupt_pack_is_found_in_small_and_large_entries_alike() {
     expect_error(&repo.keyfence(&["scan", "--history"]), &[&blob]);
 }
 
+#[test]
+fn a_missing_blob_exits_two_unless_skip_missing() {
+    let repo = Repo::new();
+    let base = repo.commit_file("README", "hello\n", "base");
+    repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    let blob = repo.git(&["rev-parse", "HEAD:creds"]);
+    std::fs::remove_file(loose_object(&repo, &blob)).unwrap();
+    let range = format!("{base}..HEAD");
+    for args in [
+        &["scan", "--history"][..],
+        &["scan", "--history", "--all-objects"],
+        &["scan", "--history", "--branch", "main"],
+        &["scan", "--range", &range],
+    ] {
+        expect_error(&repo.keyfence(args), &[&blob]);
+        // --skip-missing scans what is there and lists the rest.
+        let mut skip = args.to_vec();
+        skip.extend(["--skip-missing", "--format", "json"]);
+        let out = repo.keyfence(&skip);
+        let report = expect_report(&out, 0);
+        assert_eq!(report["stats"]["skipped_missing"], 1, "{args:?}: {report}");
+        assert!(stderr(&out).contains("skipped creds"), "{args:?}: {}", stderr(&out));
+    }
+    repo.git(&["reset", "-q", "--soft", &base]);
+    expect_error(&repo.keyfence(&["scan", "--staged"]), &[&blob, "creds"]);
+}
+
+#[test]
+fn a_missing_tree_or_commit_exits_two() {
+    let repo = Repo::new();
+    let base = repo.commit_file("README", "hello\n", "base");
+    repo.commit_file("dir/creds", &credentials(KEY_ID, SECRET), "key");
+    let tree = repo.git(&["rev-parse", "HEAD:dir"]);
+    std::fs::remove_file(loose_object(&repo, &tree)).unwrap();
+    let range = format!("{base}..HEAD");
+    for args in [&["scan", "--history"][..], &["scan", "--range", &range]] {
+        expect_error(&repo.keyfence(args), &[&tree]);
+    }
+    let parent = repo.commit_file("other", "x\n", "more");
+    std::fs::remove_file(loose_object(&repo, &repo.git(&["rev-parse", "HEAD~1"]))).unwrap();
+    let out = repo.keyfence(&["scan", "--history"]);
+    expect_error(&out, &[]);
+    let out = repo.keyfence(&["scan", "--range", &format!("{base}..{parent}")]);
+    expect_error(&out, &[]);
+}
+
+#[test]
+fn history_names_the_path_of_a_blob_over_the_size_cap() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "base");
+    repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    for packed in [false, true] {
+        if packed {
+            repo.git(&["gc", "-q"]);
+        }
+        let out = repo.keyfence(&["scan", "--history", "--max-blob-size", "50", "--format", "json"]);
+        let report = expect_report(&out, 0);
+        assert_eq!(report["skipped"][0]["path"], "creds", "{report}");
+        assert!(stderr(&out).contains("skipped creds ("), "{}", stderr(&out));
+    }
+}
+
 /// A bare source that serves partial clones, and a blob:none clone of it.
 fn partial_clone() -> (Repo, tempfile::TempDir, PathBuf) {
     let source = Repo::new();
@@ -233,6 +295,31 @@ fn partial_clone() -> (Repo, tempfile::TempDir, PathBuf) {
         &["-c", "uploadpack.allowfilter=true", "clone", "-q", "--no-checkout", "--filter=blob:none", &url, "partial"],
     );
     (source, holder, clone)
+}
+
+#[test]
+fn a_partial_clone_exits_two_unless_skip_missing() {
+    let (_source, _holder, clone) = partial_clone();
+    for args in [&["scan", "--history"][..], &["scan", "--range", "HEAD~2..HEAD"]] {
+        expect_error(&keyfence_in(&clone, args), &["--skip-missing"]);
+        let mut skip = args.to_vec();
+        skip.extend(["--skip-missing", "--format", "json"]);
+        let out = keyfence_in(&clone, &skip);
+        let report = expect_report(&out, 0);
+        assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report}");
+        for path in ["creds", "other.env"] {
+            assert!(stderr(&out).contains(&format!("skipped {path} ")), "{args:?}: {}", stderr(&out));
+        }
+    }
+    // Fetch one blob on demand: it is scanned, the rest is still listed.
+    git_in(&clone, &["checkout", "-q", "HEAD", "--", "creds"]);
+    let out = keyfence_in(&clone, &["scan", "--history", "--skip-missing", "--format", "json"]);
+    let report = expect_report(&out, 1);
+    assert_eq!(sorted_findings(&report), creds_hits("creds"));
+    assert_eq!(report["findings"][0]["commit"], git_in(&clone, &["rev-parse", "HEAD~1"]));
+    assert!(stderr(&out).contains("skipped other.env "), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("skipped creds "), "{}", stderr(&out));
+    expect_error(&keyfence_in(&clone, &["scan", "--history"]), &["partial clone", "--skip-missing"]);
 }
 
 // ---------------------------------------------------------------------------
