@@ -430,8 +430,11 @@ fn walk_reachable(repo: &gix::Repository, tips: &[ObjectId], sink: &BlobSink) ->
                 }
                 Ok(false) => {
                     missing += 1;
-                    let origin =
-                        Origin { path: path.to_vec(), commit: Some(commit.to_string()), blob_id: Some(blob.to_string()) };
+                    let origin = Origin {
+                        path: path.to_vec(),
+                        commit: Some(commit.to_string()),
+                        blob_id: Some(blob.to_string()),
+                    };
                     if !sink.pipeline.skip_missing(&origin) {
                         first_missing.get_or_insert(origin);
                     }
