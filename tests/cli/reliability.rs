@@ -345,8 +345,449 @@ fn unprivileged(program: &str) -> Command {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_exits_two_and_is_named_even_as_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("locked.env"), credentials(KEY_ID, SECRET)).unwrap();
+    std::fs::write(dir.path().join("open.env"), format!("AWS_ACCESS_KEY_ID={KEY_ID_2}\n")).unwrap();
+    let locked = dir.path().join("locked.env");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Check first: if the file can still be read (root, and no setpriv to
+    // drop the capabilities), there is nothing to test.
+    let probe = unprivileged("cat").arg(&locked).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if probe.map_or(true, |s| s.success()) {
+        eprintln!("skipped: a mode-000 file is readable here");
+        return;
+    }
+    let mut cmd = unprivileged(env!("CARGO_BIN_EXE_keyfence"));
+    cmd.env_remove("NO_COLOR").env("KEYFENCE_TEST", "1");
+    let out = cmd.current_dir(dir.path()).args(["scan", ".", "--format", "json"]).output().unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o600)).unwrap();
+    expect_error(&out, &["locked.env"]);
+    assert_eq!(sorted_findings(&json(&out)), [hit("aws-access-key-id", "open.env", 1)], "the rest is scanned");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_that_fails_to_read_exits_two() {
+    // Reading /proc/self/mem at offset 0 fails with EIO, for root as well.
+    let dir = tempfile::tempdir().unwrap();
+    let out = keyfence_in(dir.path(), &["scan", "/proc/self/mem"]);
+    expect_error(&out, &["/proc/self/mem"]);
+}
+
+#[test]
+fn config_values_that_are_not_utf8_exit_two() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "base");
+    let config = repo.path().join(".git/config");
+    let mut bytes = std::fs::read(&config).unwrap();
+    bytes.extend_from_slice(b"[secrets]\n\tpatterns = ab\xffcd\n");
+    std::fs::write(&config, bytes).unwrap();
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds"]);
+    for args in [&["scan", "."][..], &["scan", "--staged"], &["scan", "--history"], &["hook", "pre-commit"]] {
+        expect_error(&repo.keyfence(args), &["secrets.patterns"]);
+    }
+}
+
+#[test]
+#[ignore = "reported: a NUL byte in a secrets.patterns value is taken as a literal NUL (src/rules/git_secrets.rs)"]
+fn config_values_with_a_nul_byte_exit_two() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "base");
+    let config = repo.path().join(".git/config");
+    let mut bytes = std::fs::read(&config).unwrap();
+    bytes.extend_from_slice(b"[secrets]\n\tpatterns = ab\x00cd\n");
+    std::fs::write(&config, bytes).unwrap();
+    for args in [&["scan", "."][..], &["scan", "--history"]] {
+        expect_error(&repo.keyfence(args), &["secrets.patterns"]);
+    }
+}
+
+#[test]
+#[ignore = "reported: `scan PATH` ignores a .git/config that cannot be parsed, and with it secrets.patterns (src/cli/mod.rs)"]
+fn an_unparsable_git_config_is_an_error_for_path_scans_too() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "base");
+    repo.git(&["config", "secrets.patterns", "forbidden"]);
+    repo.write("notes.txt", "this is forbidden\n");
+    let out = repo.keyfence(&["scan", "."]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let config = repo.path().join(".git/config");
+    let mut bytes = std::fs::read(&config).unwrap();
+    bytes.extend_from_slice(b"\tallowed = \"bad \\0 escape\"\n");
+    std::fs::write(&config, bytes).unwrap();
+    expect_error(&repo.keyfence(&["scan", "."]), &["config"]);
+}
+
+#[test]
+fn invalid_patterns_exit_two_and_are_named() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "base");
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds"]);
+    for (key, pattern) in [
+        ("secrets.patterns", "(unclosed"),
+        ("secrets.patterns", "back\\1ref"),
+        ("secrets.patterns", "[[:nope:]]"),
+        ("secrets.allowed", "[open"),
+        ("secrets.allowed", "a**"),
+    ] {
+        repo.git(&["config", "--replace-all", key, pattern]);
+        for args in [&["scan", "."][..], &["scan", "--staged"], &["hook", "pre-commit"]] {
+            expect_error(&repo.keyfence(args), &[pattern]);
+        }
+        repo.git(&["config", "--unset-all", key]);
+    }
+    let out = repo.keyfence(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
+
+#[test]
+fn bad_refs_and_not_a_repository_are_one_line_errors() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "base");
+    for (args, needle) in [
+        (&["scan", "--range", "nope..HEAD"][..], "nope"),
+        (&["scan", "--range", "HEAD..nope"], "nope"),
+        (&["scan", "--range", "HEAD"], "HEAD"),
+        (&["scan", "--range", "nope...HEAD"], "nope"),
+        (&["scan", "--since", "no/such/ref"], "no/such/ref"),
+        (&["scan", "--history", "--branch", "nope"], "nope"),
+        (&["scan", "--range", "HEAD~5..HEAD"], "HEAD~5"),
+        (&["scan", "--range", "HEAD:README..HEAD"], "HEAD:README"),
+    ] {
+        expect_error(&repo.keyfence(args), &[needle]);
+    }
+    let holder = tempfile::tempdir().unwrap();
+    for args in
+        [&["scan", "--staged"][..], &["scan", "--history"], &["scan", "--since", "HEAD"], &["hook", "pre-commit"]]
+    {
+        let mut cmd = keyfence();
+        git_env(&mut cmd);
+        let out = cmd.current_dir(holder.path()).env("GIT_CEILING_DIRECTORIES", holder.path()).args(args).output();
+        expect_error(&out.unwrap(), &["not a git repository"]);
+    }
+}
+
+#[test]
+fn a_full_disk_on_output_exits_two() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    let repo = Repo::new();
+    repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    repo.write("clean/README", "hello\n");
+    for format in ["human", "json", "jsonl", "sarif", "git-secrets"] {
+        for args in [&["scan", "."][..], &["scan", "clean"], &["scan", "--history"], &["hook", "pre-commit"]] {
+            let mut args = args.to_vec();
+            args.extend(["--format", format, "--output", "/dev/full"]);
+            expect_error(&repo.keyfence(&args), &["/dev/full"]);
+        }
+    }
+    // Standard output on a full disk.
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    for args in [&["scan", "."][..], &["scan", "clean"], &["scan", ".", "--format", "json"]] {
+        let mut cmd = keyfence();
+        git_env(&mut cmd);
+        let out = cmd.current_dir(repo.path()).args(args).stdout(full()).output().unwrap();
+        expect_error(&out, &["standard output"]);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Odd but valid input
+
+#[cfg(unix)]
+#[test]
+fn paths_with_newlines_and_non_utf8_bytes() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let repo = Repo::new();
+    let base = repo.commit_file("README", "hello\n", "base");
+    let newline = "new\nline.env";
+    let latin1: &[u8] = b"caf\xe9.env";
+    repo.write(newline, &credentials(KEY_ID, SECRET));
+    std::fs::write(repo.path().join(OsStr::from_bytes(latin1)), format!("AWS_ACCESS_KEY_ID={KEY_ID_2}\n")).unwrap();
+    repo.git(&["add", "-A"]);
+    let staged: Vec<&[&str]> = vec![&["scan", "."], &["scan", "--staged"]];
+    let check = |args: &[&str], commit: Option<&str>| {
+        // JSON: lossless. A newline is just a character of the path string;
+        // non-UTF-8 bytes come back exactly in `path_bytes`.
+        let mut json_args = args.to_vec();
+        json_args.extend(["--format", "json"]);
+        let report = expect_report(&repo.keyfence(&json_args), 1);
+        let found = report["findings"].as_array().unwrap();
+        assert_eq!(found.len(), 3, "{args:?}: {report}");
+        for f in found {
+            let path = f["path"].as_str().unwrap();
+            assert_eq!(f["commit"].as_str(), commit, "{f}");
+            if path == newline {
+                assert!(f.get("path_bytes").is_none(), "{f}");
+            } else {
+                let bytes: Vec<u8> =
+                    f["path_bytes"].as_array().unwrap().iter().map(|b| b.as_u64().unwrap() as u8).collect();
+                assert_eq!(bytes, latin1, "{f}");
+            }
+        }
+        // Human and git-secrets: escaped, never a raw newline splitting a line.
+        let mut human = args.to_vec();
+        human.extend(["--color", "never"]);
+        let text = stdout(&repo.keyfence(&human));
+        assert!(text.lines().any(|l| l == "new\\nline.env" || l.starts_with("new\\nline.env (commit")), "{text}");
+        assert!(text.lines().any(|l| l.starts_with("caf\u{fffd}.env")), "{text}");
+        assert!(!text.lines().any(|l| l.starts_with("line.env")), "{text}");
+        let mut gs = args.to_vec();
+        gs.extend(["--format", "git-secrets"]);
+        let text = stdout(&repo.keyfence(&gs));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "one line per finding: {text}");
+        let prefix = commit.map(|c| format!("{c}:")).unwrap_or_default();
+        for line in lines {
+            let line = line.strip_prefix(&prefix).unwrap_or_else(|| panic!("{line}"));
+            assert!(
+                line.starts_with("new\\nline.env:2:")
+                    || line.starts_with("new\\nline.env:3:")
+                    || line.starts_with("caf\u{fffd}.env:1:"),
+                "{line}"
+            );
+        }
+        // A skipped file is named on one stderr line, escaped.
+        let mut capped = args.to_vec();
+        capped.extend(["--max-blob-size", "10"]);
+        let out = repo.keyfence(&capped);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.lines().all(|l| l.starts_with("keyfence: ")), "{err}");
+        assert!(err.contains("skipped new\\nline.env ("), "{err}");
+    };
+    for args in staged {
+        check(args, None);
+    }
+    repo.git(&["commit", "-q", "-m", "odd paths"]);
+    let keyed = repo.git(&["rev-parse", "HEAD"]);
+    check(&["scan", "--history"], Some(&keyed));
+    check(&["scan", "--range", &format!("{base}..HEAD")], Some(&keyed));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_are_never_followed_out_of_the_scanned_tree() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("credentials"), credentials(KEY_ID, SECRET)).unwrap();
+    std::fs::create_dir(outside.path().join("dir")).unwrap();
+    std::fs::write(outside.path().join("dir/.env"), format!("AWS_ACCESS_KEY_ID={KEY_ID_2}\n")).unwrap();
+
+    let repo = Repo::new();
+    let base = repo.commit_file("README", "hello\n", "base");
+    symlink(outside.path().join("credentials"), repo.path().join("creds-link")).unwrap();
+    symlink(outside.path().join("dir"), repo.path().join("dir-link")).unwrap();
+    symlink("README", repo.path().join("inside-link")).unwrap();
+    let out = repo.keyfence(&["scan", ".", "--format", "json"]);
+    let report = expect_report(&out, 0);
+    assert_eq!(report["stats"]["blobs_scanned"], 1, "only README itself: {report}");
+
+    // Committed, a symlink is a blob holding its target's path: that text is
+    // what is scanned, never the file it points to.
+    repo.git(&["add", "-A"]);
+    expect_report(&repo.keyfence(&["scan", "--staged", "--format", "json"]), 0);
+    repo.git(&["commit", "-q", "-m", "links"]);
+    expect_report(&repo.keyfence(&["scan", "--history", "--format", "json"]), 0);
+    expect_report(&repo.keyfence(&["scan", "--range", &format!("{base}..HEAD"), "--format", "json"]), 0);
+
+    // A link whose target text is a key is that text, and is found.
+    symlink(KEY_ID, repo.path().join("odd-link")).unwrap();
+    repo.git(&["add", "odd-link"]);
+    let report = expect_report(&repo.keyfence(&["scan", "--staged", "--format", "json"]), 1);
+    assert_eq!(sorted_findings(&report), [hit("aws-access-key-id", "odd-link", 1)]);
+}
+
+#[test]
+fn crlf_and_utf16_blobs_in_git_sources() {
+    let repo = Repo::new();
+    let base = repo.commit_file("README", "hello\n", "base");
+    let text = credentials(KEY_ID, SECRET).replace('\n', "\r\n");
+    repo.write("crlf.ini", &text);
+    let utf16 = |big_endian: bool| -> Vec<u8> {
+        let units = text.encode_utf16();
+        let mut bytes = if big_endian { vec![0xfe, 0xff] } else { vec![0xff, 0xfe] };
+        for unit in units {
+            bytes.extend(if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() });
+        }
+        bytes
+    };
+    std::fs::write(repo.path().join("utf16le.ini"), utf16(false)).unwrap();
+    std::fs::write(repo.path().join("utf16be.ini"), utf16(true)).unwrap();
+    repo.git(&["add", "-A"]);
+    let mut expected: Vec<_> = ["crlf.ini", "utf16be.ini", "utf16le.ini"].iter().flat_map(|p| creds_hits(p)).collect();
+    expected.sort();
+    let check = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--format", "json", "--show-secrets"]);
+        let report = expect_report(&repo.keyfence(&args), 1);
+        assert_eq!(sorted_findings(&report), expected, "{args:?}");
+        for f in report["findings"].as_array().unwrap() {
+            let secret = f["secret"].as_str().unwrap();
+            assert!(secret == KEY_ID || secret == SECRET, "no \\r or NUL in the value: {f}");
+        }
+    };
+    check(&["scan", "."]);
+    check(&["scan", "--staged"]);
+    repo.git(&["commit", "-q", "-m", "windows files"]);
+    check(&["scan", "--history"]);
+    check(&["scan", "--range", &format!("{base}..HEAD")]);
+    // A CRLF file that gains a line: only that line is new.
+    let grown = format!("{text}region = eu-west-1\r\nkey2 = {KEY_ID_2}\r\n");
+    repo.write("crlf.ini", &grown);
+    repo.git(&["add", "crlf.ini"]);
+    let report = expect_report(&repo.keyfence(&["scan", "--staged", "--format", "json"]), 1);
+    assert_eq!(sorted_findings(&report), [hit("aws-access-key-id", "crlf.ini", 5)]);
+}
+
+#[test]
+fn a_key_in_the_middle_of_a_multi_megabyte_line() {
+    let repo = Repo::new();
+    let base = repo.commit_file("README", "hello\n", "base");
+    let half = "x".repeat(3 << 20);
+    let line = format!("var a='{half}';aws_access_key_id='{KEY_ID}';var b='{half}';\n");
+    let column = line.find(KEY_ID).unwrap() as u64 + 1;
+    repo.write("bundle.min.js", &format!("// header\n{line}"));
+    repo.git(&["add", "-A"]);
+    let check = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--format", "json"]);
+        let report = expect_report(&repo.keyfence(&args), 1);
+        assert_eq!(sorted_findings(&report), [hit("aws-access-key-id", "bundle.min.js", 2)], "{args:?}");
+        assert_eq!(report["findings"][0]["column"], column, "{args:?}");
+    };
+    check(&["scan", "."]);
+    check(&["scan", "--staged"]);
+    repo.git(&["commit", "-q", "-m", "bundle"]);
+    check(&["scan", "--history"]);
+    check(&["scan", "--range", &format!("{base}..HEAD")]);
+    // The git-secrets line stays one (capped) line.
+    let out = repo.keyfence(&["scan", ".", "--format", "git-secrets"]);
+    assert_eq!(stdout(&out).lines().count(), 1);
+    assert!(stdout(&out).len() < 4096, "the line text is capped");
+}
+
+#[test]
+fn empty_files_and_an_empty_tree() {
+    let repo = Repo::new();
+    repo.write("empty", "");
+    repo.write("dir/also-empty", "");
+    repo.git(&["add", "-A"]);
+    for args in [&["scan", "."][..], &["scan", "--staged"]] {
+        let mut args = args.to_vec();
+        args.extend(["--format", "json"]);
+        expect_report(&repo.keyfence(&args), 0);
+    }
+    repo.git(&["commit", "-q", "-m", "empties"]);
+    // A commit of nothing at all, then a key.
+    repo.git(&["rm", "-q", "-r", "."]);
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "empty tree"]);
+    let empty = repo.git(&["rev-parse", "HEAD"]);
+    let keyed = repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    let report = expect_report(&repo.keyfence(&["scan", "--history", "--format", "json"]), 1);
+    assert_eq!(sorted_findings(&report), creds_hits("creds"));
+    assert_eq!(report["findings"][0]["commit"], keyed.as_str());
+    let report = expect_report(&repo.keyfence(&["scan", "--range", &format!("{empty}..HEAD"), "--format", "json"]), 1);
+    assert_eq!(sorted_findings(&report), creds_hits("creds"));
+    expect_report(&repo.keyfence(&["scan", "--range", &format!("HEAD~2..{empty}"), "--format", "json"]), 0);
+}
+
+#[test]
+fn lfs_pointer_files_are_scanned_as_the_text_they_are() {
+    let repo = Repo::new();
+    let base = repo.commit_file("README", "hello\n", "base");
+    // What git-lfs commits in place of the content: a small text pointer
+    // (its oid is a sha256, 64 hex digits, which no rule takes for a secret).
+    let pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n";
+    repo.write(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n");
+    repo.write("model.bin", pointer);
+    repo.write("secrets.bin", pointer.replace("12345", &format!("12345\naws_secret_access_key = {SECRET}")).as_str());
+    repo.git(&["add", "-A"]);
+    let check = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--format", "json"]);
+        let report = expect_report(&repo.keyfence(&args), 1);
+        assert_eq!(sorted_findings(&report), [hit("aws-secret-access-key", "secrets.bin", 4)], "{args:?}");
+    };
+    check(&["scan", "."]);
+    check(&["scan", "--staged"]);
+    repo.git(&["commit", "-q", "-m", "lfs"]);
+    check(&["scan", "--history"]);
+    check(&["scan", "--range", &format!("{base}..HEAD")]);
+}
+
+#[test]
+fn sparse_checkout_with_a_sparse_index() {
+    let repo = Repo::new();
+    repo.write("in/a.txt", "a\n");
+    repo.write("out/deep/b.txt", "b\n");
+    repo.write("out/old.env", &credentials(KEY_ID_2, SECRET_2));
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "base"]);
+    repo.git(&["config", "index.sparse", "true"]);
+    repo.git(&["sparse-checkout", "set", "--cone", "in"]);
+    assert!(!repo.path().join("out").exists());
+    // The index really is sparse: `out/` is one directory entry.
+    let listed = repo.git(&["ls-files", "--sparse"]);
+    assert!(listed.lines().any(|l| l == "out/"), "{listed}");
+    repo.write("in/creds", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "in/creds"]);
+    let report = expect_report(&repo.keyfence(&["scan", "--staged", "--format", "json"]), 1);
+    assert_eq!(sorted_findings(&report), creds_hits("in/creds"), "the key outside the cone is in HEAD already");
+    // A file staged outside the cone (git expands the index for it).
+    repo.write("out/deep/new.env", &format!("AWS_ACCESS_KEY_ID={KEY_ID}\n"));
+    repo.git(&["-c", "advice.sparseIndexExpanded=false", "add", "--sparse", "out/deep/new.env"]);
+    let report = expect_report(&repo.keyfence(&["scan", "--staged", "--format", "json"]), 1);
+    let mut expected = creds_hits("in/creds");
+    expected.push(hit("aws-access-key-id", "out/deep/new.env", 1));
+    expected.sort();
+    assert_eq!(sorted_findings(&report), expected);
+    repo.git(&["commit", "-q", "-m", "keys"]);
+    let report = expect_report(&repo.keyfence(&["scan", "--history", "--format", "json"]), 1);
+    assert_eq!(sorted_findings(&report).len(), 5, "{report}");
+}
+
+#[test]
+fn split_index() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "base");
+    repo.git(&["update-index", "--split-index"]);
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds"]);
+    assert!(
+        std::fs::read_dir(repo.path().join(".git")).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("sharedindex.")),
+        "a split index"
+    );
+    let report = expect_report(&repo.keyfence(&["scan", "--staged", "--format", "json"]), 1);
+    assert_eq!(sorted_findings(&report), creds_hits("creds"));
+    // Move the entry into the shared index, then replace it in the split one.
+    repo.git(&["update-index", "--split-index"]);
+    repo.write("creds", "[default]\nregion = eu-west-1\n");
+    repo.git(&["add", "creds"]);
+    expect_report(&repo.keyfence(&["scan", "--staged", "--format", "json"]), 0);
+    // And back: the key in the split index over a clean shared entry.
+    repo.git(&["update-index", "--split-index"]);
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds"]);
+    let report = expect_report(&repo.keyfence(&["scan", "--staged", "--format", "json"]), 1);
+    assert_eq!(sorted_findings(&report), creds_hits("creds"));
+    // Removed in the split index: nothing is staged but a deletion.
+    repo.git(&["rm", "-q", "--cached", "creds"]);
+    expect_report(&repo.keyfence(&["scan", "--staged", "--format", "json"]), 0);
+}
 
 #[test]
 fn alternates_are_scanned_like_local_objects() {
@@ -371,4 +812,30 @@ fn alternates_are_scanned_like_local_objects() {
     assert_eq!(creds_commit, keyed.as_str());
     let out = keyfence_in(&clone, &["scan", "--range", &format!("{base}..HEAD"), "--format", "json"]);
     assert_eq!(sorted_findings(&expect_report(&out, 1)), expected);
+}
+
+#[test]
+fn a_commit_with_100k_files_and_one_key() {
+    // fast-import builds the commit in well under a second: 100,000 paths in
+    // 100 directories, 1,000 distinct small blobs, one of them a key.
+    let repo = Repo::new();
+    let mut stream = String::with_capacity(4 << 20);
+    stream.push_str("commit refs/heads/main\ncommitter T <t@example.invalid> 1700000000 +0000\ndata 4\nbig\n");
+    for i in 0..100_000 {
+        let content =
+            if i == 54_321 { format!("aws_access_key_id = {KEY_ID}\n") } else { format!("file {}\n", i % 1000) };
+        stream.push_str(&format!("M 100644 inline d{:03}/f{i:06}.txt\ndata {}\n{content}\n", i / 1000, content.len()));
+    }
+    let mut child =
+        repo.git_cmd().args(["fast-import", "--quiet"]).stdin(Stdio::piped()).spawn().expect("git fast-import runs");
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(stream.as_bytes()).unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(repo.git(&["ls-tree", "-r", "--name-only", "main"]).lines().count(), 100_000);
+    let report = expect_report(&repo.keyfence(&["scan", "--history", "--format", "json"]), 1);
+    assert_eq!(sorted_findings(&report), [hit("aws-access-key-id", "d054/f054321.txt", 1)]);
+    assert_eq!(report["findings"][0]["commit"], repo.git(&["rev-parse", "main"]).as_str());
+    assert_eq!(report["stats"]["blobs_scanned"], 1001);
 }
