@@ -15,6 +15,7 @@ mod explain;
 mod git_secrets_compat;
 mod git_sources;
 mod hooks;
+mod readonly;
 mod reliability;
 mod scan_paths;
 mod walkthrough;
