@@ -40,7 +40,7 @@ pub struct HistoryOptions {
 
 /// Blob ids already scanned, sharded so pack threads rarely contend.
 struct SeenBlobs {
-    shards: Vec<Mutex<HashSet<ObjectId>>>,
+    shards: Vec<Mutex<gix::hashtable::HashSet<ObjectId>>>,
 }
 
 impl SeenBlobs {
@@ -422,7 +422,7 @@ fn walk_reachable(repo: &gix::Repository, tips: &[ObjectId], sink: &BlobSink) ->
     targets.extend(sink.too_large.lock().expect("lock").iter().map(|(id, _)| *id));
     let (mut missing, mut first_missing) = (0usize, None);
     let mut failed = None;
-    walk_blobs(repo, tips, |commit, path, blob| {
+    walk_blobs(repo, tips, |commit, dir, name, blob| {
         if !sink.seen.contains(blob) {
             match scan_unseen(repo, blob.to_owned(), sink) {
                 Ok(true) => {
@@ -431,7 +431,7 @@ fn walk_reachable(repo: &gix::Repository, tips: &[ObjectId], sink: &BlobSink) ->
                 Ok(false) => {
                     missing += 1;
                     let origin = Origin {
-                        path: path.to_vec(),
+                        path: join_path(dir, name),
                         commit: Some(commit.to_string()),
                         blob_id: Some(blob.to_string()),
                     };
@@ -446,7 +446,7 @@ fn walk_reachable(repo: &gix::Repository, tips: &[ObjectId], sink: &BlobSink) ->
             }
         }
         if targets.remove(blob) {
-            places.insert(blob.to_owned(), (commit, path.to_vec()));
+            places.insert(blob.to_owned(), (commit, join_path(dir, name)));
         }
         ControlFlow::Continue(())
     })?;
@@ -491,11 +491,14 @@ fn scan_unseen(repo: &gix::Repository, id: ObjectId, sink: &BlobSink) -> Result<
 
 /// Visit every blob reachable from `tips` once, at the oldest commit (and
 /// path) where it appears. Each unique tree is decoded at most once, so the
-/// cost follows unique trees, not commits × files. `visit` can stop early.
+/// cost follows unique trees, not commits × files, like `git rev-list
+/// --objects`. `visit` gets the path as (directory, file name) so that a
+/// full path is only built for the few blobs that need one, and can stop
+/// the walk early.
 fn walk_blobs(
     repo: &gix::Repository,
     tips: &[ObjectId],
-    mut visit: impl FnMut(ObjectId, &[u8], &gix::oid) -> ControlFlow<()>,
+    mut visit: impl FnMut(ObjectId, &[u8], &[u8], &gix::oid) -> ControlFlow<()>,
 ) -> Result<(), Error> {
     if tips.is_empty() {
         return Ok(());
@@ -507,31 +510,35 @@ fn walk_blobs(
         .map_err(context("cannot walk history"))?;
     let commits = oldest_first(walk, "history")?;
 
-    let mut seen_trees = HashSet::new();
-    let mut seen_blobs = HashSet::new();
+    // Trees are mostly deltas against each other: a delta-base cache avoids
+    // resolving the same chains again for every tree.
+    let mut repo = repo.clone();
+    repo.objects.set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(32 << 20)));
+    // Object ids are already uniformly random: no need for SipHash.
+    let mut seen_trees = gix::hashtable::HashSet::default();
+    let mut seen_blobs = gix::hashtable::HashSet::default();
     let mut buf = Vec::new();
     for commit_id in commits {
-        let commit = repo.find_commit(commit_id).map_err(context(format!("cannot read commit {commit_id}")))?;
-        let root = commit.tree_id().map_err(context(format!("cannot read commit {commit_id}")))?.detach();
+        let root = repo
+            .find_commit(commit_id)
+            .and_then(|commit| commit.tree_id().map(gix::Id::detach))
+            .map_err(|e| Error::Git(format!("cannot read commit {commit_id}: {}", one_line(e))))?;
         let mut stack = vec![(root, Vec::<u8>::new())];
-        while let Some((tree, prefix)) = stack.pop() {
+        while let Some((tree, dir)) = stack.pop() {
             if !seen_trees.insert(tree) {
                 continue;
             }
-            let entries =
-                repo.objects.find_tree_iter(&tree, &mut buf).map_err(context(format!("cannot read tree {tree}")))?;
+            let entries = repo
+                .objects
+                .find_tree_iter(&tree, &mut buf)
+                .map_err(|e| Error::Git(format!("cannot read tree {tree}: {}", one_line(e))))?;
             for entry in entries {
-                let entry = entry.map_err(context(format!("corrupt tree {tree}")))?;
-                let mut path = prefix.clone();
-                if !path.is_empty() {
-                    path.push(b'/');
-                }
-                path.extend_from_slice(entry.filename);
+                let entry = entry.map_err(|e| Error::Git(format!("corrupt tree {tree}: {}", one_line(e))))?;
                 if entry.mode.is_tree() {
-                    stack.push((entry.oid.to_owned(), path));
+                    stack.push((entry.oid.to_owned(), join_path(&dir, entry.filename)));
                 } else if entry.mode.is_blob()
                     && seen_blobs.insert(entry.oid.to_owned())
-                    && visit(commit_id, &path, entry.oid).is_break()
+                    && visit(commit_id, &dir, entry.filename, entry.oid).is_break()
                 {
                     return Ok(());
                 }
@@ -539,6 +546,17 @@ fn walk_blobs(
         }
     }
     Ok(())
+}
+
+/// `dir/name`, or `name` at the top.
+fn join_path(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut path = Vec::with_capacity(dir.len() + 1 + name.len());
+    path.extend_from_slice(dir);
+    if !dir.is_empty() {
+        path.push(b'/');
+    }
+    path.extend_from_slice(name);
+    path
 }
 
 /// Whether objects may be missing by design: a promisor pack or remote.
