@@ -101,7 +101,12 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
             if INLINE_ALLOW.iter().any(|marker| memchr::memmem::find(line, marker).is_some()) {
                 return None;
             }
-            let (excerpt, value_in_text) = excerpt(line, m.start - line_start..m.end - line_start);
+            // A user pattern may match from a line break (`\nfoo`): the match
+            // belongs to the line that break ends, which `line` holds
+            // without its terminator, so the offset is clamped to its end.
+            let start_in_line = (m.start - line_start).min(line.len());
+            let end_in_line = (m.end - line_start).max(start_in_line);
+            let (excerpt, value_in_text) = excerpt(line, start_in_line..end_in_line);
             let rule = scanner.rule(m.rule);
             let secret = String::from_utf8_lossy(&haystack[m.start..m.end]).into_owned();
             let paired_key_id = m
@@ -120,7 +125,7 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
                 origin: origin.clone(),
                 line: m.line,
                 column: m.column,
-                column_chars: char_count(&line[..m.start - line_start]) + 1,
+                column_chars: char_count(&line[..start_in_line]) + 1,
                 secret,
                 line_text: excerpt.to_vec(),
                 value_in_text,
@@ -213,6 +218,22 @@ mod tests {
         assert_eq!(found[0].shown_secret(false), "ASIAY34FZKBOKMUTVV7A");
         assert_eq!(found[1].paired_key_id.as_deref(), Some("ASIAY34FZKBOKMUTVV7A"));
         assert_eq!(found[1].account_id.as_deref(), Some("609629065308"));
+    }
+
+    #[test]
+    fn a_match_starting_on_a_crlf_line_break_does_not_panic() {
+        let mut rules = RuleSet::builtin();
+        let rule = "[[rules]]\nid = \"nl\"\nname = \"nl\"\npattern = '\\nfoo[0-9]+'\n";
+        rules.extend(RuleSet::parse(rule, "t").unwrap()).unwrap();
+        let scanner = Scanner::new(&rules).unwrap();
+        let mut scratch = Scratch::default();
+        for (text, long) in [("x\r\nfoo123\r\n".to_string(), false), (format!("{}\r\nfoo123", "y".repeat(600)), true)] {
+            let matches = scanner.scan(text.as_bytes(), &mut scratch).to_vec();
+            let found = from_matches(&scanner, text.as_bytes(), &matches, &Origin::default());
+            assert_eq!(found.len(), 1, "{text:?}");
+            assert_eq!((found[0].line, found[0].secret.as_str()), (1, "\nfoo123"));
+            assert!(found[0].value_in_text.start <= found[0].line_text.len(), "long line: {long}");
+        }
     }
 
     #[test]
