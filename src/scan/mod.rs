@@ -395,3 +395,6 @@ mod tests {
         assert_eq!(scanner.scan(b"a corp-123456 b corp-654321", &mut scratch).len(), 2);
     }
 }
+
+#[cfg(test)]
+mod proptests;
