@@ -369,7 +369,7 @@ fn scan_outcome(args: &ScanArgs) -> Result<(Outcome, ExitPolicy)> {
     } else {
         // The git-secrets settings and .keyfence.toml of the repository
         // being scanned, if it is one.
-        git::open(roots[0].parent().filter(|_| roots[0].is_file()).unwrap_or(&roots[0])).ok()
+        git::open_if_repository(roots[0].parent().filter(|_| roots[0].is_file()).unwrap_or(&roots[0]))?
     };
     let mut options = EngineOptions::for_repo(repo.as_ref(), Mode::Keyfence);
     if repo.is_none() && roots[0].is_dir() {

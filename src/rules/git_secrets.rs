@@ -120,6 +120,9 @@ fn strings(file: &gix::config::File, key: &str) -> Result<Vec<String>> {
         .unwrap_or_default()
         .into_iter()
         .map(|value| {
+            if value.contains(&0) {
+                return Err(Error::Git(format!("git config {key} holds a value with a NUL byte: {value:?}")));
+            }
             String::from_utf8(value.to_vec())
                 .map_err(|_| Error::Git(format!("git config {key} holds a value that is not UTF-8: {value:?}")))
         })

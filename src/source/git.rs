@@ -142,3 +142,14 @@ pub fn for_each_blob<T: Sync>(
         },
     );
 }
+
+/// The repository containing `dir`, if there is one. Not being in a
+/// repository is fine (plain directory scans); a repository that is there
+/// but cannot be opened (a broken config) is an error, not "no repository":
+/// its git-secrets patterns would silently not apply.
+pub fn open_if_repository(dir: &Path) -> Result<Option<gix::Repository>, Error> {
+    if gix::discover::upwards(dir).is_err() && std::env::var_os("GIT_DIR").is_none() {
+        return Ok(None);
+    }
+    open(dir).map(Some)
+}

@@ -394,7 +394,6 @@ fn config_values_that_are_not_utf8_exit_two() {
 }
 
 #[test]
-#[ignore = "reported: a NUL byte in a secrets.patterns value is taken as a literal NUL (src/rules/git_secrets.rs)"]
 fn config_values_with_a_nul_byte_exit_two() {
     let repo = Repo::new();
     repo.commit_file("README", "hello\n", "base");
@@ -408,7 +407,6 @@ fn config_values_with_a_nul_byte_exit_two() {
 }
 
 #[test]
-#[ignore = "reported: `scan PATH` ignores a .git/config that cannot be parsed, and with it secrets.patterns (src/cli/mod.rs)"]
 fn an_unparsable_git_config_is_an_error_for_path_scans_too() {
     let repo = Repo::new();
     repo.commit_file("README", "hello\n", "base");
