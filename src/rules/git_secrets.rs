@@ -521,3 +521,7 @@ mod tests {
         assert_eq!(aws_provider(Some(path)).unwrap(), ["abc123", "foobaz", "Hoagie\\+man"]);
     }
 }
+
+#[cfg(test)]
+#[path = "git_secrets_proptests.rs"]
+mod proptests;
