@@ -122,6 +122,9 @@ pub fn read_previous(repo: &gix::Repository, id: ObjectId, pipeline: &Pipeline) 
     }
 }
 
+/// Up to this many blobs are scanned on the calling thread.
+const SEQUENTIAL_UP_TO: usize = 16;
+
 /// Run `scan` on every item in parallel, each rayon worker with its own
 /// repository handle (a `gix::Repository` is not `Sync`; its caches are
 /// per handle). An error is recorded on the pipeline and the rest go on.
@@ -132,6 +135,16 @@ pub fn for_each_blob<T: Sync>(
     scan: impl Fn(&gix::Repository, &T) -> Result<(), Error> + Sync,
 ) {
     use rayon::prelude::*;
+    // A commit of a handful of files is done before a thread pool would
+    // have started (the pre-commit hook runs on every commit).
+    if items.len() <= SEQUENTIAL_UP_TO {
+        for item in items {
+            if let Err(e) = scan(repo, item) {
+                pipeline.error(e);
+            }
+        }
+        return;
+    }
     let shared = repo.clone().into_sync();
     items.par_iter().for_each_init(
         || shared.to_thread_local(),

@@ -45,33 +45,124 @@ pub fn scan(repo: &gix::Repository, options: &StagedOptions, pipeline: &Pipeline
 
 fn staged_changes(repo: &gix::Repository) -> Result<Vec<Change>, Error> {
     let index = repo.index_or_empty().map_err(context("cannot read the index"))?;
-    let head_tree = repo.head_tree_id_or_empty().map_err(context("cannot resolve HEAD^{tree}"))?;
-    let head_index = repo.index_from_tree(&head_tree).map_err(context("cannot read the HEAD tree"))?;
-    let in_head: HashMap<&[u8], ObjectId> =
-        head_index.entries().iter().map(|e| (e.path(&head_index).as_ref(), e.id)).collect();
-    let ids_in_head: HashSet<ObjectId> = in_head.values().copied().collect();
-
-    let mut changes = Vec::new();
-    for entry in index.entries() {
-        // Conflict stages cannot be committed; intent-to-add entries carry the
-        // empty blob; gitlinks are commits of another repository; sparse
-        // directory entries are trees git has not expanded.
-        if entry.stage_raw() != 0
-            || entry.flags.contains(Flags::INTENT_TO_ADD)
-            || entry.mode == Mode::COMMIT
-            || entry.mode == Mode::DIR
-        {
-            continue;
-        }
-        let path: &[u8] = entry.path(&index).as_ref();
-        let previous = in_head.get(path).copied();
-        // Unchanged, or a pure rename/copy of content HEAD already has.
-        if previous == Some(entry.id) || ids_in_head.contains(&entry.id) {
-            continue;
-        }
-        changes.push(Change { path: path.to_vec(), id: entry.id, previous });
-    }
+    let head_tree = repo.head_tree_id_or_empty().map_err(context("cannot resolve HEAD^{tree}"))?.detach();
+    let head = (head_tree != ObjectId::empty_tree(repo.object_hash())).then_some(head_tree);
+    let mut diff = IndexDiff { repo, index: &index, changes: Vec::new(), deleted: HashSet::new(), buf: Vec::new() };
+    diff.directory(index.entries(), 0, index.tree(), head)?;
+    // A pure rename: the content left one path of HEAD for another.
+    let IndexDiff { mut changes, deleted, .. } = diff;
+    changes.retain(|change| change.previous.is_some() || !deleted.contains(&change.id));
     Ok(changes)
+}
+
+/// The index compared with HEAD's tree directory by directory, the way
+/// `git diff --cached` does it: a directory whose cached tree id (the
+/// index's TREE extension) equals HEAD's is unchanged and skipped whole, so
+/// a commit of a few files decodes only the trees on their paths.
+struct IndexDiff<'r> {
+    repo: &'r gix::Repository,
+    index: &'r gix::index::File,
+    changes: Vec<Change>,
+    /// Blob ids of HEAD paths the index no longer has (rename detection).
+    deleted: HashSet<ObjectId>,
+    buf: Vec<u8>,
+}
+
+impl IndexDiff<'_> {
+    /// `entries` all live under one directory whose path is `prefix_len`
+    /// bytes long (with its `/`); `cache` is its cached tree, `head` its tree
+    /// in HEAD.
+    fn directory(
+        &mut self,
+        entries: &[gix::index::Entry],
+        prefix_len: usize,
+        cache: Option<&gix::index::extension::Tree>,
+        head: Option<ObjectId>,
+    ) -> Result<(), Error> {
+        if let (Some(cache), Some(head)) = (cache, head) {
+            if cache.num_entries.is_some() && cache.id == head {
+                return Ok(());
+            }
+        }
+        let in_head = match head {
+            Some(tree) => self.tree_entries(tree)?,
+            None => HashMap::new(),
+        };
+        let mut present: HashSet<Vec<u8>> = HashSet::new();
+        let mut i = 0;
+        while i < entries.len() {
+            let path: &[u8] = entries[i].path(self.index).as_ref();
+            let relative = &path[prefix_len.min(path.len())..];
+            match memchr::memchr(b'/', relative) {
+                Some(slash) if slash + 1 < relative.len() => {
+                    let name = &relative[..=slash];
+                    let end = i + entries[i..]
+                        .iter()
+                        .take_while(|e| e.path(self.index).get(prefix_len..).is_some_and(|r| r.starts_with(name)))
+                        .count();
+                    let name = &name[..slash];
+                    present.insert(name.to_vec());
+                    let child = cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == name));
+                    let head_child = in_head.get(name).filter(|(mode, _)| mode.is_tree()).map(|(_, id)| *id);
+                    self.directory(&entries[i..end], prefix_len + slash + 1, child, head_child)?;
+                    i = end;
+                }
+                _ => {
+                    let entry = &entries[i];
+                    i += 1;
+                    present.insert(relative.strip_suffix(b"/").unwrap_or(relative).to_vec());
+                    // Conflict stages cannot be committed; intent-to-add
+                    // entries carry the empty blob; gitlinks are commits of
+                    // another repository; sparse directory entries are
+                    // trees git has not expanded (and did not change).
+                    if entry.stage_raw() != 0
+                        || entry.flags.contains(Flags::INTENT_TO_ADD)
+                        || entry.mode == Mode::COMMIT
+                        || entry.mode == Mode::DIR
+                    {
+                        continue;
+                    }
+                    let previous = in_head.get(relative).filter(|(mode, _)| mode.is_blob_or_symlink()).map(|(_, id)| *id);
+                    if previous != Some(entry.id) {
+                        self.changes.push(Change { path: path.to_vec(), id: entry.id, previous });
+                    }
+                }
+            }
+        }
+        for (name, (mode, id)) in &in_head {
+            if !present.contains(name.as_slice()) {
+                self.note_deleted(*mode, *id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Remember the blobs of a path HEAD has and the index does not.
+    fn note_deleted(&mut self, mode: gix::object::tree::EntryMode, id: ObjectId) -> Result<(), Error> {
+        if mode.is_blob_or_symlink() {
+            self.deleted.insert(id);
+        } else if mode.is_tree() {
+            for (mode, id) in self.tree_entries(id)?.into_values() {
+                self.note_deleted(mode, id)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn tree_entries(&mut self, tree: ObjectId) -> Result<HashMap<Vec<u8>, (gix::object::tree::EntryMode, ObjectId)>, Error> {
+        use gix::objs::FindExt;
+        let iter = self
+            .repo
+            .objects
+            .find_tree_iter(&tree, &mut self.buf)
+            .map_err(|e| Error::Git(format!("cannot read tree {tree} of HEAD: {}", super::git::one_line(e))))?;
+        let mut entries = HashMap::new();
+        for entry in iter {
+            let entry = entry.map_err(|e| Error::Git(format!("corrupt tree {tree}: {}", super::git::one_line(e))))?;
+            entries.insert(entry.filename.to_vec(), (entry.mode, entry.oid.to_owned()));
+        }
+        Ok(entries)
+    }
 }
 
 fn scan_change(
