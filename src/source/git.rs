@@ -17,13 +17,22 @@ use crate::pipeline::Pipeline;
 /// Open the repository that contains `dir`, honouring git's environment.
 pub fn open(dir: &Path) -> Result<gix::Repository, Error> {
     gix::ThreadSafeRepository::discover_with_environment_overrides(dir).map(|repo| repo.to_thread_local()).map_err(
-        |e| Error::Git(format!("not a git repository (or cannot open it): {}: {}", dir.display(), one_line(e))),
+        |e| {
+            let dir = super::escape_for_terminal(&super::path_bytes(dir));
+            Error::Git(format!("not a git repository (or cannot open it): {dir}: {}", one_line(e)))
+        },
     )
 }
 
-/// Turn any error into `Error::Git` with context, on one line.
+/// Turn any error into `Error::Git` with context, on one line: the context
+/// may quote what the user typed (a ref, a range), control characters and all.
 pub fn context<E: Display>(what: impl Display) -> impl FnOnce(E) -> Error {
-    move |e| Error::Git(format!("{what}: {}", one_line(e)))
+    move |e| Error::Git(format!("{}: {}", shown(&what.to_string()), one_line(e)))
+}
+
+/// Text for a one-line message: newlines and other control characters escaped.
+pub fn shown(text: &str) -> String {
+    super::escape_for_terminal(text.as_bytes())
 }
 
 pub fn one_line(e: impl Display) -> String {

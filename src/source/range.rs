@@ -15,7 +15,7 @@ use gix::bstr::ByteSlice;
 use gix::objs::FindExt;
 use gix::ObjectId;
 
-use super::git::{context, for_each_blob, oldest_first, read_blob, read_previous, resolve_commit};
+use super::git::{context, for_each_blob, oldest_first, read_blob, read_previous, resolve_commit, shown};
 use super::Origin;
 use crate::error::Error;
 use crate::finding::added_lines;
@@ -40,7 +40,7 @@ pub fn parse_range(spec: &str) -> Result<(String, String, bool), Error> {
     } else if let Some((a, b)) = spec.split_once("..") {
         (a, b, false)
     } else {
-        return Err(Error::Git(format!("bad range '{spec}': expected A..B or A...B")));
+        return Err(Error::Git(format!("bad range '{}': expected A..B or A...B", shown(spec))));
     };
     let or_head = |s: &str| {
         if s.is_empty() {
@@ -61,7 +61,7 @@ pub fn commits(repo: &gix::Repository, spec: &str) -> Result<Vec<ObjectId>, Erro
         base_id = repo
             .merge_base(base_id, head_id)
             .map_err(context(format!("cannot compute the merge base of '{base}' and '{head}'")))?
-            .ok_or_else(|| Error::Git(format!("'{base}' and '{head}' have no merge base")))?
+            .ok_or_else(|| Error::Git(format!("'{}' and '{}' have no merge base", shown(&base), shown(&head))))?
             .detach();
     }
     let walk = repo

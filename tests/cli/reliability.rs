@@ -457,6 +457,11 @@ fn bad_refs_and_not_a_repository_are_one_line_errors() {
         (&["scan", "--history", "--branch", "nope"], "nope"),
         (&["scan", "--range", "HEAD~5..HEAD"], "HEAD~5"),
         (&["scan", "--range", "HEAD:README..HEAD"], "HEAD:README"),
+        // What the user typed is quoted escaped, so the message stays one line.
+        (&["scan", "--range", "no\nsuch..HEAD"], "'no\\nsuch'"),
+        (&["scan", "--range", "no\nsuch"], "'no\\nsuch'"),
+        (&["scan", "--range", "HEAD...no\nsuch"], "'no\\nsuch'"),
+        (&["scan", "--history", "--branch", "x\ny"], "'x\\ny'"),
     ] {
         expect_error(&repo.keyfence(args), &[needle]);
     }
@@ -469,6 +474,16 @@ fn bad_refs_and_not_a_repository_are_one_line_errors() {
         let out = cmd.current_dir(holder.path()).env("GIT_CEILING_DIRECTORIES", holder.path()).args(args).output();
         expect_error(&out.unwrap(), &["not a git repository"]);
     }
+    let odd = holder.path().join("two\nlines");
+    std::fs::create_dir(&odd).unwrap();
+    let mut cmd = keyfence();
+    git_env(&mut cmd);
+    let out = cmd
+        .current_dir(holder.path())
+        .env("GIT_CEILING_DIRECTORIES", holder.path())
+        .args(["scan", "--staged", "two\nlines"])
+        .output();
+    expect_error(&out.unwrap(), &["not a git repository", "two\\nlines"]);
 }
 
 #[test]
