@@ -122,7 +122,8 @@ impl IndexDiff<'_> {
                     {
                         continue;
                     }
-                    let previous = in_head.get(relative).filter(|(mode, _)| mode.is_blob_or_symlink()).map(|(_, id)| *id);
+                    let previous =
+                        in_head.get(relative).filter(|(mode, _)| mode.is_blob_or_symlink()).map(|(_, id)| *id);
                     if previous != Some(entry.id) {
                         self.changes.push(Change { path: path.to_vec(), id: entry.id, previous });
                     }
@@ -149,7 +150,10 @@ impl IndexDiff<'_> {
         Ok(())
     }
 
-    fn tree_entries(&mut self, tree: ObjectId) -> Result<HashMap<Vec<u8>, (gix::object::tree::EntryMode, ObjectId)>, Error> {
+    fn tree_entries(
+        &mut self,
+        tree: ObjectId,
+    ) -> Result<HashMap<Vec<u8>, (gix::object::tree::EntryMode, ObjectId)>, Error> {
         use gix::objs::FindExt;
         let iter = self
             .repo
