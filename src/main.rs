@@ -37,7 +37,8 @@ fn exit_with(result: anyhow::Result<i32>) -> ! {
     let code = match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("keyfence: error: {err:#}");
+            // One line, whatever a path or ref in the message holds.
+            eprintln!("keyfence: error: {}", keyfence::source::escape_for_terminal(format!("{err:#}").as_bytes()));
             2
         }
     };

@@ -290,7 +290,7 @@ fn scan_history() -> Result<i32> {
 /// Findings on stderr as `path:line:text`, then git-secrets' banner.
 fn report_like_git_secrets(outcome: &Outcome) -> Result<i32> {
     for error in &outcome.errors {
-        eprintln!("keyfence: error: {error}");
+        eprintln!("keyfence: error: {}", crate::source::escape_for_terminal(error.to_string().as_bytes()));
     }
     if !outcome.findings.is_empty() {
         let options = ReportOptions {

@@ -526,9 +526,10 @@ fn finish(outcome: &Outcome, output: &OutputArgs, from_history: bool, policy: Ex
         eprintln!("keyfence: skipped {} ({})", skipped.origin.display_path(), skipped.reason.describe());
     }
     for error in &outcome.errors {
-        eprintln!("keyfence: error: {error}");
+        eprintln!("keyfence: error: {}", crate::source::escape_for_terminal(error.to_string().as_bytes()));
     }
-    if !output.quiet {
+    // `-q` silences standard output; a report file asked for is still written.
+    if !output.quiet || output.output.is_some() {
         let to_terminal = output.output.is_none() && std::io::stdout().is_terminal();
         let options = ReportOptions {
             format: output.format,

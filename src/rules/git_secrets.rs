@@ -287,8 +287,9 @@ pub fn translate_ere(ere: &str) -> std::result::Result<String, String> {
     let chars: Vec<char> = ere.chars().collect();
     let mut out = String::with_capacity(ere.len() + 8);
     let mut i = 0;
-    // Whether the previous token can take a quantifier. POSIX leaves `*` at
-    // the start of an expression undefined; GNU grep reads it as a literal.
+    // Whether the previous token can take a quantifier. POSIX leaves a
+    // quantifier at the start of an expression undefined; GNU grep ignores
+    // it (`*a` matches like `a`), and so do we.
     let mut after_atom = false;
     while i < chars.len() {
         let c = chars[i];
@@ -311,12 +312,19 @@ pub fn translate_ere(ere: &str) -> std::result::Result<String, String> {
                     reject_stacked(&chars, i, '}')?;
                     after_atom = false;
                 }
-                _ => {
+                Some((_, end)) => i = end,
+                None => {
                     out.push_str("\\{");
                     after_atom = true;
                 }
             },
             '(' if chars.get(i) == Some(&'?') => return Err("'(?' is Perl syntax, not POSIX ERE".into()),
+            // GNU lets a quantifier repeat `^`: `^*` and `^?` may match zero
+            // anchors, which leaves no anchor at all.
+            '^' if matches!(chars.get(i), Some('*' | '?')) => {
+                i += 1;
+                after_atom = false;
+            }
             '(' | '|' | '^' => {
                 out.push(c);
                 after_atom = false;
@@ -326,12 +334,16 @@ pub fn translate_ere(ere: &str) -> std::result::Result<String, String> {
                 reject_stacked(&chars, i, c)?;
                 after_atom = false;
             }
+            '*' | '+' | '?' => {}
+            '$' if matches!(chars.get(i), Some('*' | '+' | '?' | '{')) => {
+                return Err("a quantifier after the anchor '$' is not supported".into());
+            }
             '.' | '$' | ')' => {
                 out.push(c);
                 after_atom = true;
             }
             _ => {
-                // Includes `}` and a leading `*`: literals in GNU's reading.
+                // Includes a lone `}`: a literal in GNU's reading.
                 out.push_str(&regex::escape(&c.to_string()));
                 after_atom = true;
             }
@@ -375,7 +387,8 @@ fn interval(chars: &[char], at: usize) -> Option<(String, usize)> {
         None => (body.as_str(), None),
     };
     let valid = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    if !valid(low) || !high.is_none_or(valid) || (low.is_empty() && high.is_none_or(str::is_empty)) {
+    // `{,}` is GNU's `*`; `{}` and `{,x}` are not intervals.
+    if !valid(low) || !high.is_none_or(valid) || (low.is_empty() && high.is_none()) {
         return None;
     }
     let low = if low.is_empty() { "0" } else { low };
@@ -468,7 +481,8 @@ mod tests {
         assert!(matches("a{2,}", "aaa"));
         assert!(matches("a{,2}b", "b"));
         assert!(matches("x{", "x{"));
-        assert!(matches("*a", "*a"));
+        assert!(matches("*a", "a"));
+        assert!(matches("a{,}b", "aab"));
         assert!(matches("[]a]", "]"));
         assert!(matches("[[:digit:]]+", "42"));
         assert!(!matches("a[^b]c", "a\nc"));

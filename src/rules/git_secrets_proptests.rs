@@ -199,7 +199,6 @@ proptest! {
 /// Corners where the translation differs from GNU grep -E instead of
 /// refusing; reported, kept here so a fix can turn this on.
 #[test]
-#[ignore = "reported: GNU grep -E ignores a quantifier that starts an expression and reads `{,}` as `*`; translate_ere takes them literally (and accepts `($*)`, which grep rejects)"]
 fn gnu_corner_cases() {
     if !grep_available() {
         return;
