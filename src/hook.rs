@@ -85,12 +85,24 @@ const HOOKS: [HookKind; 3] = [
 ];
 
 pub fn install(args: &InstallArgs) -> Result<i32> {
-    let kinds = selected(&args.hooks)?;
     let target = if args.global {
         global_target(true)?.expect("created when unset")
     } else {
         repo_target(args.directory.as_deref())?
     };
+    install_into(target, args)
+}
+
+/// `git secrets --install DIR` where DIR is no repository: a git template
+/// directory (`init.templateDir`), whose `hooks/` every new clone copies.
+pub fn install_template(dir: &Path, args: &InstallArgs) -> Result<i32> {
+    let root = std::path::absolute(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let target = Target { hooks_dir: root.join("hooks"), configured: false, root, global: true };
+    install_into(target, args)
+}
+
+fn install_into(target: Target, args: &InstallArgs) -> Result<i32> {
+    let kinds = selected(&args.hooks)?;
     if !args.force && !target.global {
         if let Some(manager) = detect_manager(&target, &kinds) {
             print_manager_instructions(&target, manager, &kinds);

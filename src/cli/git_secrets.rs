@@ -313,7 +313,12 @@ fn install(flags: &Flags, operands: &[String]) -> Result<i32> {
         global: false,
         directory: operands.first().map(PathBuf::from),
     };
-    crate::hook::install(&args)
+    // As git-secrets: DIR holding `.git` is a repository, any other DIR a
+    // template directory (for `git config --global init.templateDir DIR`).
+    match operands.first().map(Path::new) {
+        Some(dir) if !dir.join(".git").exists() => crate::hook::install_template(dir, &args),
+        _ => crate::hook::install(&args),
+    }
 }
 
 /// `git config [--global] <args>`: the config commands write exactly what

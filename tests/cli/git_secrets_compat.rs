@@ -245,3 +245,24 @@ fn an_invalid_pattern_exits_2_naming_it() {
     let err = stderr(&out);
     assert!(err.contains("(a)\\1") && err.lines().count() == 1, "{err}");
 }
+
+#[test]
+fn install_into_a_repository_or_a_template_directory() {
+    let gs = GitSecrets::new();
+    let repo = Repo::new();
+    let out = gs.run(&repo, &["--install", repo.path().to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for hook in ["pre-commit", "commit-msg", "prepare-commit-msg"] {
+        assert!(repo.path().join(".git/hooks").join(hook).is_file(), "{hook}");
+    }
+    // A directory that is not a repository is a template directory, as in
+    // git-secrets: `git init --template DIR` then copies the hooks.
+    let template = tempfile::tempdir().unwrap();
+    let out = gs.run(&repo, &["--install", template.path().to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let fresh = tempfile::tempdir().unwrap();
+    let status =
+        Command::new("git").args(["init", "-q", "--template"]).arg(template.path()).arg(fresh.path()).status().unwrap();
+    assert!(status.success());
+    assert!(fresh.path().join(".git/hooks/pre-commit").is_file());
+}
