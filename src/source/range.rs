@@ -144,10 +144,24 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
 }
 
 pub fn scan(repo: &gix::Repository, spec: &str, max_blob_size: u64, pipeline: &Pipeline) -> Result<(), Error> {
-    let commits = commits(repo, spec)?;
-    let introduced = introduced(repo, &commits)?;
+    let commits = commits(repo, spec).map_err(|e| in_shallow_clone(repo, e))?;
+    let introduced = introduced(repo, &commits).map_err(|e| in_shallow_clone(repo, e))?;
     for_each_blob(repo, &introduced, pipeline, |repo, item| scan_introduced(repo, item, max_blob_size, pipeline));
     Ok(())
+}
+
+/// A CI checkout is shallow by default, so a base that was not fetched, a
+/// missing merge base or a parent beyond the boundary is usually that, not a
+/// broken repository; say so and how to fix it. Still an error: scanning
+/// only the commits that happen to be local would pass unseen ones.
+fn in_shallow_clone(repo: &gix::Repository, error: Error) -> Error {
+    match error {
+        Error::Git(message) if repo.is_shallow().unwrap_or(false) => Error::Git(format!(
+            "{message} (this is a shallow clone: fetch the history the range needs, e.g. \
+             `git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
+        )),
+        other => other,
+    }
 }
 
 fn scan_introduced(repo: &gix::Repository, item: &Introduced, max: u64, pipeline: &Pipeline) -> Result<(), Error> {

@@ -912,6 +912,33 @@ fn shallow_clones() {
     // Past the shallow boundary: the base is not there.
     let s = scan_in(&clone, &["scan", "--range", &format!("{}..HEAD", rev(&repo, "HEAD~2"))]);
     assert_eq!(s.code, 2, "{}", s.stderr);
+    assert!(s.stderr.contains("shallow clone") && s.stderr.contains("fetch-depth: 0"), "{}", s.stderr);
+}
+
+/// A CI checkout of the head at depth 1 plus the base fetched at depth 1: the
+/// base is there, but the commits between them are not. Scanning only the
+/// local head commit would pass the key two commits down unseen.
+#[test]
+fn range_across_a_shallow_boundary_fails_closed() {
+    let (repo, _) = repo_with_base();
+    repo.git(&["branch", "base"]);
+    repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    repo.commit_file("README", "hello\nagain\n", "later");
+    let holder = tempfile::tempdir().unwrap();
+    let clone = holder.path().join("ci");
+    let url = format!("file://{}", repo.path().display());
+    repo.git(&["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()]);
+    let fetch = std::process::Command::new("git")
+        .current_dir(&clone)
+        .args(["fetch", "-q", "--depth", "1", "origin", "base:refs/remotes/origin/base"])
+        .status()
+        .unwrap();
+    assert!(fetch.success());
+    for spec in ["origin/base..HEAD", "origin/base...HEAD"] {
+        let s = scan_in(&clone, &["scan", "--range", spec]);
+        assert_eq!(s.code, 2, "{spec}: {}", s.stderr);
+        assert!(s.stderr.contains("shallow clone"), "{spec}: {}", s.stderr);
+    }
 }
 
 #[test]
