@@ -119,7 +119,9 @@ pub fn explain(key_id: &str) -> String {
 /// The short form printed after AWS findings in the human report.
 pub fn response_steps(key_id: &str) -> String {
     let mut text = String::new();
-    let _ = write!(text, "  {}", describe(key_id));
+    for line in describe(key_id).lines() {
+        let _ = writeln!(text, "  {line}");
+    }
     for (n, step) in steps(key_id).iter().enumerate().take(3) {
         let _ = writeln!(text, "    {}. {}", n + 1, step.what);
         if !step.command.is_empty() {
