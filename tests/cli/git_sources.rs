@@ -941,6 +941,39 @@ fn range_across_a_shallow_boundary_fails_closed() {
     }
 }
 
+/// Run keyfence under a pseudo-terminal (util-linux `script`), as a person
+/// at a terminal would; returns everything the terminal showed.
+fn on_a_terminal(dir: &Path, args: &str) -> (i32, String) {
+    let command = format!("'{}' {args}", env!("CARGO_BIN_EXE_keyfence"));
+    let out = std::process::Command::new("script")
+        .current_dir(dir)
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("`script` (util-linux) runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn history_progress_is_drawn_on_a_terminal_only() {
+    let (repo, _) = repo_with_base();
+    for n in 0..20 {
+        repo.commit_file(&format!("file-{n}"), &format!("line {n}\n"), "more");
+    }
+    repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    let (code, screen) = on_a_terminal(repo.path(), "scan --history");
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.contains("objects") && screen.contains("ETA"), "no progress bar: {screen}");
+    assert!(screen.contains(KEY_ID), "{screen}");
+    let (code, screen) = on_a_terminal(repo.path(), "scan --history --quiet");
+    assert_eq!(code, 1, "{screen}");
+    assert!(!screen.contains("ETA"), "--quiet drew progress: {screen}");
+    // Piped, as in CI: the report only, no bar and no escape sequences.
+    let s = scan(&repo, &["scan", "--history"]);
+    assert_eq!(s.code, 1, "{}", s.stderr);
+    assert!(!s.stderr.contains("ETA") && !s.stderr.contains('\x1b'), "{}", s.stderr);
+}
+
 #[test]
 fn branch_restricts_history() {
     let (repo, base) = repo_with_base();
