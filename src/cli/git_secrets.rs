@@ -7,7 +7,8 @@
 //! Intended differences (README, "Migrating from git-secrets"): an empty or
 //! deletion-only commit scans nothing; `--scan-history` reads every unique
 //! blob once; the regex engine is the same on every platform; values are
-//! redacted when `CI` is set.
+//! redacted when `CI` is set; `--install` from a linked worktree writes the
+//! hooks git runs, and refuses before writing any.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::process::Command as Process;
 
 use anyhow::{bail, Context, Result};
 
-use super::{default_threads, hook_outcome, Engine, EngineOptions, HookCommand, InstallArgs, OutputArgs};
+use super::{default_threads, hook_outcome, Engine, EngineOptions, HookCommand, OutputArgs};
 use crate::pipeline::{Outcome, Pipeline};
 use crate::report::{self, Format, ReportOptions};
 use crate::rules::git_secrets::{self as config, Mode};
@@ -306,19 +307,96 @@ fn report_like_git_secrets(outcome: &Outcome) -> Result<i32> {
     Ok(outcome.exit_code())
 }
 
+/// git-secrets' hooks, in the order it installs them, with the function each
+/// calls back. The hooks are git-secrets' own two lines, so a commit is
+/// checked by git-secrets mode (its output, whole staged files, whole-line
+/// allowed patterns) and `keyfence install` recognises them to migrate.
+const HOOKS: [(&str, &str); 3] = [
+    ("commit-msg", "--commit_msg_hook"),
+    ("pre-commit", "--pre_commit_hook"),
+    ("prepare-commit-msg", "--prepare_commit_msg_hook"),
+];
+
 fn install(flags: &Flags, operands: &[String]) -> Result<i32> {
-    let args = InstallArgs {
-        force: flags.force,
-        hooks: vec!["pre-commit".into(), "commit-msg".into(), "prepare-commit-msg".into()],
-        global: false,
-        directory: operands.first().map(PathBuf::from),
+    let hooks = match operands.first().map(Path::new) {
+        // As git-secrets: DIR holding `.git` is a repository, any other DIR a
+        // template directory (for `git config --global init.templateDir DIR`).
+        Some(dir) if !dir.join(".git").exists() => dir.join("hooks"),
+        dir => match git_hooks_dir(dir)? {
+            Some(hooks) => hooks,
+            None => {
+                eprintln!("Not in a Git repository");
+                return Ok(1);
+            }
+        },
     };
-    // As git-secrets: DIR holding `.git` is a repository, any other DIR a
-    // template directory (for `git config --global init.templateDir DIR`).
-    match operands.first().map(Path::new) {
-        Some(dir) if !dir.join(".git").exists() => crate::hook::install_template(dir, &args),
-        _ => crate::hook::install(&args),
+    std::fs::create_dir_all(&hooks).with_context(|| format!("Could not create dir: {}", hooks.display()))?;
+    let targets: Vec<(PathBuf, &str, &str)> = HOOKS
+        .iter()
+        .map(|&(name, function)| {
+            let dot_d = hooks.join(format!("{name}.d"));
+            let dest = if dot_d.is_dir() { dot_d.join("git-secrets") } else { hooks.join(name) };
+            (dest, name, function)
+        })
+        .collect();
+    // All refusals before any write: git-secrets stops at the first existing
+    // hook and leaves the earlier ones installed.
+    if !flags.force {
+        if let Some((dest, ..)) = targets.iter().find(|(dest, ..)| dest.symlink_metadata().is_ok()) {
+            eprintln!("{} already exists. Use -f to force", dest.display());
+            return Ok(1);
+        }
     }
+    let check = if std::io::stdout().is_terminal() { "\x1b[32m✓\x1b[0m" } else { "✓" };
+    for (dest, name, function) in &targets {
+        write_hook(dest, &format!("#!/usr/bin/env bash\ngit secrets {function} -- \"$@\"\n"))?;
+        println!("{check} Installed {name} hook to {}", dest.display());
+    }
+    if let Some(hooks_path) = git_config(false, &["--get", "core.hooksPath"])
+        .ok()
+        .filter(|out| out.status.success() && operands.is_empty())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    {
+        eprintln!(
+            "warning: core.hooksPath is set ({hooks_path}): git runs the hooks there, not these; `keyfence install` installs where git looks"
+        );
+    }
+    Ok(0)
+}
+
+/// The hooks directory of the repository at `dir` (or the current one):
+/// the common git dir's, so that a linked worktree's hooks are the ones git
+/// runs (git-secrets writes them under `.git/worktrees/<name>/`, where git
+/// never looks). None outside a repository.
+fn git_hooks_dir(dir: Option<&Path>) -> Result<Option<PathBuf>> {
+    let mut command = Process::new("git");
+    if let Some(dir) = dir {
+        command.arg("-C").arg(dir);
+    }
+    let out = command.args(["rev-parse", "--git-common-dir"]).output().context("cannot run git rev-parse")?;
+    if !out.status.success() {
+        return Ok(None);
+    }
+    let common = String::from_utf8(out.stdout).context("the git directory's path is not UTF-8")?;
+    // Relative to the directory git ran in.
+    let common = Path::new(common.trim_end_matches('\n'));
+    Ok(Some(dir.map_or_else(|| common.to_path_buf(), |dir| dir.join(common)).join("hooks")))
+}
+
+/// Write an executable hook, replacing whatever is at `dest` (a symlink is
+/// replaced, not followed).
+fn write_hook(dest: &Path, script: &str) -> Result<()> {
+    if dest.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+        std::fs::remove_file(dest).with_context(|| format!("cannot replace {}", dest.display()))?;
+    }
+    std::fs::write(dest, script).with_context(|| format!("cannot write {}", dest.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot make {} executable", dest.display()))?;
+    }
+    Ok(())
 }
 
 /// `git config [--global] <args>`: the config commands write exactly what

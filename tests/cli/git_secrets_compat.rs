@@ -26,10 +26,16 @@ impl GitSecrets {
     /// `git secrets ARGS` in `repo`, with the symlink first on PATH, exactly
     /// as a user's shell would run it.
     fn run(&self, repo: &Repo, args: &[&str]) -> Output {
+        self.git(repo, &[&["secrets"], args].concat())
+    }
+
+    /// Any git command with the symlink on PATH: hooks that call
+    /// `git secrets` back find it, as they would on the user's machine.
+    fn git(&self, repo: &Repo, args: &[&str]) -> Output {
         let path = format!("{}:{}", self.dir.path().display(), std::env::var("PATH").unwrap());
         let mut cmd = Command::new("git");
         git_env(&mut cmd);
-        cmd.env("PATH", path).env_remove("CI").current_dir(repo.path()).arg("secrets").args(args);
+        cmd.env("PATH", path).env_remove("CI").current_dir(repo.path()).args(args);
         cmd.output().unwrap()
     }
 }
@@ -265,4 +271,96 @@ fn install_into_a_repository_or_a_template_directory() {
         Command::new("git").args(["init", "-q", "--template"]).arg(template.path()).arg(fresh.path()).status().unwrap();
     assert!(status.success());
     assert!(fresh.path().join(".git/hooks/pre-commit").is_file());
+}
+
+/// `git secrets --install` writes git-secrets' own hooks, so a commit is
+/// checked and reported the way git-secrets does it (pre-commit.bats,
+/// commit-msg.bats), not the way `keyfence hook` does.
+#[test]
+fn installed_hooks_report_commits_like_git_secrets() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    let out = gs.run(&repo, &["--install"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".git/hooks/pre-commit")).unwrap(),
+        "#!/usr/bin/env bash\ngit secrets --pre_commit_hook -- \"$@\"\n"
+    );
+    assert!(stdout(&out).contains("Installed pre-commit hook to .git/hooks/pre-commit"), "{}", stdout(&out));
+
+    repo.write("data.txt", "@todo more stuff\n");
+    repo.write("da ta.txt", "@todo more stuff\n");
+    repo.write("ok.txt", "hi there\n");
+    repo.write("failure2.txt", "me\n");
+    repo.git(&["add", "-A"]);
+    // Fixed in the work tree only: the staged content is what is checked.
+    repo.write("data.txt", "fixed, but not staged\n");
+    let out = gs.git(&repo, &["commit", "-q", "-m", "Contents are bad not the message"]);
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().take(3).collect::<Vec<_>>(),
+        ["da ta.txt:1:@todo more stuff", "data.txt:1:@todo more stuff", "failure2.txt:1:me"],
+        "{err}"
+    );
+    assert!(err.contains("[ERROR] Matched one or more prohibited patterns"), "{err}");
+
+    // git-secrets' allowed patterns drop the whole line, in hooks too.
+    repo.git(&["config", "--add", "secrets.allowed", "more stuff|^failure2"]);
+    repo.git(&["add", "-A"]);
+    let out = gs.git(&repo, &["commit", "-q", "-m", "@todo in the message??"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(stderr(&out).lines().next(), Some(".git/COMMIT_EDITMSG:1:@todo in the message??"), "{}", stderr(&out));
+    let out = gs.git(&repo, &["commit", "-q", "-m", "This is OK"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+/// git-secrets' install rules (git-secrets.bats): an existing hook is kept
+/// unless `-f` (exit 1), a `<hook>.d/` directory gets `git-secrets` inside.
+#[test]
+fn install_refuses_existing_hooks_and_uses_dot_d_directories() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    let hooks = repo.path().join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::write(hooks.join("pre-commit"), "#!/bin/sh\necho mine\n").unwrap();
+    let out = gs.run(&repo, &["--install", repo.path().to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("pre-commit already exists. Use -f to force"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap(), "#!/bin/sh\necho mine\n");
+    assert!(!hooks.join("commit-msg").exists(), "nothing is written when one hook is refused");
+    let out = gs.run(&repo, &["--install", "-f", repo.path().to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap().contains("git secrets --pre_commit_hook"));
+
+    let debian = repo_with_patterns();
+    let hooks = debian.path().join(".git/hooks");
+    for hook in ["pre-commit", "commit-msg", "prepare-commit-msg"] {
+        std::fs::create_dir_all(hooks.join(format!("{hook}.d"))).unwrap();
+    }
+    let out = gs.run(&debian, &["--install", debian.path().to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for hook in ["pre-commit", "commit-msg", "prepare-commit-msg"] {
+        assert!(hooks.join(format!("{hook}.d/git-secrets")).is_file(), "{hook}");
+        assert!(!hooks.join(hook).exists(), "{hook}");
+    }
+}
+
+/// From a linked worktree the hooks go where git runs them, the common git
+/// directory (git-secrets writes them under `.git/worktrees/`, never run).
+#[test]
+fn install_from_a_linked_worktree_protects_its_commits() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    repo.commit_file("README", "hello\n", "init");
+    let tree = tempfile::tempdir().unwrap();
+    let tree_path = tree.path().join("wt");
+    repo.git(&["worktree", "add", "-q", tree_path.to_str().unwrap()]);
+    let linked = Repo { dir: tree };
+    let out = gs.git(&linked, &["-C", "wt", "secrets", "--install"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(repo.path().join(".git/hooks/pre-commit").is_file());
+    std::fs::write(tree_path.join("todo.txt"), "@todo\n").unwrap();
+    assert_eq!(code(&gs.git(&linked, &["-C", "wt", "add", "todo.txt"])), 0);
+    assert_eq!(code(&gs.git(&linked, &["-C", "wt", "commit", "-q", "-m", "x"])), 1);
 }
