@@ -285,6 +285,19 @@ fn scan_history() -> Result<i32> {
     if let Err(e) = history::scan(&repo, &options, &pipeline) {
         pipeline.error(e);
     }
+    let outcome = pipeline.finish();
+    if !outcome.findings.is_empty() || !outcome.errors.is_empty() {
+        return report_like_git_secrets(&outcome);
+    }
+    // git-secrets greps the commits `git log -G` selects; when none is (a
+    // clean history, or no commit yet), its `git grep` gets no revision and
+    // greps the tracked files in the work tree instead, and its tests rely
+    // on that. A clean history means no commit was selected (up to
+    // allowed or `-w`-bounded matches), so do the same then.
+    let pipeline = engine.pipeline();
+    if let Err(e) = scan_tracked(&repo, &Flags::default(), &[], &pipeline) {
+        pipeline.error(e);
+    }
     report_like_git_secrets(&pipeline.finish())
 }
 

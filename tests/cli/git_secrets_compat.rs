@@ -364,3 +364,27 @@ fn install_from_a_linked_worktree_protects_its_commits() {
     assert_eq!(code(&gs.git(&linked, &["-C", "wt", "add", "todo.txt"])), 0);
     assert_eq!(code(&gs.git(&linked, &["-C", "wt", "commit", "-q", "-m", "x"])), 1);
 }
+
+/// git-secrets' `--scan-history` greps the tracked files when no commit
+/// matches (its `git grep` gets no revision): a repository with no commits
+/// yet, or a clean history with a secret staged (git-secrets.bats, "Scans
+/// all files including history").
+#[test]
+fn scan_history_without_a_matching_commit_greps_tracked_files() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    repo.write("data.txt", "@todo more stuff\n");
+    repo.write("ok.txt", "hi there\n");
+    repo.git(&["add", "-A"]);
+    let out = gs.run(&repo, &["--scan-history"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(stderr(&out).lines().next(), Some("data.txt:1:@todo more stuff"), "{}", stderr(&out));
+
+    let clean = repo_with_patterns();
+    clean.commit_file("ok.txt", "hi there\n", "clean");
+    assert_eq!(code(&gs.run(&clean, &["--scan-history"])), 0);
+    clean.write("ok.txt", "hi there, forbidden\n");
+    let out = gs.run(&clean, &["--scan-history"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(stderr(&out).lines().next(), Some("ok.txt:1:hi there, forbidden"), "{}", stderr(&out));
+}
