@@ -72,7 +72,8 @@ pub fn run(args: Vec<String>) -> Result<i32> {
     let (flags, operands) = match parse_flags(command, rest) {
         Ok(parsed) => parsed,
         Err(message) => {
-            eprintln!("fatal: {message}");
+            // git-sh-setup's `die`: the bare message, exit 1.
+            eprintln!("{message}");
             return Ok(1);
         }
     };

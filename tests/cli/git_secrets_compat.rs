@@ -388,3 +388,24 @@ fn scan_history_without_a_matching_commit_greps_tracked_files() {
     assert_eq!(code(&out), 1);
     assert_eq!(stderr(&out).lines().next(), Some("ok.txt:1:hi there, forbidden"), "{}", stderr(&out));
 }
+
+/// A flag given to the wrong mode dies as git-sh-setup's `die` does: the
+/// bare message on stderr, exit 1 (git-secrets.bats, "-f can only be used
+/// with --install" and its siblings).
+#[test]
+fn a_misplaced_flag_dies_with_git_secrets_message() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    for (args, message) in [
+        (&["--scan", "-f"][..], "-f|--force can only be supplied with the --install subcommand"),
+        (&["--list", "--cached"][..], "--cached can only be supplied with the --scan subcommand"),
+        (
+            &["--scan", "-r", "--untracked"][..],
+            "-r|--recursive cannot be supplied with --cached, --no-index, or --untracked",
+        ),
+    ] {
+        let out = gs.run(&repo, args);
+        assert_eq!(code(&out), 1, "{args:?}");
+        assert_eq!(stderr(&out), format!("{message}\n"), "{args:?}");
+    }
+}
