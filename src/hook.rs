@@ -44,6 +44,11 @@ const DOT_D_NAME: &str = "keyfence";
 /// A git-secrets hook inside `<hook>.d/`, switched off (renamed and not
 /// executable) so the runner skips it.
 const DOT_D_DISABLED: &str = "git-secrets.disabled-by-keyfence";
+/// Suffix under which a user's edited copy of our hook is kept when
+/// `--force` replaces or removes it.
+const EDITED: &str = ".keyfence-edited";
+const EDITED_REFUSAL: &str = "is keyfence's hook with changes made after it was installed, which would be lost \
+                              (--force keeps them aside as <hook>.keyfence-edited)";
 /// Left in a global hooks directory whose `core.hooksPath` keyfence set, so
 /// `uninstall --global` knows to unset it again.
 const GLOBAL_STATE: &str = ".keyfence-set-hookspath";
@@ -143,6 +148,16 @@ pub fn uninstall(args: &InstallArgs) -> Result<i32> {
     } else {
         repo_target(args.directory.as_deref())?
     };
+    // Checked for every hook first, so a refusal changes nothing.
+    if !args.force {
+        for kind in &kinds {
+            for path in our_paths(&target.hooks_dir, kind) {
+                if let Existing::Ours { edited: true } = existing(&path, kind)? {
+                    bail!("{} {EDITED_REFUSAL}; move it away or use --force", path.display());
+                }
+            }
+        }
+    }
     let mut removed = 0;
     for kind in &kinds {
         removed += uninstall_one(&target.hooks_dir, kind)?;
@@ -422,7 +437,11 @@ struct Plan {
 /// What is at a hook's path.
 enum Existing {
     Absent,
-    Ours,
+    /// `edited`: not the script keyfence writes, so someone changed it
+    /// and rewriting or removing it would lose their work.
+    Ours {
+        edited: bool,
+    },
     /// Nothing but git-secrets' own hook.
     GitSecrets,
     Other {
@@ -430,7 +449,7 @@ enum Existing {
     },
 }
 
-fn existing(path: &Path) -> Result<Existing> {
+fn existing(path: &Path, kind: &HookKind) -> Result<Existing> {
     let meta = match fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Absent),
@@ -447,7 +466,7 @@ fn existing(path: &Path) -> Result<Existing> {
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     Ok(if is_ours(&text) {
-        Existing::Ours
+        Existing::Ours { edited: !is_as_installed(kind, &text) }
     } else if is_git_secrets_only(&text) {
         Existing::GitSecrets
     } else {
@@ -457,6 +476,25 @@ fn existing(path: &Path) -> Result<Existing> {
 
 fn is_ours(text: &str) -> bool {
     text.lines().any(|line| line.trim_end().starts_with(MARKER_PREFIX))
+}
+
+/// `text` is exactly what [`render`] writes for `kind`, for some binary
+/// path or none.
+// When a hook script changes, its earlier renderings must still count as
+// installed, or upgrading keyfence would turn every hook into an "edited"
+// one: keep the old scripts and check them here too.
+fn is_as_installed(kind: &HookKind, text: &str) -> bool {
+    let (before, after) =
+        kind.script.split_once(BIN_PLACEHOLDER).expect("every hook script has the binary placeholder");
+    text.strip_prefix(before).and_then(|rest| rest.strip_suffix(after)).is_some_and(is_one_quoted_word)
+}
+
+/// One `'...'` word as [`shell_quote`] writes it.
+fn is_one_quoted_word(word: &str) -> bool {
+    word.len() >= 2
+        && word.starts_with('\'')
+        && word.ends_with('\'')
+        && !word[1..word.len() - 1].replace("'\\''", "").contains('\'')
 }
 
 fn calls_git_secrets(text: &str) -> bool {
@@ -505,7 +543,7 @@ fn file_name(path: &Path) -> String {
 fn plan_install(hooks_dir: &Path, kind: &'static HookKind, force: bool) -> Result<Plan> {
     let main = hooks_dir.join(kind.name);
     let dot_d = hooks_dir.join(format!("{}.d", kind.name));
-    let main_state = existing(&main)?;
+    let main_state = existing(&main, kind)?;
     // The `<hook>.d/` convention applies when a runner (not ours, not
     // git-secrets') is the main hook; without one nothing runs `.d/`.
     if dot_d.is_dir() && matches!(main_state, Existing::Other { .. }) {
@@ -518,7 +556,15 @@ fn plan_install(hooks_dir: &Path, kind: &'static HookKind, force: bool) -> Resul
     };
     let mut plan = Plan { kind, path: main.clone(), moves: Vec::new(), note: None };
     match main_state {
-        Existing::Ours => {}
+        Existing::Ours { edited: false } => {}
+        Existing::Ours { edited: true } => {
+            if !force {
+                return Err(refuse(&main, EDITED_REFUSAL));
+            }
+            let kept = free_name(&with_suffix(&main, EDITED));
+            plan.note = Some(format!("your changes to keyfence's hook are kept in {}", file_name(&kept)));
+            plan.moves.push((main.clone(), kept, false));
+        }
         Existing::Absent => {
             // A `.local` without a hook is left over from something: ours
             // would run it, which nobody asked for.
@@ -575,8 +621,21 @@ fn plan_dot_d(dot_d: &Path, kind: &'static HookKind, force: bool) -> Result<Plan
         moves: Vec::new(),
         note: Some(format!("in {}, beside the hooks already there", file_name(dot_d))),
     };
-    match existing(&path)? {
-        Existing::Absent | Existing::Ours => {}
+    match existing(&path, kind)? {
+        Existing::Absent | Existing::Ours { edited: false } => {}
+        Existing::Ours { edited: true } if !force => {
+            bail!("{} {EDITED_REFUSAL}; move it away or use --force", path.display())
+        }
+        Existing::Ours { edited: true } => {
+            // Switched off too: the runner would run it beside ours.
+            let kept = free_name(&with_suffix(&path, EDITED));
+            plan.note = Some(format!(
+                "in {}; your changes to keyfence's hook are kept in {}",
+                file_name(dot_d),
+                file_name(&kept)
+            ));
+            plan.moves.push((path.clone(), kept, true));
+        }
         _ if force => {
             let backup = free_name(&with_suffix(&path, ".disabled-by-keyfence"));
             plan.moves.push((path.clone(), backup, true));
@@ -584,7 +643,7 @@ fn plan_dot_d(dot_d: &Path, kind: &'static HookKind, force: bool) -> Result<Plan
         _ => bail!("{} exists and is not keyfence's hook; move it away or use --force", path.display()),
     }
     let git_secrets = dot_d.join("git-secrets");
-    if let Existing::GitSecrets = existing(&git_secrets)? {
+    if let Existing::GitSecrets = existing(&git_secrets, kind)? {
         let disabled = dot_d.join(DOT_D_DISABLED);
         if exists(&disabled) {
             if !force {
@@ -698,6 +757,23 @@ fn set_executable(_path: &Path, _on: bool) -> std::io::Result<()> {
 // ---------------------------------------------------------------------------
 // Uninstalling one hook
 
+/// Where our hook for `kind` can be: the hook itself, and in `<hook>.d/`.
+fn our_paths(hooks_dir: &Path, kind: &HookKind) -> [PathBuf; 2] {
+    [hooks_dir.join(format!("{}.d", kind.name)).join(DOT_D_NAME), hooks_dir.join(kind.name)]
+}
+
+/// Remove one of our hooks; an edited one (only reached with `--force`)
+/// is kept aside instead, and switched off when `disable` (in `.d/`).
+fn remove_ours(path: &Path, kind: &HookKind, disable: bool) -> Result<()> {
+    if let Existing::Ours { edited: true } = existing(path, kind)? {
+        let kept = free_name(&with_suffix(path, EDITED));
+        move_aside(path, &kept, disable)?;
+        println!("kept your changes to keyfence's {} hook in {}", kind.name, kept.display());
+        return Ok(());
+    }
+    fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))
+}
+
 /// Remove our hook and put back what it replaced; returns how many of our
 /// files were removed (0 when there was nothing of ours: idempotent).
 fn uninstall_one(hooks_dir: &Path, kind: &HookKind) -> Result<usize> {
@@ -706,8 +782,8 @@ fn uninstall_one(hooks_dir: &Path, kind: &HookKind) -> Result<usize> {
     let dot_d = hooks_dir.join(format!("{}.d", kind.name));
     if dot_d.is_dir() {
         let ours = dot_d.join(DOT_D_NAME);
-        if let Existing::Ours = existing(&ours)? {
-            fs::remove_file(&ours).with_context(|| format!("cannot remove {}", ours.display()))?;
+        if let Existing::Ours { .. } = existing(&ours, kind)? {
+            remove_ours(&ours, kind, true)?;
             removed += 1;
             let disabled = dot_d.join(DOT_D_DISABLED);
             let original = dot_d.join("git-secrets");
@@ -724,12 +800,12 @@ fn uninstall_one(hooks_dir: &Path, kind: &HookKind) -> Result<usize> {
     }
     let local = with_suffix(&main, LOCAL);
     let saved = with_suffix(&main, GIT_SECRETS);
-    if !matches!(existing(&main)?, Existing::Ours) {
+    if !matches!(existing(&main, kind)?, Existing::Ours { .. }) {
         // Absent, or someone else's hook: nothing of ours to undo, and a
         // `.local` beside it is not ours to bring back.
         return Ok(removed);
     }
-    fs::remove_file(&main).with_context(|| format!("cannot remove {}", main.display()))?;
+    remove_ours(&main, kind, false)?;
     removed += 1;
     // Restore the chained hook (it was the hook before ours), else
     // git-secrets' hook.
@@ -767,6 +843,23 @@ mod tests {
         assert!(!is_git_secrets_only(mixed));
         assert!(calls_git_secrets(mixed));
         assert!(!is_git_secrets_only("#!/bin/sh\necho hi\n"));
+    }
+
+    #[test]
+    fn only_an_unchanged_rendering_counts_as_installed() {
+        for kind in &HOOKS {
+            for binary in [None, Some(PathBuf::from("/opt/kf/keyfence")), Some(PathBuf::from("/a b/it's/keyfence"))] {
+                let text = String::from_utf8(render(kind, &binary)).unwrap();
+                assert!(is_as_installed(kind, &text), "{} {binary:?}", kind.name);
+                assert!(!is_as_installed(kind, &text.replace("\nexec ", "\nnpm test\nexec ")), "{}", kind.name);
+                assert!(!is_as_installed(kind, &format!("{text}echo more\n")), "{}", kind.name);
+            }
+        }
+        let other = String::from_utf8(render(&HOOKS[1], &None)).unwrap();
+        assert!(!is_as_installed(&HOOKS[0], &other), "another hook's script");
+        let two_words =
+            String::from_utf8(render(&HOOKS[0], &Some(PathBuf::from("x")))).unwrap().replace("'x'", "'x' 'y'");
+        assert!(!is_as_installed(&HOOKS[0], &two_words));
     }
 
     #[test]

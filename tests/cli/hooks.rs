@@ -530,3 +530,57 @@ fn a_merge_that_brings_in_a_key_is_blocked() {
     assert!(stderr(&out).contains("creds"), "{}", stderr(&out));
     assert_eq!(repo.git(&["log", "-1", "--format=%s"]), "other", "no merge commit");
 }
+
+#[test]
+fn a_hook_edited_after_install_is_neither_overwritten_nor_removed_without_force() {
+    let repo = Repo::new();
+    ok(&install(&repo, &[]));
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    // The team added their own check to keyfence's hook.
+    let ran = repo.path().join("edit-ran");
+    let edited = read(&hook).replace("\nexec ", &format!("\ntouch '{}' || exit 1\nexec ", ran.display()));
+    assert_ne!(edited, read(&hook));
+    write_exec(&hook, &edited);
+    let others: Vec<String> =
+        ["commit-msg", "prepare-commit-msg"].iter().map(|n| read(&hook.with_file_name(n))).collect();
+
+    // Re-running install refuses instead of rewriting it.
+    let out = install(&repo, &[]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains(&hook.display().to_string()), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(read(&hook), edited);
+
+    // uninstall refuses too, before touching any hook.
+    let out = uninstall(&repo);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains("changes"), "{}", stderr(&out));
+    assert_eq!(read(&hook), edited);
+    let after: Vec<String> =
+        ["commit-msg", "prepare-commit-msg"].iter().map(|n| read(&hook.with_file_name(n))).collect();
+    assert_eq!(after, others, "no hook was removed");
+
+    // The edited hook is still the live one.
+    assert_clean_commit_passes(repo.path(), "README");
+    assert!(ran.exists(), "the user's edit ran");
+    assert_key_blocked(repo.path());
+
+    // --force installs a fresh hook and keeps the edited one aside, where
+    // git does not run it.
+    let text = ok(&install(&repo, &["--force"]));
+    assert!(text.contains("pre-commit.keyfence-edited"), "{text}");
+    assert_ours(&hook);
+    assert!(!read(&hook).contains("edit-ran"));
+    assert_eq!(read(&hook.with_file_name("pre-commit.keyfence-edited")), edited);
+    std::fs::remove_file(&ran).unwrap();
+    assert_clean_commit_passes(repo.path(), "other");
+    assert!(!ran.exists(), "the kept copy does not run");
+
+    // uninstall --force of an edited hook keeps it too.
+    write_exec(&hook, &edited);
+    let text = ok(&repo.keyfence(&["uninstall", "--force"]));
+    assert!(text.contains("pre-commit.keyfence-edited.1"), "{text}");
+    assert!(!hook.exists());
+    assert_eq!(read(&hook.with_file_name("pre-commit.keyfence-edited.1")), edited);
+    assert!(!hook.with_file_name("commit-msg").exists());
+}
