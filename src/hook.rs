@@ -518,6 +518,13 @@ fn is_git_secrets_only(text: &str) -> bool {
         })
 }
 
+/// The hook at `main` looks in `<hook>.d/` (`"$0.d"/*`, `pre-commit.d`,
+/// `${0}.d`, ...): the multi-hook runner convention.
+fn runs_dot_d(main: &Path, kind: &HookKind) -> bool {
+    let text = fs::read(main).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    text.contains(&format!("{}.d", kind.name)) || ["$0.d", "0}.d", "0\".d", ".d/"].iter().any(|p| text.contains(p))
+}
+
 fn exists(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok()
 }
@@ -544,9 +551,11 @@ fn plan_install(hooks_dir: &Path, kind: &'static HookKind, force: bool) -> Resul
     let main = hooks_dir.join(kind.name);
     let dot_d = hooks_dir.join(format!("{}.d", kind.name));
     let main_state = existing(&main, kind)?;
-    // The `<hook>.d/` convention applies when a runner (not ours, not
-    // git-secrets') is the main hook; without one nothing runs `.d/`.
-    if dot_d.is_dir() && matches!(main_state, Existing::Other { .. }) {
+    // The `<hook>.d/` convention applies when the main hook is a runner
+    // (not ours, not git-secrets') that looks in `.d/`: a plain hook beside
+    // a stray `.d/` never runs what is put there, and the repository would
+    // be left unprotected.
+    if dot_d.is_dir() && matches!(main_state, Existing::Other { .. }) && runs_dot_d(&main, kind) {
         return plan_dot_d(&dot_d, kind, force);
     }
     let local = with_suffix(&main, LOCAL);

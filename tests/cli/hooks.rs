@@ -584,3 +584,26 @@ fn a_hook_edited_after_install_is_neither_overwritten_nor_removed_without_force(
     assert_eq!(read(&hook.with_file_name("pre-commit.keyfence-edited.1")), edited);
     assert!(!hook.with_file_name("commit-msg").exists());
 }
+
+#[test]
+fn a_stray_dot_d_directory_beside_a_plain_hook_does_not_leave_the_repo_unprotected() {
+    let repo = Repo::new();
+    let hooks = repo.path().join(".git/hooks");
+    let ran = repo.path().join("lint-ran");
+    // A plain hook that never looks in pre-commit.d.
+    let lint = format!("#!/bin/sh\ntouch '{}'\n", ran.display());
+    write_exec(&hooks.join("pre-commit"), &lint);
+    std::fs::create_dir_all(hooks.join("pre-commit.d")).unwrap();
+
+    let text = ok(&install(&repo, &["--hooks", "pre-commit"]));
+    assert!(text.contains("pre-commit.local"), "{text}");
+    assert!(!hooks.join("pre-commit.d/keyfence").exists(), "nothing would run it there");
+    assert_ours(&hooks.join("pre-commit"));
+
+    assert_key_blocked(repo.path());
+    assert_clean_commit_passes(repo.path(), "README");
+    assert!(ran.exists(), "the plain hook still runs");
+
+    ok(&uninstall(&repo));
+    assert_eq!(read(&hooks.join("pre-commit")), lint);
+}
