@@ -61,8 +61,13 @@ struct HookKind {
     git_secrets_fn: &'static str,
     /// What a hook manager's script should run.
     command: &'static str,
-    /// The same for lefthook, whose placeholders differ.
+    /// The same for lefthook, whose placeholders differ: `{N}` is pasted in
+    /// unquoted, and left as the literal text `{N}` when git passed fewer
+    /// arguments.
     lefthook_command: &'static str,
+    /// The pre-commit framework's `entry`, which gets the message file as
+    /// its one argument and the rest of git's arguments in the environment.
+    pre_commit_entry: &'static str,
 }
 
 const HOOKS: [HookKind; 3] = [
@@ -72,20 +77,28 @@ const HOOKS: [HookKind; 3] = [
         git_secrets_fn: "--pre_commit_hook",
         command: "keyfence hook pre-commit",
         lefthook_command: "keyfence hook pre-commit",
+        pre_commit_entry: "keyfence hook pre-commit",
     },
     HookKind {
         name: "commit-msg",
         script: include_str!("../hooks/commit-msg"),
         git_secrets_fn: "--commit_msg_hook",
         command: "keyfence hook commit-msg \"$1\"",
-        lefthook_command: "keyfence hook commit-msg {1}",
+        lefthook_command: "keyfence hook commit-msg \"{1}\"",
+        pre_commit_entry: "keyfence hook commit-msg",
     },
     HookKind {
         name: "prepare-commit-msg",
         script: include_str!("../hooks/prepare-commit-msg"),
         git_secrets_fn: "--prepare_commit_msg_hook",
         command: "keyfence hook prepare-commit-msg \"$@\"",
-        lefthook_command: "keyfence hook prepare-commit-msg {1} {2} {3}",
+        // Not `{3}`: on the one call that matters (a merge, which has no
+        // third argument) it would arrive as the text "{3}", read as a
+        // commit id, and the merge would go unchecked.
+        lefthook_command: "keyfence hook prepare-commit-msg \"{1}\" {2}",
+        // pre-commit passes only the file; without the source keyfence
+        // cannot tell a merge and would check nothing.
+        pre_commit_entry: "sh -c 'exec keyfence hook prepare-commit-msg \"$1\" $PRE_COMMIT_COMMIT_MSG_SOURCE' --",
     },
 ];
 
@@ -408,10 +421,10 @@ fn print_manager_instructions(target: &Target, manager: Manager, kinds: &[&HookK
             eprintln!("  - repo: local\n    hooks:");
             for kind in kinds {
                 eprintln!(
-                    "      - id: keyfence-{}\n        name: keyfence\n        entry: keyfence hook {}\n        \
+                    "      - id: keyfence-{}\n        name: keyfence\n        entry: {}\n        \
                      language: system\n        pass_filenames: {}\n        always_run: true\n        stages: [{}]",
                     kind.name,
-                    kind.name,
+                    kind.pre_commit_entry,
                     kind.name != "pre-commit",
                     kind.name
                 );
