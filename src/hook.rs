@@ -371,6 +371,12 @@ fn detect_manager(target: &Target, kinds: &[&HookKind]) -> Option<Manager> {
     {
         return Some(Manager::Husky);
     }
+    // husky's own install (run by `npm install`) points core.hooksPath at
+    // .husky/_ afterwards, and git then ignores .git/hooks: hooks written
+    // there now would stop running without a word.
+    if !target.configured && target.root.join(".husky").is_dir() {
+        return Some(Manager::Husky);
+    }
     let existing: Vec<String> = kinds
         .iter()
         .filter_map(|k| fs::read(dir.join(k.name)).ok())
@@ -398,11 +404,27 @@ fn print_manager_instructions(target: &Target, manager: Manager, kinds: &[&HookK
             // husky 9 points core.hooksPath at .husky/_ and runs the
             // user's scripts from .husky; older versions use .husky itself.
             let dir = &target.hooks_dir;
-            let scripts = if dir.file_name().is_some_and(|n| n == "_") { dir.parent().unwrap_or(dir) } else { dir };
-            eprintln!(
-                "keyfence: git hooks here are managed by husky (core.hooksPath = {}); not overwriting them.",
-                shown(dir)
-            );
+            let husky = target.root.join(".husky");
+            let scripts = if !target.configured {
+                eprintln!(
+                    "keyfence: this repository uses husky ({}), whose install points core.hooksPath at {} and \
+                     makes git ignore {}; not installing there.",
+                    shown(&husky),
+                    shown(&husky.join("_")),
+                    shown(dir)
+                );
+                &husky
+            } else {
+                eprintln!(
+                    "keyfence: git hooks here are managed by husky (core.hooksPath = {}); not overwriting them.",
+                    shown(dir)
+                );
+                if dir.file_name().is_some_and(|n| n == "_") {
+                    dir.parent().unwrap_or(dir)
+                } else {
+                    dir
+                }
+            };
             eprintln!("Add these lines instead (and commit them):");
             for kind in kinds {
                 eprintln!("  {}: {}", shown(&scripts.join(kind.name)), kind.command);

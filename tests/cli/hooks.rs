@@ -680,3 +680,37 @@ fn the_lines_given_for_lefthook_and_pre_commit_check_merges() {
     let out = sh(&format!("{entry} .git/MERGE_MSG"), &[("PRE_COMMIT_COMMIT_MSG_SOURCE", "message")]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
+
+#[test]
+fn a_husky_repo_is_recognised_before_husky_has_set_core_hooks_path() {
+    // A fresh clone: .husky/ is committed, but `npm install` (which runs
+    // husky and sets core.hooksPath) has not happened yet.
+    let repo = Repo::new();
+    repo.write(".husky/pre-commit", "#!/bin/sh\n");
+    set_mode(&repo.path().join(".husky/pre-commit"), 0o755);
+
+    let out = install(&repo, &["--hooks", "pre-commit"]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("husky") && err.contains("core.hooksPath"), "{err}");
+    let line = line_after(&err, ".husky/pre-commit: ").to_string();
+    assert_eq!(line, "keyfence hook pre-commit");
+    assert!(!repo.path().join(".git/hooks/pre-commit").exists(), "nothing written where git will stop looking");
+
+    // The line it gives works once husky runs the script.
+    let (_bin, path) = path_with_keyfence();
+    std::fs::write(repo.path().join(".husky/pre-commit"), format!("#!/bin/sh\n{line}\n")).unwrap();
+    repo.git(&["config", "core.hooksPath", ".husky"]);
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds"]);
+    let mut cmd = repo.git_cmd();
+    let out = cmd.env("PATH", &path).args(["commit", "-q", "-m", "creds"]).output().unwrap();
+    assert!(!out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("creds"), "{}", stderr(&out));
+    assert_eq!(commits(repo.path()), 0);
+
+    // --force still installs keyfence's own hooks.
+    repo.git(&["config", "--unset", "core.hooksPath"]);
+    ok(&install(&repo, &["--force", "--hooks", "pre-commit"]));
+    assert_ours(&repo.path().join(".git/hooks/pre-commit"));
+}
