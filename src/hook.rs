@@ -647,7 +647,17 @@ fn plan_install(hooks_dir: &Path, kind: &'static HookKind, force: bool) -> Resul
                 plan.moves.push((local.clone(), backup.clone(), false));
             }
             plan.moves.push((main.clone(), local.clone(), false));
-            let mut note = format!("the existing hook is kept as {} and runs first", file_name(&local));
+            // git skips a hook that is not executable, and so does ours
+            // (`-x`): saying it "runs first" would promise a check that
+            // never happens.
+            let mut note = if is_executable(&main) {
+                format!("the existing hook is kept as {} and runs first", file_name(&local))
+            } else {
+                format!(
+                    "the existing hook is kept as {}; it is not executable, so git never ran it and neither will keyfence",
+                    file_name(&local)
+                )
+            };
             if calls_git_secrets {
                 note.push_str("; it still calls git secrets, remove that line to finish the migration");
             }
@@ -786,6 +796,17 @@ fn set_executable(path: &Path, on: bool) -> std::io::Result<()> {
     let mode = fs::metadata(path)?.permissions().mode() & 0o7777;
     let new = if on { mode | ((mode & 0o444) >> 2) } else { mode & !0o111 };
     fs::set_permissions(path, fs::Permissions::from_mode(new))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(_path: &Path) -> bool {
+    true
 }
 
 #[cfg(not(unix))]

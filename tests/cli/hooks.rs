@@ -714,3 +714,28 @@ fn a_husky_repo_is_recognised_before_husky_has_set_core_hooks_path() {
     ok(&install(&repo, &["--force", "--hooks", "pre-commit"]));
     assert_ours(&repo.path().join(".git/hooks/pre-commit"));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_non_executable_hook_is_kept_as_it_was_and_not_said_to_run() {
+    let repo = Repo::new();
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    let ran = repo.path().join("disabled-ran");
+    let original = format!("#!/bin/sh\ntouch '{}'\nexit 1\n", ran.display());
+    std::fs::write(&hook, &original).unwrap();
+    set_mode(&hook, 0o640);
+
+    let text = ok(&install(&repo, &["--hooks", "pre-commit"]));
+    assert!(text.contains("not executable"), "{text}");
+    assert!(!text.contains("runs first"), "{text}");
+    assert_eq!(mode(&hook.with_file_name("pre-commit.local")), 0o640);
+
+    // As before install, git does not run it: the clean commit passes.
+    assert_clean_commit_passes(repo.path(), "README");
+    assert!(!ran.exists());
+    assert_key_blocked(repo.path());
+
+    ok(&uninstall(&repo));
+    assert_eq!(read(&hook), original);
+    assert_eq!(mode(&hook), 0o640, "the mode is restored too");
+}
