@@ -69,9 +69,12 @@ pub fn read_blob(
 
 /// Resolve a revision to a commit id, peeling annotated tags.
 pub fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<ObjectId, Error> {
-    repo.rev_parse_single(format!("{spec}^{{commit}}").as_str())
-        .map(|id| id.detach())
-        .map_err(context(format!("bad revision '{spec}'")))
+    repo.rev_parse_single(format!("{spec}^{{commit}}").as_str()).map(|id| id.detach()).map_err(|e| {
+        // gix's own message names its parser's internals; its first
+        // cause says what is wrong in the user's terms.
+        let reason = std::error::Error::source(&e).map_or_else(|| one_line(&e), one_line);
+        Error::Git(format!("bad revision '{}': {reason}", shown(spec)))
+    })
 }
 
 /// The commits of a walk, oldest first and never a commit before any of its

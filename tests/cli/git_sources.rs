@@ -663,6 +663,10 @@ fn bad_refs_exit_two_and_name_the_ref() {
         assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("no-such-ref"), "{args:?}: {}", stderr(&out));
     }
+    // The reason in the user's terms, not the revision parser's internals.
+    let out = repo.keyfence(&["scan", "--since", "HEAD~3"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("out of range") && !stderr(&out).contains("delegate"), "{}", stderr(&out));
     // Not a range at all.
     let out = repo.keyfence(&["scan", "--range", "HEAD"]);
     assert_eq!(code(&out), 2, "{}", stderr(&out));
