@@ -104,11 +104,23 @@ impl ProjectConfig {
                     .map_err(|e| invalid(path, format!("allowlist.regexes: '{r}': {}", one_line(&e.to_string()))))
             })
             .collect::<Result<Vec<_>>>()?;
+        // A fingerprint that is not 32 hex digits can never match: the
+        // finding it was meant to drop would fail builds with no hint why.
+        let fingerprints = self
+            .allowlist
+            .fingerprints
+            .iter()
+            .map(|f| {
+                crate::baseline::normalize_fingerprint(f).ok_or_else(|| {
+                    invalid(path, format!("allowlist.fingerprints: '{f}' is not a fingerprint (32 hex digits)"))
+                })
+            })
+            .collect::<Result<HashSet<_>>>()?;
         Ok(ConfigAllowlist {
             root: resolved(root),
             paths: globs.build().map_err(|e| invalid(path, format!("allowlist.paths: {e}")))?,
             regexes,
-            fingerprints: self.allowlist.fingerprints.iter().cloned().collect(),
+            fingerprints,
         })
     }
 }

@@ -40,6 +40,12 @@ pub struct Finding {
     /// Where the value sits in `line_text`.
     #[serde(skip)]
     pub value_in_text: std::ops::Range<usize>,
+    /// Byte offset in the full line where `line_text` starts (0 unless the
+    /// line was cut to a window), so another finding on the same line can
+    /// be placed in this one's window: a report printing the window must
+    /// redact every value in it, including one the window cuts in half.
+    #[serde(skip)]
+    pub text_offset: usize,
     /// 1-based column in Unicode code points (SARIF's unit); `column` counts bytes.
     #[serde(skip)]
     pub column_chars: u32,
@@ -79,8 +85,11 @@ impl Finding {
     }
 }
 
+/// The first four characters and an ellipsis. A short value (a user rule
+/// can match a PIN or a 4-letter token) keeps at most a quarter of its
+/// characters: four characters of a 4-character value would be all of it.
 pub fn redact(value: &str) -> String {
-    let keep: String = value.chars().take(4).collect();
+    let keep: String = value.chars().take((value.chars().count() / 4).min(4)).collect();
     format!("{keep}…")
 }
 
@@ -106,7 +115,7 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
             // without its terminator, so the offset is clamped to its end.
             let start_in_line = (m.start - line_start).min(line.len());
             let end_in_line = (m.end - line_start).max(start_in_line);
-            let (excerpt, value_in_text) = excerpt(line, start_in_line..end_in_line);
+            let (excerpt, text_offset, value_in_text) = excerpt(line, start_in_line..end_in_line);
             let rule = scanner.rule(m.rule);
             let secret = String::from_utf8_lossy(&haystack[m.start..m.end]).into_owned();
             let paired_key_id = m
@@ -129,6 +138,7 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
                 secret,
                 line_text: excerpt.to_vec(),
                 value_in_text,
+                text_offset,
                 paired_key_id,
                 account_id,
             })
@@ -146,15 +156,16 @@ fn line_at(haystack: &[u8], at: usize) -> (usize, &[u8]) {
 }
 
 /// The line, or a window of at most `MAX_LINE_TEXT` bytes around `value`
-/// when the line is longer; and where the value sits in what is returned.
-fn excerpt(line: &[u8], value: std::ops::Range<usize>) -> (&[u8], std::ops::Range<usize>) {
+/// when the line is longer; where that starts in the line; and where the
+/// value sits in what is returned.
+fn excerpt(line: &[u8], value: std::ops::Range<usize>) -> (&[u8], usize, std::ops::Range<usize>) {
     if line.len() <= MAX_LINE_TEXT {
-        return (line, value);
+        return (line, 0, value);
     }
     let margin = MAX_LINE_TEXT.saturating_sub(value.len()) / 2;
     let from = value.start.saturating_sub(margin);
     let to = line.len().min(value.end + margin).max(from);
-    (&line[from..to], value.start - from..value.end - from)
+    (&line[from..to], from, value.start - from..value.end - from)
 }
 
 /// Unicode code points in `bytes` (invalid UTF-8 bytes count one each).
@@ -209,6 +220,10 @@ mod tests {
         assert_ne!(a[0].line, b[0].line);
         assert_eq!(a[0].shown_secret(false), "9dKq…");
         assert_eq!(a[0].shown_secret(true), "9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA");
+        // A short value keeps a quarter: four characters would be all of it.
+        assert_eq!(redact("qz7w"), "q…");
+        assert_eq!(redact("k3v8m2x9"), "k3…");
+        assert_eq!(redact("abc"), "…");
     }
 
     #[test]

@@ -534,8 +534,10 @@ fn finish(outcome: &Outcome, output: &OutputArgs, from_history: bool, policy: Ex
         let options = ReportOptions {
             format: output.format,
             // Only a person at a terminal sees full values without asking.
+            // Some CI runners (CircleCI, Travis, `docker run -t`) give jobs a
+            // pseudo-terminal, and its output still ends up in a stored log.
             show_secrets: output.show_secrets
-                || (to_terminal && matches!(output.format, Format::Human | Format::GitSecrets)),
+                || (to_terminal && !in_ci() && matches!(output.format, Format::Human | Format::GitSecrets)),
             color: match output.color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
@@ -546,6 +548,13 @@ fn finish(outcome: &Outcome, output: &OutputArgs, from_history: bool, policy: Ex
         write_report(outcome, &options, output.output.as_deref())?;
     }
     Ok(outcome.exit_code_for(policy.fail_on, policy.exit_zero))
+}
+
+/// `CI` is set by GitHub Actions, GitLab, CircleCI, Travis, Buildkite and
+/// most others. Any value counts, as in `git-secrets` mode: a wrong guess
+/// only redacts more.
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some()
 }
 
 fn write_report(outcome: &Outcome, options: &ReportOptions, path: Option<&std::path::Path>) -> Result<()> {

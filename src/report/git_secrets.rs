@@ -19,16 +19,50 @@ pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) ->
         if let Some(commit) = &first.origin.commit {
             write!(out, "{commit}:")?;
         }
-        let mut text = escape_for_terminal(&first.line_text);
-        // Redact every value found on the line, not only the first: a key
-        // id and its secret often share one.
-        for finding in on_this_line.iter().filter(|_| !options.show_secrets) {
-            let shown = finding.shown_secret(false);
-            if shown != finding.secret {
-                text = text.replace(&finding.secret, &shown);
-            }
-        }
+        let text = if options.show_secrets {
+            escape_for_terminal(&first.line_text)
+        } else {
+            redacted_text(first, on_this_line)
+        };
         writeln!(out, "{}:{}:{}", first.origin.display_path(), first.line, text)?;
     }
     Ok(())
+}
+
+/// `first`'s line text with every value found on the line redacted, by
+/// position rather than by searching for the value: a long line is cut to a
+/// window around `first`'s value, and another value the window cuts in half
+/// would not be found by a search (its visible part would leak). Positions
+/// are in raw bytes, before escaping, for the same reason.
+fn redacted_text(first: &Finding, on_this_line: &[Finding]) -> String {
+    let text = &first.line_text;
+    let mut ranges: Vec<(std::ops::Range<usize>, String)> = on_this_line
+        .iter()
+        .filter_map(|f| {
+            let shown = f.shown_secret(false);
+            if shown == f.secret {
+                return None; // a key id or identifier: shown whole everywhere
+            }
+            // Where `f`'s value is in the full line, then in `first`'s window,
+            // clipped to it (a value may run past the window or the line).
+            let start = (f.text_offset + f.value_in_text.start).saturating_sub(first.text_offset).min(text.len());
+            let end = (f.text_offset + f.value_in_text.end).saturating_sub(first.text_offset).min(text.len());
+            (start < end).then_some((start..end, shown))
+        })
+        .collect();
+    ranges.sort_by_key(|(range, _)| (range.start, range.end));
+    let mut out = String::new();
+    let mut cursor = 0;
+    for (range, shown) in ranges {
+        if range.end <= cursor {
+            continue; // inside a value already redacted
+        }
+        if range.start >= cursor {
+            out.push_str(&escape_for_terminal(&text[cursor..range.start]));
+            out.push_str(&shown);
+        }
+        cursor = range.end;
+    }
+    out.push_str(&escape_for_terminal(&text[cursor..]));
+    out
 }

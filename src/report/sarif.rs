@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
@@ -17,8 +18,10 @@ const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let rules = rules(outcome);
+    let roots = Roots::new();
     let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.0.as_str(), i)).collect();
-    let results: Vec<Value> = outcome.findings.iter().map(|f| result(f, index[f.rule.as_str()], options)).collect();
+    let results: Vec<Value> =
+        outcome.findings.iter().map(|f| result(f, index[f.rule.as_str()], &roots, options)).collect();
     let document = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -72,7 +75,7 @@ fn descriptor(id: &str, name: &str, description: &str, help: &str, severity: Sev
     })
 }
 
-fn result(finding: &Finding, rule_index: usize, options: &ReportOptions) -> Value {
+fn result(finding: &Finding, rule_index: usize, roots: &Roots, options: &ReportOptions) -> Value {
     let mut message = format!("{} found: {}", finding.rule_name, finding.shown_secret(options.show_secrets));
     if let Some(account) = &finding.account_id {
         message.push_str(&format!(" (AWS account {account})"));
@@ -93,7 +96,7 @@ fn result(finding: &Finding, rule_index: usize, options: &ReportOptions) -> Valu
         "level": level(finding.severity),
         "message": { "text": message },
         "locations": [{ "physicalLocation": {
-            "artifactLocation": { "uri": uri(&finding.origin.path) },
+            "artifactLocation": { "uri": roots.uri(finding) },
             "region": {
                 "startLine": finding.line.max(1),
                 "startColumn": finding.column_chars.max(1),
@@ -120,6 +123,67 @@ fn security_severity(severity: Severity) -> &'static str {
         Severity::Medium => "5.5",
         Severity::Low => "2.0",
     }
+}
+
+/// Where file paths are made relative to: code scanning places a result by
+/// its URI relative to the repository root, and a path as the user typed it
+/// (`/abs/repo/x`, `../x`, `x` from a subdirectory) is not one.
+struct Roots {
+    /// The work tree holding the current directory, if any.
+    cwd_repo: Option<PathBuf>,
+    /// The current directory, resolved.
+    cwd: Option<PathBuf>,
+}
+
+impl Roots {
+    fn new() -> Roots {
+        let cwd = std::env::current_dir().ok().and_then(|d| std::fs::canonicalize(d).ok());
+        Roots { cwd_repo: cwd.as_deref().and_then(work_tree_of), cwd }
+    }
+
+    fn uri(&self, finding: &Finding) -> String {
+        let path = &finding.origin.path;
+        // Paths from git objects (staged, range, history) already are
+        // relative to the work tree root.
+        if finding.origin.blob_id.is_some() || path.is_empty() {
+            return uri(path);
+        }
+        let Some(file) = resolved(path) else { return uri(path) };
+        // The repository the scan runs in (a submodule's files stay under
+        // the superproject), else the file's own, else the current
+        // directory; outside all of them, an absolute `file:` URI.
+        let relative = self
+            .cwd_repo
+            .iter()
+            .chain(file.parent().and_then(work_tree_of).as_ref())
+            .chain(self.cwd.iter())
+            .find_map(|root| file.strip_prefix(root).ok());
+        match relative {
+            Some(relative) => uri(&crate::source::path_bytes(relative)),
+            None => format!("file://{}", uri(&crate::source::path_bytes(&file))),
+        }
+    }
+}
+
+/// `path` absolute, with its directory's symlinks and `..` resolved (not
+/// the file's own name: a symlinked file is reported where it is found).
+fn resolved(path: &[u8]) -> Option<PathBuf> {
+    #[cfg(unix)]
+    let path = PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path));
+    #[cfg(not(unix))]
+    let path = PathBuf::from(String::from_utf8_lossy(path).into_owned());
+    let name = path.file_name()?;
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(parent).ok()?.join(name))
+}
+
+/// The nearest directory at or above `dir` holding `.git` (a directory, or
+/// the file of a linked worktree or submodule).
+fn work_tree_of(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
 }
 
 /// A relative URI reference: `/` separators kept, everything outside the

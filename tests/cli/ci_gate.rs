@@ -1076,3 +1076,164 @@ fn docs_config_examples_are_valid_and_complete() {
         assert!(all.contains(key), "no docs example sets {key}");
     }
 }
+
+// ---------------------------------------------------------------- QA regressions
+
+/// A minified line longer than the 512-byte window: the git-secrets format
+/// prints the window around the first value, and a second secret the window
+/// cuts in half must not show its visible part (a search for the whole value
+/// missed it, printing 23 of its 40 characters).
+#[test]
+fn git_secrets_format_redacts_a_secret_cut_by_the_long_line_window() {
+    let dir = tempfile::tempdir().unwrap();
+    for pad in [180, 200, 210, 220, 230] {
+        let x = "x".repeat(pad);
+        let line = format!("id={KEY_ID} {x} secret_key={SECRET} {x} secret_key={SECRET_2} {x}\n");
+        std::fs::write(dir.path().join("bundle.min.js"), line).unwrap();
+        let out = run_in(dir.path(), &["scan", "--format", "git-secrets"]);
+        expect_code(&out, 1);
+        let text = stdout(&out);
+        assert!(text.contains(KEY_ID), "pad {pad}: the window is printed\n{text}");
+        for secret in [SECRET, SECRET_2] {
+            for cut in 5..=secret.len() {
+                assert!(!text.contains(&secret[..cut]), "pad {pad}: {} of {secret} leaks\n{text}", &secret[..cut]);
+            }
+        }
+    }
+}
+
+/// A project rule can match a short value; "the first four characters" of a
+/// 4-character token is the whole token.
+#[test]
+fn short_values_of_project_rules_are_not_shown_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = "[[rules]]\nid = \"pin\"\nname = \"Door PIN\"\nkeywords = [\"pin:\"]\npattern = 'pin:(?P<secret>[a-z0-9]{4,8})'\n";
+    std::fs::write(dir.path().join(".keyfence.toml"), rule).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "pin:qz7w\npin:k3v8m2x9\n").unwrap();
+    let report = json(&run_in(dir.path(), &["scan", "--format", "json"]));
+    let shown: Vec<&str> =
+        report["findings"].as_array().unwrap().iter().map(|f| f["secret"].as_str().unwrap()).collect();
+    assert_eq!(shown, ["q…", "k3…"], "{report:#}");
+    for format in ["json", "jsonl", "sarif", "git-secrets", "human"] {
+        let out = run_in(dir.path(), &["scan", "--format", format]);
+        expect_code(&out, 1);
+        let text = stdout(&out);
+        assert!(!text.contains("qz7") && !text.contains("k3v8"), "{format}:\n{text}");
+    }
+    // Long values keep their four characters, as documented.
+    assert_eq!(json(&run_in(dir.path(), &["scan", "--format", "json"]))["findings"][1]["redacted"], true);
+}
+
+/// CircleCI, Travis and `docker run -t` run jobs on a pseudo-terminal whose
+/// output is still stored as the job log: with `CI` set, a terminal does not
+/// get full values. (Linux `script` provides the terminal.)
+#[cfg(target_os = "linux")]
+#[test]
+fn a_ci_job_on_a_pseudo_terminal_gets_redacted_output() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("credentials"), credentials(KEY_ID, SECRET)).unwrap();
+    let on_terminal = |ci: Option<&str>, format: &str| {
+        let mut cmd = std::process::Command::new("script");
+        let command = format!("{} scan --format {format} --color never .", env!("CARGO_BIN_EXE_keyfence"));
+        cmd.args(["-qec", &command, "/dev/null"]).current_dir(dir.path()).env_remove("NO_COLOR").env_remove("CI");
+        if let Some(ci) = ci {
+            cmd.env("CI", ci);
+        }
+        let out = cmd.output().expect("script (util-linux) runs");
+        expect_code(&out, 1);
+        stdout(&out)
+    };
+    for format in ["human", "git-secrets"] {
+        // The terminal is real: without CI, the person at it sees the value.
+        assert!(on_terminal(None, format).contains(SECRET), "{format}");
+        let text = on_terminal(Some("true"), format);
+        assert!(!text.contains(&SECRET[..12]) && text.contains("9dKq…"), "{format}:\n{text}");
+    }
+}
+
+/// A CI job keeps a jsonl or SARIF report, not always a json one: either
+/// works as a baseline. What cannot be one exits 2 naming the file, and a
+/// fingerprint that could never match is refused rather than ignored.
+#[test]
+fn baselines_from_jsonl_and_sarif_reports_and_bad_baselines() {
+    let (repo, _) = repo_with_feature_key();
+    let reports = tempfile::tempdir().unwrap();
+    for format in ["json", "jsonl", "sarif"] {
+        let file = reports.path().join(format!("report.{format}"));
+        let out = repo.keyfence(&["scan", "--format", format, "--output", file.to_str().unwrap()]);
+        expect_code(&out, 1);
+        let out = repo.keyfence(&["scan", "--format", "json", "--baseline", file.to_str().unwrap()]);
+        expect_code(&out, 0);
+        assert!(found(&json(&out)).is_empty(), "{format}: {}", stdout(&out));
+    }
+    // Upper-case fingerprints (copied from elsewhere) match too; other
+    // fields of a report are ignored.
+    let report = json(&repo.keyfence(&["scan", "--format", "json"]));
+    let upper: Vec<Value> = fingerprints(&report)
+        .iter()
+        .map(|f| serde_json::json!({ "fingerprint": f.to_uppercase(), "note": "reviewed" }))
+        .collect();
+    repo.write("upper.json", &serde_json::json!({ "findings": upper, "reviewer": "sec" }).to_string());
+    expect_code(&repo.keyfence(&["scan", "--baseline", "upper.json"]), 0);
+
+    let bad = [
+        ("empty.json", "", "empty"),
+        ("blank.json", "\n  \n", "empty"),
+        ("text.json", "not json\n", "not a keyfence report"),
+        ("array.json", "[]", "findings"),
+        ("other.sarif", r#"{"runs":[{"tool":{"driver":{"name":"gitleaks"}},"results":[]}]}"#, "gitleaks"),
+        ("short.json", r#"{"findings":[{"fingerprint":"3cdc32e5"}]}"#, "3cdc32e5"),
+        ("number.json", r#"{"findings":[{"fingerprint":7}]}"#, "finding 1"),
+        ("broken.jsonl", "{\"fingerprint\":\"3cdc32e5b4539d384273a4278c4d2943\"}\n{oops\n", "line 2"),
+    ];
+    for (name, text, needle) in bad {
+        repo.write(name, text);
+        let out = repo.keyfence(&["scan", "--exit-zero", "--format", "json", "--baseline", name]);
+        expect_code(&out, 2);
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.contains(name) && err.contains(needle), "{name}: {needle:?} not in {err}");
+        assert_eq!(stdout(&out), "", "{name}");
+    }
+}
+
+#[test]
+fn config_allowlist_fingerprints_must_be_fingerprints() {
+    let repo = repo_for_allowlist();
+    let all = scan_with_config(&repo, "", &["."]);
+    let report = json(&repo.keyfence(&["scan", "--format", "json", "--no-config"]));
+    let fingerprint = report["findings"][0]["fingerprint"].as_str().unwrap().to_string();
+    let config = format!("[allowlist]\nfingerprints = [\"{}\"]\n", fingerprint.to_uppercase());
+    assert_eq!(scan_with_config(&repo, &config, &["."]).len(), all.len() - 1, "upper case matches");
+    for wrong in [&fingerprint[..31], &format!("{fingerprint} "), "3cdc32e5b4539d384273a4278c4d294g"] {
+        let config = format!("[allowlist]\nfingerprints = [\"{wrong}\"]\n");
+        expect_config_error(&repo, &config, &[".keyfence.toml", "allowlist.fingerprints", wrong.trim()]);
+    }
+}
+
+/// Code scanning places a result by its URI relative to the repository
+/// root. A scan of the repository by absolute path, from a subdirectory, or
+/// of `..` must not produce `/tmp/…/x` or `../x` URIs.
+#[test]
+fn sarif_uris_are_relative_to_the_repository_root_however_it_is_scanned() {
+    let (repo, _) = repo_with_feature_key();
+    repo.write("src/ünï code/.env", &format!("AWS_ACCESS_KEY_ID={KEY_ID_2}\n"));
+    let root = repo.path().to_str().unwrap().to_string();
+    let expected = BTreeSet::from(["config/prod%20creds.ini".to_string(), "src/%C3%BCn%C3%AF%20code/.env".to_string()]);
+    let uris = |dir: &Path, args: &[&str]| {
+        let mut all = vec!["scan", "--format", "sarif"];
+        all.extend_from_slice(args);
+        let mut cmd = crate::util::keyfence();
+        crate::util::git_env(&mut cmd);
+        let out = cmd.current_dir(dir).args(&all).output().unwrap();
+        expect_code(&out, 1);
+        let results = assert_code_scanning_ready(&parse(&stdout(&out)));
+        sarif_hits(&results).into_iter().map(|h| h.1).collect::<BTreeSet<_>>()
+    };
+    let outside = tempfile::tempdir().unwrap();
+    assert_eq!(uris(repo.path(), &[]), expected);
+    assert_eq!(uris(repo.path(), &[&root]), expected);
+    assert_eq!(uris(outside.path(), &[&root]), expected);
+    assert_eq!(uris(&repo.path().join("config"), &[".."]), expected);
+    assert_eq!(uris(&repo.path().join("src"), &[&format!("{root}/config"), &format!("{root}/src")]), expected);
+}
