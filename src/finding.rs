@@ -118,8 +118,12 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
             let (excerpt, text_offset, value_in_text) = excerpt(line, start_in_line..end_in_line);
             let rule = scanner.rule(m.rule);
             let secret = String::from_utf8_lossy(&haystack[m.start..m.end]).into_owned();
+            // Reports print the partner whole (it names the key to rotate),
+            // so only a partner that is not secret is recorded: a project
+            // rule may pair with a token, whose value must stay redacted.
             let paired_key_id = m
                 .paired_with
+                .filter(|&j| matches!(scanner.rule(matches[j].rule).kind, Kind::KeyId | Kind::Identifier))
                 .map(|j| String::from_utf8_lossy(&haystack[matches[j].start..matches[j].end]).into_owned());
             let account_id = match rule.kind {
                 Kind::KeyId => crate::aws::account_id(&secret),

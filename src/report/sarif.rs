@@ -34,6 +34,15 @@ pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) ->
                 "rules": rules.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
             }},
             "results": results,
+            // An incomplete scan says so: a consumer must not read its
+            // missing results as fixed alerts.
+            "invocations": [{
+                "executionSuccessful": outcome.errors.is_empty(),
+                "toolExecutionNotifications": outcome.errors.iter().map(|e| json!({
+                    "level": "error",
+                    "message": { "text": e.to_string() },
+                })).collect::<Vec<_>>(),
+            }],
             "columnKind": "unicodeCodePoints",
         }],
     });

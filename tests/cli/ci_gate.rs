@@ -1237,3 +1237,54 @@ fn sarif_uris_are_relative_to_the_repository_root_however_it_is_scanned() {
     assert_eq!(uris(&repo.path().join("config"), &[".."]), expected);
     assert_eq!(uris(&repo.path().join("src"), &[&format!("{root}/config"), &format!("{root}/src")]), expected);
 }
+
+/// A project rule may pair with another project rule whose value is a
+/// token (docs/ci.md's own example). The pairing used to carry the token
+/// whole in `paired_key_id`, SARIF `pairedKeyId` and the human report, which
+/// also gave AWS `update-access-key` steps for it.
+#[test]
+fn a_secret_paired_with_a_token_does_not_print_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{CORP_RULE}\n[[rules]]\nid = \"corp-secret\"\nname = \"Corp secret\"\nkeywords = [\"corp_secret\"]\n\
+         pattern = 'corp_secret\\s*=\\s*(?P<secret>[A-Za-z0-9]{{40}})'\n\
+         pair = {{ with = \"corp-token\", lines = 3, pattern = '(?:^|[^A-Za-z0-9])(?P<secret>[A-Za-z0-9]{{40}})(?:[^A-Za-z0-9]|$)' }}\n"
+    );
+    std::fs::write(dir.path().join(".keyfence.toml"), config).unwrap();
+    let partner = "Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4fGh7jKl0n";
+    std::fs::write(dir.path().join("deploy.env"), format!("TOKEN={CORP_TOKEN}\nX={partner}\n")).unwrap();
+    let report = json(&run_in(dir.path(), &["scan", "--format", "json"]));
+    assert_eq!(found(&report), [hit("corp-secret", "deploy.env", 2), hit("corp-token", "deploy.env", 1)]);
+    for format in ["json", "jsonl", "sarif", "human", "git-secrets"] {
+        let out = run_in(dir.path(), &["scan", "--format", format]);
+        expect_code(&out, 1);
+        let text = stdout(&out);
+        assert!(!text.contains(&CORP_TOKEN[..12]) && !text.contains(&partner[..12]), "{format}:\n{text}");
+        assert!(!text.contains("update-access-key"), "{format}: a corp token is not an AWS key\n{text}");
+    }
+    // An AWS key id is still recorded as the pair of its secret.
+    std::fs::write(dir.path().join("deploy.env"), credentials(KEY_ID, SECRET)).unwrap();
+    let report = json(&run_in(dir.path(), &["scan", "--format", "json"]));
+    assert_eq!(report["findings"][1]["paired_key_id"], KEY_ID, "{report:#}");
+}
+
+/// The Action uploads the SARIF before it fails the job, also on exit 2:
+/// a report of an incomplete scan must say it is one (SARIF
+/// `invocations[].executionSuccessful`), or its missing results read as
+/// fixed alerts.
+#[test]
+fn sarif_of_an_incomplete_scan_says_so() {
+    let (repo, _) = repo_with_feature_key();
+    let out = repo.keyfence(&["scan", "--format", "sarif", ".", "no-such-dir"]);
+    expect_code(&out, 2);
+    let sarif = parse(&stdout(&out));
+    assert_eq!(assert_code_scanning_ready(&sarif).len(), 3, "what was scanned is still reported");
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false, "{sarif:#}");
+    let note = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "error");
+    assert!(note["message"]["text"].as_str().unwrap().contains("no-such-dir"), "{note}");
+
+    let sarif = parse(&stdout(&repo.keyfence(&["scan", "--format", "sarif"])));
+    assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], true, "{sarif:#}");
+}
