@@ -15,13 +15,23 @@ use crate::error::Error;
 use crate::pipeline::Pipeline;
 
 /// Open the repository that contains `dir`, honouring git's environment.
+///
+/// Replace refs (`git replace`) are switched off: they make every lookup of
+/// the replaced object return the replacement, so the original commit, tree
+/// or blob, which is what was committed and pushed and may hold the key,
+/// would never be read. The replacements themselves are still scanned: their
+/// `refs/replace/*` refs are tips like any other.
 pub fn open(dir: &Path) -> Result<gix::Repository, Error> {
-    gix::ThreadSafeRepository::discover_with_environment_overrides(dir).map(|repo| repo.to_thread_local()).map_err(
-        |e| {
+    let mut trust = gix::sec::trust::Mapping::<gix::open::Options>::default();
+    for options in [&mut trust.full, &mut trust.reduced] {
+        *options = options.clone().config_overrides(["core.useReplaceRefs=false"]);
+    }
+    gix::ThreadSafeRepository::discover_with_environment_overrides_opts(dir, Default::default(), trust)
+        .map(|repo| repo.to_thread_local())
+        .map_err(|e| {
             let dir = super::escape_for_terminal(&super::path_bytes(dir));
             Error::Git(format!("not a git repository (or cannot open it): {dir}: {}", one_line(e)))
-        },
-    )
+        })
 }
 
 /// Turn any error into `Error::Git` with context, on one line: the context

@@ -88,7 +88,7 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipelin
     for (blob, size) in sink.too_large.into_inner().expect("lock") {
         let origin = match places.get(&blob) {
             Some((commit, path)) => {
-                Origin { path: path.clone(), commit: Some(commit.to_string()), blob_id: Some(blob.to_string()) }
+                Origin { path: path.clone(), commit: commit.map(|c| c.to_string()), blob_id: Some(blob.to_string()) }
             }
             None => unplaced(blob),
         };
@@ -101,7 +101,7 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipelin
                 findings
                     .into_iter()
                     .map(|mut f| {
-                        f.origin.commit = Some(commit.to_string());
+                        f.origin.commit = commit.map(|c| c.to_string());
                         f.origin.path = path.clone();
                         f
                     })
@@ -379,34 +379,108 @@ fn is_hex(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// What a history scan starts from.
+#[derive(Default)]
+struct Tips {
+    commits: Vec<ObjectId>,
+    /// Refs that point at a tree or a blob rather than a commit (a tag of
+    /// a tree or of a file): what they hold is as reachable as any commit's
+    /// content, and has no commit to be attributed to. (ref name, id, kind)
+    objects: Vec<(String, ObjectId, gix::object::Kind)>,
+}
+
 /// The commits whose history is reported: every ref (branches, tags,
-/// remotes, stash) and HEAD, or just `branch`.
-fn tips(repo: &gix::Repository, branch: Option<&str>) -> Result<Vec<ObjectId>, Error> {
+/// remotes, notes, replacements, stash) and HEAD, or just `branch`.
+fn tips(repo: &gix::Repository, branch: Option<&str>) -> Result<Tips, Error> {
     if let Some(branch) = branch {
-        return Ok(vec![resolve_commit(repo, branch)?]);
+        return Ok(Tips { commits: vec![resolve_commit(repo, branch)?], objects: Vec::new() });
     }
-    let mut tips = Vec::new();
+    let mut tips = Tips::default();
+    let mut add = |name: &str, id: ObjectId| -> Result<(), Error> {
+        let kind = repo.find_header(id).map_err(context(format!("cannot read {id} (ref {name})")))?.kind();
+        match kind {
+            gix::object::Kind::Commit => tips.commits.push(id),
+            kind @ (gix::object::Kind::Tree | gix::object::Kind::Blob) => {
+                tips.objects.push((name.to_string(), id, kind))
+            }
+            // peel_to_id never stops at a tag.
+            gix::object::Kind::Tag => {}
+        }
+        Ok(())
+    };
     let platform = repo.references().map_err(context("cannot read refs"))?;
     for reference in platform.all().map_err(context("cannot read refs"))? {
         let mut reference = reference.map_err(|e| Error::Git(format!("cannot read a ref: {}", one_line(e))))?;
         let name = reference.name().as_bstr().to_string();
         let id = reference.peel_to_id().map_err(context(format!("cannot resolve ref {name}")))?.detach();
-        // Refs may point at trees or blobs (rare tags); history is commits.
-        let kind = repo.find_header(id).map_err(context(format!("cannot read {id} (ref {name})")))?.kind();
-        if kind == gix::object::Kind::Commit {
-            tips.push(id);
+        add(&name, id)?;
+    }
+    // `refs/stash` names only the newest stash; `stash@{1}` and older live
+    // in its reflog, and are as much the user's work (git gc keeps them).
+    if let Some(stash) = repo.try_find_reference("refs/stash").map_err(context("cannot read refs/stash"))? {
+        let mut log = stash.log_iter();
+        if let Some(lines) = log.all().map_err(context("cannot read the reflog of refs/stash"))? {
+            let mut ids = Vec::new();
+            for line in lines {
+                let line = line.map_err(context("corrupt reflog of refs/stash"))?;
+                ids.push(line.new_oid());
+            }
+            for (n, id) in ids.into_iter().rev().enumerate() {
+                if !id.is_null() {
+                    add(&format!("stash@{{{n}}}"), id)?;
+                }
+            }
+        }
+    }
+    // Every worktree's HEAD, not just this one's: commits on a detached
+    // HEAD in a linked worktree are on no branch, yet are history (git gc
+    // keeps them too).
+    let worktrees = repo.worktrees_including_main().map_err(context("cannot list the worktrees"))?;
+    for worktree in worktrees {
+        let worktree = worktree.map_err(context("cannot open a worktree"))?;
+        if let Ok(head) = worktree.head_id() {
+            add("HEAD", head.detach())?;
         }
     }
     if let Ok(head) = repo.head_id() {
-        tips.push(head.detach());
+        add("HEAD", head.detach())?;
     }
-    tips.sort();
-    tips.dedup();
+    tips.commits.sort();
+    tips.commits.dedup();
     Ok(tips)
 }
 
-/// Where blobs were first committed: (commit, path), by blob id.
-type Places = HashMap<ObjectId, (ObjectId, Vec<u8>)>;
+/// Where blobs were first committed: (commit, path), by blob id. A blob
+/// only a ref to a tree or blob reaches has no commit, and its path starts
+/// with the ref, the way git names it (`refs/tags/t:dir/file`).
+type Places = HashMap<ObjectId, (Option<ObjectId>, Vec<u8>)>;
+
+/// Where the walk found a blob: in a commit, or under a ref that points at
+/// a tree or a blob directly.
+#[derive(Clone, Copy)]
+enum Root<'a> {
+    Commit(ObjectId),
+    Ref(&'a str),
+}
+
+impl Root<'_> {
+    fn commit(self) -> Option<ObjectId> {
+        match self {
+            Root::Commit(id) => Some(id),
+            Root::Ref(_) => None,
+        }
+    }
+
+    /// The blob's path: `dir/name` in a commit; `ref:dir/name` under a ref
+    /// to a tree; the ref itself for a ref to a blob.
+    fn path(self, dir: &[u8], name: &[u8]) -> Vec<u8> {
+        match self {
+            Root::Commit(_) => join_path(dir, name),
+            Root::Ref(reference) if dir.is_empty() && name.is_empty() => reference.as_bytes().to_vec(),
+            Root::Ref(reference) => [reference.as_bytes(), b":", &join_path(dir, name)].concat(),
+        }
+    }
+}
 
 /// Walk every blob reachable from `tips` once, at the oldest commit (parents
 /// before children, then by commit time) and path where it appears, and
@@ -416,13 +490,13 @@ type Places = HashMap<ObjectId, (ObjectId, Vec<u8>)>;
 /// after all, and otherwise is missing, which fails the scan unless
 /// `--skip-missing` (a deleted object, or a partial clone's promised one).
 /// Each unique tree is decoded at most once.
-fn walk_reachable(repo: &gix::Repository, tips: &[ObjectId], sink: &BlobSink) -> Result<Places, Error> {
+fn walk_reachable(repo: &gix::Repository, tips: &Tips, sink: &BlobSink) -> Result<Places, Error> {
     let mut places = HashMap::new();
     let mut targets: HashSet<ObjectId> = sink.pending.lock().expect("lock").keys().copied().collect();
     targets.extend(sink.too_large.lock().expect("lock").iter().map(|(id, _)| *id));
     let (mut missing, mut first_missing) = (0usize, None);
     let mut failed = None;
-    walk_blobs(repo, tips, |commit, dir, name, blob| {
+    walk_blobs(repo, tips, |root, dir, name, blob| {
         if !sink.seen.contains(blob) {
             match scan_unseen(repo, blob.to_owned(), sink) {
                 Ok(true) => {
@@ -431,8 +505,8 @@ fn walk_reachable(repo: &gix::Repository, tips: &[ObjectId], sink: &BlobSink) ->
                 Ok(false) => {
                     missing += 1;
                     let origin = Origin {
-                        path: join_path(dir, name),
-                        commit: Some(commit.to_string()),
+                        path: root.path(dir, name),
+                        commit: root.commit().map(|c| c.to_string()),
                         blob_id: Some(blob.to_string()),
                     };
                     if !sink.pipeline.skip_missing(&origin) {
@@ -446,7 +520,7 @@ fn walk_reachable(repo: &gix::Repository, tips: &[ObjectId], sink: &BlobSink) ->
             }
         }
         if targets.remove(blob) {
-            places.insert(blob.to_owned(), (commit, join_path(dir, name)));
+            places.insert(blob.to_owned(), (root.commit(), root.path(dir, name)));
         }
         ControlFlow::Continue(())
     })?;
@@ -461,10 +535,10 @@ fn walk_reachable(repo: &gix::Repository, tips: &[ObjectId], sink: &BlobSink) ->
                 "the repository is incomplete or damaged (git fsck); --skip-missing scans what is there and lists the rest"
             };
             Err(Error::Git(format!(
-                "{missing} reachable blob(s) are not in the repository (first: blob {}, {} in commit {}): {hint}",
+                "{missing} reachable blob(s) are not in the repository (first: blob {}, {}{}): {hint}",
                 origin.blob_id.as_deref().unwrap_or_default(),
                 origin.display_path(),
-                origin.commit.as_deref().unwrap_or_default()
+                origin.commit.as_deref().map(|c| format!(" in commit {c}")).unwrap_or_default()
             )))
         }
         None => Ok(places),
@@ -497,18 +571,19 @@ fn scan_unseen(repo: &gix::Repository, id: ObjectId, sink: &BlobSink) -> Result<
 /// the walk early.
 fn walk_blobs(
     repo: &gix::Repository,
-    tips: &[ObjectId],
-    mut visit: impl FnMut(ObjectId, &[u8], &[u8], &gix::oid) -> ControlFlow<()>,
+    tips: &Tips,
+    mut visit: impl FnMut(Root<'_>, &[u8], &[u8], &gix::oid) -> ControlFlow<()>,
 ) -> Result<(), Error> {
-    if tips.is_empty() {
-        return Ok(());
-    }
-    let walk = repo
-        .rev_walk(tips.iter().copied())
-        .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
-        .all()
-        .map_err(context("cannot walk history"))?;
-    let commits = oldest_first(walk, "history")?;
+    let commits = if tips.commits.is_empty() {
+        Vec::new()
+    } else {
+        let walk = repo
+            .rev_walk(tips.commits.iter().copied())
+            .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
+            .all()
+            .map_err(context("cannot walk history"))?;
+        oldest_first(walk, "history")?
+    };
 
     // Trees are mostly deltas against each other: a delta-base cache avoids
     // resolving the same chains again for every tree.
@@ -518,12 +593,24 @@ fn walk_blobs(
     let mut seen_trees = gix::hashtable::HashSet::default();
     let mut seen_blobs = gix::hashtable::HashSet::default();
     let mut buf = Vec::new();
+    let mut roots = Vec::with_capacity(commits.len() + tips.objects.len());
     for commit_id in commits {
-        let root = repo
+        let tree = repo
             .find_commit(commit_id)
             .and_then(|commit| commit.tree_id().map(gix::Id::detach))
             .map_err(|e| Error::Git(format!("cannot read commit {commit_id}: {}", one_line(e))))?;
-        let mut stack = vec![(root, Vec::<u8>::new())];
+        roots.push((Root::Commit(commit_id), tree, gix::object::Kind::Tree));
+    }
+    // After every commit: a blob a commit also has is placed at the commit.
+    roots.extend(tips.objects.iter().map(|(name, id, kind)| (Root::Ref(name), *id, *kind)));
+    for (root, id, kind) in roots {
+        if kind == gix::object::Kind::Blob {
+            if seen_blobs.insert(id) && visit(root, b"", b"", &id).is_break() {
+                return Ok(());
+            }
+            continue;
+        }
+        let mut stack = vec![(id, Vec::<u8>::new())];
         while let Some((tree, dir)) = stack.pop() {
             if !seen_trees.insert(tree) {
                 continue;
@@ -536,9 +623,11 @@ fn walk_blobs(
                 let entry = entry.map_err(|e| Error::Git(format!("corrupt tree {tree}: {}", one_line(e))))?;
                 if entry.mode.is_tree() {
                     stack.push((entry.oid.to_owned(), join_path(&dir, entry.filename)));
-                } else if entry.mode.is_blob()
+                // Symlinks are blobs too (the target text), and so are
+                // scanned from the packs: they must be placed as well.
+                } else if entry.mode.is_blob_or_symlink()
                     && seen_blobs.insert(entry.oid.to_owned())
-                    && visit(commit_id, &dir, entry.filename, entry.oid).is_break()
+                    && visit(root, &dir, entry.filename, entry.oid).is_break()
                 {
                     return Ok(());
                 }

@@ -116,11 +116,13 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
             let (mode, id, path, previous) = match change {
                 Change::Addition { entry_mode, oid, path, .. } => (entry_mode, oid, path, None),
                 Change::Modification { entry_mode, oid, path, previous_oid, previous_entry_mode } => {
-                    (entry_mode, oid, path, previous_entry_mode.is_blob().then_some(previous_oid))
+                    (entry_mode, oid, path, previous_entry_mode.is_blob_or_symlink().then_some(previous_oid))
                 }
                 Change::Deletion { .. } => continue,
             };
-            if !mode.is_blob() || seen.contains(&id) {
+            // A symlink is a blob whose content is the target text, which
+            // can be a key as well as any file can.
+            if !mode.is_blob_or_symlink() || seen.contains(&id) {
                 continue;
             }
             let mut other_parents = Vec::new();
@@ -128,7 +130,7 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
                 let entry = other
                     .lookup_entry(path.split(|&b| b == b'/'))
                     .map_err(context(format!("cannot read a parent tree of {commit_id}")))?;
-                if let Some(entry) = entry.filter(|e| e.mode().is_blob()) {
+                if let Some(entry) = entry.filter(|e| e.mode().is_blob_or_symlink()) {
                     other_parents.push(entry.object_id());
                 }
             }

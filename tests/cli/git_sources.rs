@@ -1005,6 +1005,123 @@ fn history_in_git_secrets_format_names_the_commit() {
     );
 }
 
+#[test]
+fn range_and_history_scan_symlink_targets() {
+    // A symlink is a blob holding its target text; git stores whatever the
+    // target says, a key included.
+    let (repo, base) = repo_with_base();
+    let target = format!("aws_access_key_id={KEY_ID_2}");
+    std::os::unix::fs::symlink(&target, repo.path().join("link")).unwrap();
+    repo.git(&["add", "link"]);
+    let linked = commit_all(&repo, "symlink");
+    let at_link = vec![found("aws-access-key-id", "link", 1, Some(&linked))];
+    scan(&repo, &["scan", "--range", &format!("{base}..HEAD")]).expect(1, at_link.clone());
+    scan(&repo, &["scan", "--history"]).expect(1, at_link);
+    // A file turned into a symlink: a modification, compared with the file.
+    repo.write("conf", "plain\n");
+    commit_all(&repo, "conf");
+    std::fs::remove_file(repo.path().join("conf")).unwrap();
+    std::os::unix::fs::symlink(format!("aws_access_key_id={KEY_ID}"), repo.path().join("conf")).unwrap();
+    let retyped = commit_all(&repo, "conf becomes a symlink");
+    scan(&repo, &["scan", "--range", "HEAD~1..HEAD"])
+        .expect(1, vec![found("aws-access-key-id", "conf", 1, Some(&retyped))]);
+}
+
+#[test]
+fn history_finds_keys_under_refs_to_trees_and_blobs() {
+    let (repo, _) = repo_with_base();
+    // A blob and a tree no commit has, each reachable only from a tag.
+    repo.write("blob.env", &credentials(KEY_ID, SECRET));
+    let blob = repo.git(&["hash-object", "-w", "blob.env"]);
+    std::fs::remove_file(repo.path().join("blob.env")).unwrap();
+    repo.git(&["tag", "-a", "-m", "a blob", "blob-tag", &blob]);
+    repo.write("dir/tree.env", &credentials(KEY_ID_2, SECRET_2));
+    repo.git(&["add", "dir"]);
+    let tree = repo.git(&["write-tree"]);
+    repo.git(&["rm", "-q", "-r", "--cached", "dir"]);
+    std::fs::remove_dir_all(repo.path().join("dir")).unwrap();
+    repo.git(&["tag", "tree-tag", &tree]);
+    // In packed-refs, with the annotated tag's peeled line.
+    repo.git(&["pack-refs", "--all"]);
+    let packed = std::fs::read_to_string(repo.path().join(".git/packed-refs")).unwrap();
+    assert!(packed.contains(&format!("\n^{blob}\n")), "{packed}");
+    // Named the way git names them: `git show refs/tags/tree-tag:dir/tree.env`.
+    let mut expected = creds_at("refs/tags/blob-tag", None);
+    expected.extend(creds_at("refs/tags/tree-tag:dir/tree.env", None));
+    scan(&repo, &["scan", "--history"]).expect(1, expected);
+    // Once a commit has the same blob, the commit is where it is reported.
+    repo.write("dir/tree.env", &credentials(KEY_ID_2, SECRET_2));
+    let committed = commit_all(&repo, "commit the tagged file");
+    let mut expected = creds_at("refs/tags/blob-tag", None);
+    expected.extend(creds_at("dir/tree.env", Some(&committed)));
+    scan(&repo, &["scan", "--history"]).expect(1, expected);
+}
+
+#[test]
+fn history_finds_every_stash_not_just_the_newest() {
+    let (repo, _) = repo_with_base();
+    // The oldest stash holds an untracked file (its third parent), the
+    // next one a staged file; a newer, clean stash goes on top.
+    repo.write("untracked.env", &credentials(KEY_ID, SECRET));
+    repo.git(&["stash", "-q", "-u"]);
+    repo.write("staged.env", &credentials(KEY_ID_2, SECRET_2));
+    repo.git(&["add", "staged.env"]);
+    repo.git(&["stash", "-q"]);
+    repo.write("README", "hello again\n");
+    repo.git(&["stash", "-q"]);
+    assert_eq!(repo.git(&["stash", "list"]).lines().count(), 3);
+    let mut expected = creds_at("untracked.env", Some(&rev(&repo, "stash@{2}^3")));
+    expected.extend(creds_at("staged.env", Some(&rev(&repo, "stash@{1}^2"))));
+    scan(&repo, &["scan", "--history"]).expect(1, expected);
+}
+
+#[test]
+fn history_finds_a_detached_head_in_another_worktree() {
+    let (repo, _) = repo_with_base();
+    let holder = tempfile::tempdir().unwrap();
+    let linked = holder.path().join("linked");
+    repo.git(&["worktree", "add", "-q", "--detach", linked.to_str().unwrap()]);
+    let mut git = repo.git_cmd();
+    git.current_dir(&linked);
+    std::fs::write(linked.join("wt.env"), credentials(KEY_ID, SECRET)).unwrap();
+    assert!(git.args(["add", "wt.env"]).status().unwrap().success());
+    let mut git = repo.git_cmd();
+    assert!(git.current_dir(&linked).args(["commit", "-q", "-m", "on a detached HEAD"]).status().unwrap().success());
+    let keyed =
+        String::from_utf8(repo.git_cmd().current_dir(&linked).args(["rev-parse", "HEAD"]).output().unwrap().stdout)
+            .unwrap();
+    // No branch has the commit: only the linked worktree's HEAD does.
+    assert_eq!(repo.git(&["branch", "--contains", keyed.trim()]), "");
+    scan(&repo, &["scan", "--history"]).expect(1, creds_at("wt.env", Some(keyed.trim())));
+    scan_in(&linked, &["scan", "--history"]).expect(1, creds_at("wt.env", Some(keyed.trim())));
+}
+
+#[test]
+fn replace_refs_do_not_hide_the_original_commit() {
+    let (repo, base) = repo_with_base();
+    let keyed = repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    repo.git(&["rm", "-q", "creds"]);
+    commit_all(&repo, "remove");
+    // `git replace` makes git show a clean commit in place of the keyed
+    // one, but the keyed commit is still what the branch holds and pushes.
+    repo.git(&["checkout", "-q", "--detach", &base]);
+    let clean = repo.commit_file("notes.txt", "nothing here\n", "clean stand-in");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["replace", &keyed, &clean]);
+    assert!(!repo.git(&["log", "--format=%s", "main"]).contains("key\n"));
+    scan(&repo, &["scan", "--history"]).expect(1, creds_at("creds", Some(&keyed)));
+    scan(&repo, &["scan", "--range", &format!("{base}..main")]).expect(1, creds_at("creds", Some(&keyed)));
+    // Even when the replacement itself holds a key, both are found.
+    repo.git(&["replace", "-d", &keyed]);
+    repo.git(&["checkout", "-q", "--detach", &base]);
+    let keyed_stand_in = repo.commit_file("other.env", &credentials(KEY_ID_2, SECRET_2), "keyed stand-in");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["replace", &keyed, &keyed_stand_in]);
+    let mut expected = creds_at("creds", Some(&keyed));
+    expected.extend(creds_at("other.env", Some(&keyed_stand_in)));
+    scan(&repo, &["scan", "--history"]).expect(1, expected);
+}
+
 // ---------------------------------------------------------------------------
 // commit-msg
 
