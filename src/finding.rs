@@ -40,12 +40,12 @@ pub struct Finding {
     /// Where the value sits in `line_text`.
     #[serde(skip)]
     pub value_in_text: std::ops::Range<usize>,
-    /// Byte offset in the full line where `line_text` starts (0 unless the
-    /// line was cut to a window), so another finding on the same line can
-    /// be placed in this one's window: a report printing the window must
-    /// redact every value in it, including one the window cuts in half.
+    /// Every secret value in `line_text` (clipped to it) with its redacted
+    /// form: this finding's and any other match's on the line, including
+    /// one a window cuts in half and one a baseline or allowlist drops
+    /// later. A report printing the line redacts them all by position.
     #[serde(skip)]
-    pub text_offset: usize,
+    pub redactions: Vec<(std::ops::Range<usize>, String)>,
     /// 1-based column in Unicode code points (SARIF's unit); `column` counts bytes.
     #[serde(skip)]
     pub column_chars: u32,
@@ -116,6 +116,16 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
             let start_in_line = (m.start - line_start).min(line.len());
             let end_in_line = (m.end - line_start).max(start_in_line);
             let (excerpt, text_offset, value_in_text) = excerpt(line, start_in_line..end_in_line);
+            let window = line_start + text_offset..line_start + text_offset + excerpt.len();
+            let redactions = matches
+                .iter()
+                .filter(|k| !matches!(scanner.rule(k.rule).kind, Kind::KeyId | Kind::Identifier))
+                .filter_map(|k| {
+                    let start = k.start.clamp(window.start, window.end) - window.start;
+                    let end = k.end.clamp(window.start, window.end) - window.start;
+                    (start < end).then(|| (start..end, redact(&String::from_utf8_lossy(&haystack[k.start..k.end]))))
+                })
+                .collect();
             let rule = scanner.rule(m.rule);
             let secret = String::from_utf8_lossy(&haystack[m.start..m.end]).into_owned();
             // Reports print the partner whole (it names the key to rotate),
@@ -142,7 +152,7 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
                 secret,
                 line_text: excerpt.to_vec(),
                 value_in_text,
-                text_offset,
+                redactions,
                 paired_key_id,
                 account_id,
             })

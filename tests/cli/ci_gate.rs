@@ -1288,3 +1288,29 @@ fn sarif_of_an_incomplete_scan_says_so() {
     let sarif = parse(&stdout(&repo.keyfence(&["scan", "--format", "sarif"])));
     assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], true, "{sarif:#}");
 }
+
+/// Two secrets on one line, one of them accepted (allowlist fingerprint or
+/// baseline): the other is still reported, and the git-secrets format
+/// prints the line. The accepted one is no finding, but it is still a
+/// secret and must not appear whole in the log.
+#[test]
+fn git_secrets_format_redacts_a_suppressed_secret_on_a_reported_line() {
+    let repo = Repo::new();
+    repo.commit_file("two.env", &format!("secret_key={SECRET}; other_secret={SECRET_2}\n"), "two");
+    let report = json(&repo.keyfence(&["scan", "--format", "json"]));
+    assert_eq!(found(&report).len(), 2, "{report:#}");
+    let accepted = report["findings"][0]["fingerprint"].as_str().unwrap().to_string();
+    repo.write("base.json", &serde_json::json!({ "findings": [{ "fingerprint": accepted }] }).to_string());
+    let config = format!("[allowlist]\nfingerprints = [\"{accepted}\"]\npaths = [\"base.json\"]\n");
+
+    let by_baseline = repo.keyfence(&["scan", "--format", "git-secrets", "--baseline", "base.json", "two.env"]);
+    repo.write(".keyfence.toml", &config);
+    let by_allowlist = repo.keyfence(&["scan", "--format", "git-secrets", "--history"]);
+    for out in [by_baseline, by_allowlist] {
+        expect_code(&out, 1);
+        let text = stdout(&out);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(!text.contains(&SECRET[..12]) && !text.contains(&SECRET_2[..12]), "{text}");
+        assert!(text.contains("secret_key=9dKq…; other_secret=Zr4/…"), "{text}");
+    }
+}
