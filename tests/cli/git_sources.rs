@@ -1006,6 +1006,25 @@ fn history_in_git_secrets_format_names_the_commit() {
 }
 
 #[test]
+fn a_key_added_while_resolving_a_merge_conflict_is_the_merges() {
+    let (repo, base) = repo_with_base();
+    repo.commit_file("f", "a\nb\nc\n", "f");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.commit_file("f", "a\nSIDE\nc\n", "side");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit_file("f", "a\nMAIN\nc\n", "main");
+    let out = repo.git_cmd().args(["merge", "-q", "side"]).output().unwrap();
+    assert!(!out.status.success(), "the merge conflicts");
+    repo.write("f", &format!("a\nMAIN\nSIDE\naws_access_key_id = {KEY_ID}\nc\n"));
+    let merge = commit_all(&repo, "resolve");
+    assert_eq!(repo.git(&["rev-list", "--parents", "-n1", "HEAD"]).split(' ').count(), 3);
+    let at_merge = vec![found("aws-access-key-id", "f", 4, Some(&merge))];
+    scan(&repo, &["scan", "--range", &format!("{base}..HEAD")]).expect(1, at_merge.clone());
+    scan(&repo, &["scan", "--range", "HEAD^2..HEAD"]).expect(1, at_merge.clone());
+    scan(&repo, &["scan", "--history"]).expect(1, at_merge);
+}
+
+#[test]
 fn range_and_history_scan_symlink_targets() {
     // A symlink is a blob holding its target text; git stores whatever the
     // target says, a key included.
