@@ -852,3 +852,18 @@ fn a_commit_with_100k_files_and_one_key() {
     assert_eq!(report["findings"][0]["commit"], repo.git(&["rev-parse", "main"]).as_str());
     assert_eq!(report["stats"]["blobs_scanned"], 1001);
 }
+
+/// keyfence's own errors print their cause and also expose it as their
+/// source; the one-line message must say it once.
+#[test]
+fn an_error_names_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".keyfence.toml")).unwrap();
+    for args in [&["scan", ".", "--baseline", "missing.json"][..], &["scan", "no-such-dir"], &["scan", "."]] {
+        let out = run_in(dir.path(), args);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        let line = err.lines().find(|l| l.starts_with("keyfence: error:")).unwrap_or_else(|| panic!("{err}"));
+        assert_eq!(line.matches("(os error").count(), 1, "{args:?}: {line}");
+    }
+}
