@@ -388,7 +388,11 @@ fn the_hook_fails_closed_when_keyfence_is_gone() {
     // Install from a copy of the binary, then delete the copy.
     let bin_dir = tempfile::tempdir().unwrap();
     let copy = bin_dir.path().join("keyfence");
-    std::fs::copy(env!("CARGO_BIN_EXE_keyfence"), &copy).unwrap();
+    // Copied by `cp`, not std::fs::copy: a write handle open in this
+    // process can leak into a child another test forks at that instant, and
+    // executing the copy then fails with "Text file busy".
+    let cp = Command::new("cp").arg(env!("CARGO_BIN_EXE_keyfence")).arg(&copy).status().unwrap();
+    assert!(cp.success());
     set_mode(&copy, 0o755);
     let mut cmd = Command::new(&copy);
     git_env(&mut cmd);

@@ -8,7 +8,8 @@ use std::process::{Command, Output};
 /// The binary under test, built by cargo for this test run.
 pub fn keyfence() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyfence"));
-    cmd.env_remove("NO_COLOR").env("KEYFENCE_TEST", "1");
+    // CI (set on CI machines) switches redaction on; tests that check it set it themselves.
+    cmd.env_remove("NO_COLOR").env_remove("CI").env("KEYFENCE_TEST", "1");
     cmd
 }
 
@@ -119,7 +120,9 @@ impl Repo {
 
 /// Identity and isolation for git and keyfence: no global or system config.
 pub fn git_env(cmd: &mut Command) {
-    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+    // Hooks run keyfence with git's environment: keep CI out, as above.
+    cmd.env_remove("CI")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_AUTHOR_NAME", "Test")
         .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
