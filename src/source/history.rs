@@ -436,14 +436,14 @@ fn tips(repo: &gix::Repository, branch: Option<&str>) -> Result<Tips, Error> {
     // HEAD in a linked worktree are on no branch, yet are history (git gc
     // keeps them too).
     let worktrees = repo.worktrees_including_main().map_err(context("cannot list the worktrees"))?;
-    for worktree in worktrees {
+    // An unborn HEAD has no history; an unreadable one is an error, not
+    // "nothing there".
+    for worktree in worktrees.chain(std::iter::once(Ok(repo.clone()))) {
         let worktree = worktree.map_err(context("cannot open a worktree"))?;
-        if let Ok(head) = worktree.head_id() {
-            add("HEAD", head.detach())?;
+        let head = worktree.head().map_err(context(format!("cannot read HEAD in {}", worktree.git_dir().display())))?;
+        if let Some(id) = head.id() {
+            add("HEAD", id.detach())?;
         }
-    }
-    if let Ok(head) = repo.head_id() {
-        add("HEAD", head.detach())?;
     }
     tips.commits.sort();
     tips.commits.dedup();

@@ -867,3 +867,26 @@ fn an_error_names_its_cause_once() {
         assert_eq!(line.matches("(os error").count(), 1, "{args:?}: {line}");
     }
 }
+
+/// Every worktree's HEAD is a starting point of the history; one that cannot
+/// be read is an error, never skipped (its commits would go unscanned). An
+/// unborn one (an orphan branch) has no history and is fine.
+#[test]
+fn an_unreadable_worktree_head_exits_two() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "base");
+    let holder = tempfile::tempdir().unwrap();
+    let linked = holder.path().join("linked");
+    repo.git(&["worktree", "add", "-q", "--detach", linked.to_str().unwrap()]);
+    let orphan = holder.path().join("orphan");
+    repo.git(&["worktree", "add", "-q", "--detach", orphan.to_str().unwrap()]);
+    repo.git(&["-C", orphan.to_str().unwrap(), "checkout", "-q", "--orphan", "orphan"]);
+    let out = repo.keyfence(&["scan", "--history"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    std::fs::write(repo.path().join(".git/worktrees/linked/HEAD"), "garbage\n").unwrap();
+    let out = repo.keyfence(&["scan", "--history"]);
+    no_panic(&out);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("worktrees/linked"), "{}", stderr(&out));
+}
