@@ -28,8 +28,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use keyfence::finding::from_matches;
 use keyfence::rules::RuleSet;
 use keyfence::scan::{Scanner, Scratch};
+use keyfence::source::Origin;
 
 const CORPUS_SIZE: usize = 32 << 20;
 const MIN_CORPUS_SIZE: usize = 16 << 20;
@@ -288,6 +290,15 @@ fn engine(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(8));
     group.throughput(Throughput::Bytes(dense.len() as u64));
     group.bench_function("dense-hits", |b| b.iter(|| black_box(scanner.scan(black_box(&dense), &mut scratch).len())));
+    // Matches to findings (line text, redactions, fingerprints): linear in
+    // the number of matches, however many share the blob.
+    let origin = Origin { path: b"dense".to_vec(), commit: None, blob_id: None };
+    group.bench_function("dense-findings", |b| {
+        b.iter(|| {
+            let matches = scanner.scan(black_box(&dense), &mut scratch).to_vec();
+            black_box(from_matches(&scanner, &dense, &matches, &origin).len())
+        })
+    });
     group.throughput(Throughput::Bytes(clean.len() as u64));
     group.bench_function("small-blobs", |b| {
         b.iter(|| {

@@ -103,6 +103,15 @@ pub fn fingerprint(rule: &str, value: &str) -> String {
 
 /// Turn one blob's matches into findings, dropping inline-allowed lines.
 pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origin: &Origin) -> Vec<Finding> {
+    // Matches are sorted by start; with the longest one's length, the few
+    // that can overlap a window are found without a pass over all of them
+    // (a dump of thousands of keys would otherwise cost a quadratic pass).
+    let longest = matches.iter().map(|m| m.end - m.start).max().unwrap_or(0);
+    let overlapping = |window: &std::ops::Range<usize>| {
+        let from = matches.partition_point(|k| k.start + longest < window.start);
+        let to = matches.partition_point(|k| k.start < window.end);
+        &matches[from..to.max(from)]
+    };
     matches
         .iter()
         .filter_map(|m| {
@@ -117,7 +126,7 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
             let end_in_line = (m.end - line_start).max(start_in_line);
             let (excerpt, text_offset, value_in_text) = excerpt(line, start_in_line..end_in_line);
             let window = line_start + text_offset..line_start + text_offset + excerpt.len();
-            let redactions = matches
+            let redactions = overlapping(&window)
                 .iter()
                 .filter(|k| !matches!(scanner.rule(k.rule).kind, Kind::KeyId | Kind::Identifier))
                 .filter_map(|k| {
