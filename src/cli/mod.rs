@@ -94,8 +94,10 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan (default: the current directory). With
-    /// --staged, --range, --since or --history: the repository to scan.
+    /// Files or directories to scan (default: the current directory). A file
+    /// named here is scanned even if ignored; `-` is standard input, and a
+    /// named pipe is read until its writer closes it. With --staged,
+    /// --range, --since or --history: the repository to scan.
     pub paths: Vec<PathBuf>,
 
     /// Scan what is staged for the next commit (the pre-commit check).
@@ -249,7 +251,8 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Print nothing; only the exit code tells.
+    /// Print no report; only the exit code tells. Errors and skipped files
+    /// still go to standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
@@ -592,10 +595,20 @@ fn list_rules() -> Result<i32> {
 
 fn explain(id: &str) -> Result<i32> {
     let id = id.trim();
-    let is_key_id =
-        id.len() == 20 && id.starts_with('A') && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if is_key_id && crate::aws::prefix_meaning(id).is_some() {
-        print!("{}", crate::report::advice::explain(id));
+    // Key ids are upper case, but one retyped or lower-cased on its way
+    // through a chat or a ticket is still that key: the commands need it as
+    // AWS spells it.
+    let key_id = id.to_ascii_uppercase();
+    let is_key_id = key_id.len() == 20 && key_id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if is_key_id && crate::aws::prefix_meaning(&key_id).is_some() {
+        // The scanner never reports such an id (0, 1, 8 and 9 are outside
+        // AWS's base32 alphabet), so explain must not treat it as a leak
+        // either; the documentation examples are the known exception.
+        let outside_base32 = key_id[4..].chars().find(|c| matches!(c, '0' | '1' | '8' | '9'));
+        if let (Some(c), false) = (outside_base32, key_id.ends_with("EXAMPLE")) {
+            anyhow::bail!("'{id}' is not an AWS key id: after the prefix, key ids use only A-Z and 2-7, not '{c}'");
+        }
+        print!("{}", crate::report::advice::explain(&key_id));
         return Ok(0);
     }
     if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {

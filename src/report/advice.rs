@@ -94,10 +94,27 @@ pub fn describe(key_id: &str) -> String {
     text
 }
 
+/// Whether the id names a credential (something that signs requests), as
+/// opposed to a user, role, group or policy identifier.
+pub fn is_credential(key_id: &str) -> bool {
+    matches!(key_id.get(..4), Some("AKIA" | "ASIA" | "ABIA" | "ACCA"))
+}
+
 /// The long form, for `keyfence explain`.
 pub fn explain(key_id: &str) -> String {
     let mut text = describe(key_id);
     if key_id.ends_with("EXAMPLE") {
+        return text;
+    }
+    // Deactivating or deleting an access key by a role's or user's id fails,
+    // and telling someone to "rotate" an identifier sends them the wrong way.
+    if !is_credential(key_id) {
+        let _ = writeln!(
+            text,
+            "\nThis is not a credential: it cannot sign requests, so there is nothing to deactivate or rotate. \
+             It does name an AWS account and principal, which helps an attacker aim, so keep it out of public \
+             places; if an access key (AKIA…, ASIA…) is next to it, explain that one."
+        );
         return text;
     }
     let _ = writeln!(
@@ -155,5 +172,7 @@ mod tests {
         assert!(text.contains("AttributeKey=AccessKeyId,AttributeValue=AKIAY34FZKBOKMUTVV7A"));
         assert!(explain("AKIAIOSFODNN7EXAMPLE").contains("documentation example"));
         assert!(describe("AKIAJ44QH8DHBEXAMPLF").contains("get-access-key-info"));
+        let role = explain("AROAQW6YJ5RTNMZ2KX4E");
+        assert!(role.contains("not a credential") && !role.contains("update-access-key"), "{role}");
     }
 }

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use super::{advice, ReportOptions};
 use crate::finding::Finding;
 use crate::pipeline::Outcome;
+use crate::rules::Kind;
 use crate::source::escape_for_terminal;
 
 struct Paint {
@@ -102,8 +103,13 @@ fn write_advice(outcome: &Outcome, options: &ReportOptions, paint: &Paint, out: 
             }
         }
     }
-    let unpaired_secret = outcome.findings.iter().any(|f| !f.is_key_id() && f.paired_key_id.is_none());
-    if keys.is_empty() && !unpaired_secret {
+    // Identifiers (`--enable-rule aws-unique-id`) sign nothing: telling the
+    // user to find and rotate "the key" behind a role id sends them the
+    // wrong way. A user rule's secret is not an IAM key either.
+    let unpaired = |f: &&Finding| !f.is_key_id() && f.kind != Kind::Identifier && f.paired_key_id.is_none();
+    let unpaired_secret = outcome.findings.iter().filter(unpaired).any(|f| f.rule.starts_with("aws-"));
+    let other_secret = outcome.findings.iter().filter(unpaired).any(|f| !f.rule.starts_with("aws-"));
+    if keys.is_empty() && !unpaired_secret && !other_secret {
         return Ok(());
     }
     writeln!(out)?;
@@ -118,6 +124,9 @@ fn write_advice(outcome: &Outcome, options: &ReportOptions, paint: &Paint, out: 
             out,
             "  A secret was found without its key id: find the key it belongs to (IAM console, access keys of each user) and rotate it the same way."
         )?;
+    }
+    if other_secret {
+        writeln!(out, "  For a secret found by a custom rule: revoke it where it was issued and replace it.")?;
     }
     writeln!(out, "  If this is a false positive, add `keyfence:allow` in a comment on that line.")
 }

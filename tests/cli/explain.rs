@@ -81,3 +81,62 @@ fn quiet_and_color_conventions() {
     let piped = keyfence().current_dir(dir.path()).args(["scan"]).output().unwrap();
     assert!(!stdout(&piped).contains("\x1b["), "no colour when piped");
 }
+
+/// A key id lower-cased or padded on its way through a chat or a ticket is
+/// still explained, with the commands in AWS's spelling.
+#[test]
+fn explain_accepts_a_lower_case_or_padded_key_id() {
+    for input in ["akiay34fzkbokmutvv7a", "  AKIAY34FZKBOKMUTVV7A\n", "AkIaY34FZKBOKMUTVV7A"] {
+        let out = run(&["explain", input]);
+        assert_eq!(code(&out), 0, "{input:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("609629065308"), "{input:?}: {text}");
+        assert!(text.contains("--access-key-id AKIAY34FZKBOKMUTVV7A --status Inactive"), "{input:?}: {text}");
+    }
+}
+
+/// Ids the scanner never reports (0, 1, 8, 9 are outside AWS's base32) are
+/// not explained as leaked keys; the documentation examples still are.
+#[test]
+fn explain_rejects_an_id_outside_the_key_alphabet() {
+    let out = run(&["explain", "AKIA0Q8ZR9T1MWXK4PLN"]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("AKIA0Q8ZR9T1MWXK4PLN") && err.contains("2-7"), "{err}");
+    assert_eq!(stdout(&out), "");
+    let out = run(&["explain", "AKIAI44QH8DHBEXAMPLE"]);
+    assert_eq!(code(&out), 0);
+    assert!(stdout(&out).contains("documentation example"));
+    for garbage in ["", "   ", "garbage!!", "AKIA"] {
+        let out = run(&["explain", garbage]);
+        assert_eq!(code(&out), 2, "{garbage:?}");
+        assert_eq!(stderr(&out).lines().count(), 1, "{garbage:?}: {}", stderr(&out));
+    }
+}
+
+/// A role or user id is an identifier: `update-access-key` on it fails, and
+/// "treat it as compromised" sends the responder the wrong way.
+#[test]
+fn explain_an_identifier_gives_no_rotation_steps() {
+    let out = run(&["explain", "AROAQW6YJ5RTNMZ2KX4E"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("role") && text.contains("not a credential"), "{text}");
+    assert!(!text.contains("update-access-key") && !text.contains("compromised"), "{text}");
+}
+
+/// The fingerprint of a real finding, taken from a JSON report, is explained.
+#[test]
+fn explain_a_fingerprint_from_a_json_report() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("k"), "AKIA2E3MTGS5LTN4WCQV\n").unwrap();
+    let out = keyfence().current_dir(dir.path()).args(["scan", "--format", "json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fingerprint = report["findings"][0]["fingerprint"].as_str().unwrap().to_string();
+    for input in [fingerprint.clone(), fingerprint.to_uppercase(), format!(" {fingerprint}\n")] {
+        let out = run(&["explain", &input]);
+        assert_eq!(code(&out), 0, "{input:?}: {}", stderr(&out));
+        assert!(stdout(&out).contains("fingerprint"), "{input:?}");
+    }
+}

@@ -320,3 +320,164 @@ fn files_over_max_blob_size_are_skipped_named_and_counted() {
     // Skipping is reported, not an error: nothing unreadable, nothing found.
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
+
+/// Run keyfence in `dir` with `stdin` as its standard input.
+fn run_with_stdin(dir: &Path, args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = crate::util::keyfence()
+        .current_dir(dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Wait for `child` at most `seconds`; a hang is a failure, not a stuck test run.
+fn wait_bounded(mut child: std::process::Child, seconds: u64) -> std::process::Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("keyfence did not finish within {seconds}s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `-`, `/dev/stdin` and named pipes given on the command line used to be
+/// dropped by the walker without a word: 0 blobs scanned, exit 0, with a key
+/// in them. They are read like ripgrep reads them.
+#[cfg(unix)]
+#[test]
+fn standard_input_and_named_pipes_given_as_paths_are_scanned() {
+    let dir = tempdir();
+    let key = format!("aws_access_key_id = {KEY_ID}\n");
+    for path in ["-", "/dev/stdin"] {
+        let out = run_with_stdin(dir.path(), &["scan", path, "--format", "json"], key.as_bytes());
+        assert_eq!(code(&out), 1, "{path}: {}", stderr(&out));
+        let report = json(&out);
+        let want = if path == "-" { "<stdin>" } else { path };
+        assert_eq!(found(&report), [hit(KEY_ID_RULE, want, 1)], "{path}");
+    }
+    // The size cap holds for a stream, which has no size to check up front.
+    let out = run_with_stdin(dir.path(), &["scan", "-", "--max-blob-size", "10", "--format", "json"], key.as_bytes());
+    assert_eq!((code(&out), stat(&json(&out), "skipped_too_large")), (0, 1), "{}", stderr(&out));
+
+    let fifo = dir.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let child = crate::util::keyfence()
+        .current_dir(dir.path())
+        .args(["scan", "pipe", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::fs::write(&fifo, &key).unwrap();
+    let out = wait_bounded(child, 30);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(found(&json(&out)), [hit(KEY_ID_RULE, "pipe", 1)]);
+
+    // Inside a directory walk a pipe nobody writes to is not waited on.
+    write(dir.path(), "a.txt", "hello\n");
+    let child = crate::util::keyfence()
+        .current_dir(dir.path())
+        .args(["scan", ".", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_bounded(child, 30);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stat(&json(&out), "blobs_scanned"), 1);
+}
+
+/// An endless device is read only as far as the binary probe, not forever.
+#[cfg(unix)]
+#[test]
+fn an_endless_binary_stream_is_skipped_after_the_probe() {
+    let dir = tempdir();
+    let child = crate::util::keyfence()
+        .current_dir(dir.path())
+        .args(["scan", "/dev/zero", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_bounded(child, 30);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stat(&json(&out), "skipped_binary"), 1);
+}
+
+/// UTF-16 without a byte-order mark (.NET's `Encoding.Unicode`) was skipped
+/// as binary, hiding the key; a real binary next to it still is skipped.
+#[test]
+fn utf16_files_without_a_byte_order_mark_are_scanned() {
+    let dir = tempdir();
+    let text = credentials(KEY_ID, SECRET).replace('\n', "\r\n");
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    write(dir.path(), "le.ini", le);
+    write(dir.path(), "be.ini", be);
+    let mut blob = b"\x7fELF\x02\x01\x01\x00\x00\x00".to_vec();
+    blob.extend_from_slice(credentials(KEY_ID_2, SECRET_2).as_bytes());
+    write(dir.path(), "tool", blob);
+    let out = run_in(dir.path(), &["scan", ".", "--format", "json"]);
+    let report = json(&out);
+    assert_eq!(
+        found(&report),
+        [
+            hit(KEY_ID_RULE, "be.ini", 2),
+            hit(KEY_ID_RULE, "le.ini", 2),
+            hit(SECRET_RULE, "be.ini", 3),
+            hit(SECRET_RULE, "le.ini", 3),
+        ],
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stat(&report, "skipped_binary"), 1);
+    assert_eq!(code(&out), 1);
+}
+
+/// The same root given twice (`k k`, `./k k`, `s s/`) is read and counted once.
+#[test]
+fn a_path_given_twice_is_scanned_once() {
+    let dir = tempdir();
+    write(dir.path(), "k.env", format!("AWS_ACCESS_KEY_ID={KEY_ID}\n"));
+    write(dir.path(), "s/k.env", format!("AWS_ACCESS_KEY_ID={KEY_ID_2}\n"));
+    let out = run_in(dir.path(), &["scan", "k.env", "k.env", "./k.env", "s", "s/", "--format", "json"]);
+    let report = json(&out);
+    assert_eq!(found(&report), [hit(KEY_ID_RULE, "k.env", 1), hit(KEY_ID_RULE, "s/k.env", 1)]);
+    assert_eq!(stat(&report, "blobs_scanned"), 2);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
+
+/// Identifiers sign nothing, and a custom rule's secret is not an IAM key:
+/// neither gets "find the key it belongs to and rotate it".
+#[test]
+fn identifiers_and_custom_secrets_get_no_iam_rotation_advice() {
+    let dir = tempdir();
+    write(dir.path(), "role.txt", "role: AROAQW6YJ5RTNMZ2KX4E\n");
+    let out = run_in(dir.path(), &["scan", ".", "--enable-rule", "aws-unique-id"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("aws-unique-id"), "{text}");
+    assert!(!text.contains("rotate") && !text.contains("What to do now"), "{text}");
+
+    let custom = tempdir();
+    write(
+        custom.path(),
+        ".keyfence.toml",
+        "[[rules]]\nid = \"corp-token\"\nname = \"Internal API token\"\nkeywords = [\"corp_\"]\npattern = 'corp_[a-z0-9]{32}'\n",
+    );
+    write(custom.path(), "app.cfg", "token = corp_0123456789abcdef0123456789abcdef\n");
+    let out = run_in(custom.path(), &["scan", "."]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("corp-token") && text.contains("revoke it where it was issued"), "{text}");
+    assert!(!text.contains("IAM console"), "{text}");
+}
