@@ -84,9 +84,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    #[command(after_help = "Example:\n  keyfence man > ~/.local/share/man/man1/keyfence.1")]
-    Man,
+    /// Print the man page (roff): keyfence(1), or keyfence-SUBCOMMAND(1).
+    #[command(after_help = "Examples:\n  keyfence man > ~/.local/share/man/man1/keyfence.1\n  \
+                            keyfence man scan > ~/.local/share/man/man1/keyfence-scan.1")]
+    Man {
+        /// The subcommand whose page to print (`scan`, `install`, `hook`, ...).
+        subcommand: Option<String>,
+    },
     /// List the detection rules, with their ids and whether they are on.
     #[command(after_help = "Example:\n  keyfence rules")]
     Rules,
@@ -278,14 +282,28 @@ pub fn run(cli: Cli) -> Result<i32> {
             clap_complete::generate(shell, &mut Cli::command(), "keyfence", &mut script);
             write_stdout(&script)
         }
-        Command::Man => {
+        Command::Man { subcommand } => {
             let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            clap_mangen::Man::new(man_page_command(subcommand.as_deref())?).render(&mut page)?;
             write_stdout(&page)
         }
         Command::Install(args) => crate::hook::install(&args),
         Command::Uninstall(args) => crate::hook::uninstall(&args),
     }
+}
+
+/// The command a man page describes: keyfence itself, or one subcommand.
+fn man_page_command(subcommand: Option<&str>) -> Result<clap::Command> {
+    let mut keyfence = Cli::command();
+    // Building names each subcommand `keyfence-<name>` (the page keyfence(1)'s
+    // SUBCOMMANDS section points to) and its usage `keyfence <name>`.
+    keyfence.build();
+    let Some(name) = subcommand else { return Ok(keyfence) };
+    let sub = keyfence.find_subcommand(name).cloned().ok_or_else(|| {
+        let names: Vec<_> = keyfence.get_subcommands().map(|c| c.get_name().to_string()).collect();
+        anyhow::anyhow!("no subcommand '{name}' (one of: {})", names.join(", "))
+    })?;
+    Ok(sub.version(env!("CARGO_PKG_VERSION")))
 }
 
 fn run_hook(hook: HookCommand, mode: Mode) -> Result<i32> {

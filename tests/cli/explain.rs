@@ -54,6 +54,13 @@ fn completions_and_man_page_generate() {
     }
     let man = stdout(&run(&["man"]));
     assert!(man.contains(".TH keyfence 1"), "{man}");
+    // keyfence(1) points to keyfence-scan(1) and the others: they exist.
+    assert!(man.contains("keyfence\\-scan(1)"), "{man}");
+    let scan = stdout(&run(&["man", "scan"]));
+    assert!(scan.contains(".TH keyfence-scan 1") && scan.contains("\\-\\-staged"), "{scan}");
+    let unknown = run(&["man", "nope"]);
+    assert_eq!(code(&unknown), 2);
+    assert!(stderr(&unknown).contains("nope") && stderr(&unknown).contains("scan"), "{}", stderr(&unknown));
 }
 
 #[test]
