@@ -25,6 +25,20 @@ use prefilter::Prefilter;
 /// minified JavaScript on one line costs a bounded amount per hit.
 const MAX_WINDOW: usize = 4096;
 
+/// How far a verification window reaches back before its keyword, so a
+/// pattern can require what precedes a key id: the escape a JSON string or a
+/// URL puts there (`\n`, `\u0022`, `%22`) ends in a word character, which
+/// `\b` alone cannot see past.
+const LOOKBEHIND: usize = 8;
+
+/// Lines after the keyword's own that a window covers when the rule's pattern
+/// matches a line break itself: a key name on one line and its value a few
+/// lines on (`"key": "secretKey"` / `"value": …`, HCL `variable` blocks).
+/// Only tried when the keyword's line holds no match, and anchored at the
+/// keyword, so a hit costs about a line more, not six (unanchored, the
+/// search would walk every following line looking for a later start).
+const FOLLOWING_LINES: usize = 5;
+
 /// One confirmed value in a blob. Offsets are bytes into the scanned slice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
@@ -48,6 +62,9 @@ pub struct Scratch {
 struct CompiledRule {
     rule: Rule,
     pattern: Lazy,
+    /// The pattern names a line break: this copy of it, anchored at the
+    /// keyword, is tried on the `FOLLOWING_LINES` too.
+    across_lines: Option<Lazy>,
     pair: Option<(usize, u32, Lazy)>,
 }
 
@@ -111,7 +128,15 @@ impl Scanner {
                     None => None,
                 },
             };
-            rules.push(CompiledRule { rule: (*rule).clone(), pattern: Lazy::new(rule, &rule.pattern)?, pair });
+            rules.push(CompiledRule {
+                rule: (*rule).clone(),
+                pattern: Lazy::new(rule, &rule.pattern)?,
+                across_lines: match names_a_line_break(&rule.pattern) {
+                    true => Some(Lazy::new(rule, &format!(r"\A(?:{})", rule.pattern))?),
+                    false => None,
+                },
+                pair,
+            });
         }
 
         let mut literals: Vec<Vec<u8>> = Vec::new();
@@ -158,8 +183,16 @@ impl Scanner {
         if let Some(prefilter) = &self.prefilter {
             prefilter.for_each_hit(haystack, |hit| {
                 for &ri in &self.rules_of_literal[hit.literal] {
-                    let end = line_end(haystack, hit.start);
-                    self.verify_first(ri, self.rules[ri].pattern.get(), haystack, hit.start, end, found);
+                    let compiled = &self.rules[ri];
+                    let end = line_end(haystack, hit.start, 0);
+                    let matched = self.verify_first(ri, compiled.pattern.get(), haystack, hit.start, end, found);
+                    if let (false, Some(across)) = (matched, &compiled.across_lines) {
+                        let end = line_end(haystack, hit.start, FOLLOWING_LINES);
+                        // Sliced at the keyword so `\A` anchors there.
+                        if let Some(caps) = across.get().captures(&haystack[hit.start..end]) {
+                            self.push_if_confirmed(ri, &caps, hit.start, found);
+                        }
+                    }
                 }
             });
         }
@@ -214,12 +247,32 @@ impl Scanner {
         }
     }
 
-    /// The first confirmed match of `regex` in `haystack[from..to]`.
-    fn verify_first(&self, ri: usize, regex: &Regex, haystack: &[u8], from: usize, to: usize, found: &mut Vec<Match>) {
-        // Slicing the end (not the start) keeps the bytes before `from`
-        // visible to `\b`, and bounds the search to the window.
-        if let Some(caps) = regex.captures_at(&haystack[..to], from) {
-            self.push_if_confirmed(ri, &caps, found);
+    /// The first match of `regex` around the keyword at `at`, up to `to`,
+    /// recorded if confirmed. Returns whether there was a match at all.
+    fn verify_first(
+        &self,
+        ri: usize,
+        regex: &Regex,
+        haystack: &[u8],
+        at: usize,
+        to: usize,
+        found: &mut Vec<Match>,
+    ) -> bool {
+        // Slicing the end (not the start) keeps the bytes before the window
+        // visible to `\b`, and bounds the search to the window. The search
+        // starts `LOOKBEHIND` bytes early; a match that ends before the
+        // keyword is another place's business, so look again from the keyword.
+        let window = &haystack[..to];
+        let mut caps = regex.captures_at(window, at.saturating_sub(LOOKBEHIND));
+        if caps.as_ref().is_some_and(|c| c.get(0).is_some_and(|m| m.end() <= at)) {
+            caps = regex.captures_at(window, at);
+        }
+        match caps {
+            Some(caps) => {
+                self.push_if_confirmed(ri, &caps, 0, found);
+                true
+            }
+            None => false,
         }
     }
 
@@ -231,7 +284,7 @@ impl Scanner {
                 break;
             };
             let whole = caps.get(0).expect("group 0 always matches");
-            self.push_if_confirmed(ri, &caps, found);
+            self.push_if_confirmed(ri, &caps, 0, found);
             // Boundary groups consume the byte after a value; restart from
             // the value's end so an adjacent value still gets its boundary.
             let value_end = caps.name("secret").map_or(whole.end(), |m| m.end());
@@ -239,12 +292,20 @@ impl Scanner {
         }
     }
 
-    fn push_if_confirmed(&self, ri: usize, caps: &regex::bytes::Captures, found: &mut Vec<Match>) {
+    /// `offset`: where the searched slice starts in the blob.
+    fn push_if_confirmed(&self, ri: usize, caps: &regex::bytes::Captures, offset: usize, found: &mut Vec<Match>) {
         let value = caps.name("secret").or_else(|| caps.get(0)).expect("group 0 always matches");
         if value.is_empty() || verify::confirm(&self.rules[ri].rule, value.as_bytes()).is_err() {
             return;
         }
-        found.push(Match { rule: ri, start: value.start(), end: value.end(), line: 0, column: 0, paired_with: None });
+        found.push(Match {
+            rule: ri,
+            start: offset + value.start(),
+            end: offset + value.end(),
+            line: 0,
+            column: 0,
+            paired_with: None,
+        });
     }
 }
 
@@ -259,10 +320,42 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// End of the line holding `at`, but no further than `MAX_WINDOW` bytes.
-fn line_end(haystack: &[u8], at: usize) -> usize {
+/// End of the line holding `at`, or of the `following` lines after it, but
+/// no further than `MAX_WINDOW` bytes.
+fn line_end(haystack: &[u8], at: usize, following: usize) -> usize {
     let cap = haystack.len().min(at + MAX_WINDOW);
-    memchr(b'\n', &haystack[at..cap]).map_or(cap, |i| at + i)
+    let mut end = at;
+    for _ in 0..following {
+        match memchr(b'\n', &haystack[end..cap]) {
+            Some(i) => end += i + 1,
+            None => return cap,
+        }
+    }
+    memchr(b'\n', &haystack[end..cap]).map_or(cap, |i| end + i)
+}
+
+/// Whether a pattern matches a line break itself: an `\n` escape outside a
+/// character class (`[^\r\n]` only keeps a match on its line). A cheap scan
+/// of the source; a miss only means the rule keeps a one-line window.
+fn names_a_line_break(pattern: &str) -> bool {
+    let bytes = pattern.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                if depth == 0 && bytes.get(i + 1) == Some(&b'n') {
+                    return true;
+                }
+                i += 1;
+            }
+            b'[' => depth += 1,
+            b']' if depth > 0 => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// The byte range covering `lines` lines before and after `start..end`, each
@@ -372,6 +465,48 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(&blob[found[0].start..found[0].end], b"AKIA2E3MTGS5LTN4WCQV");
         assert_eq!(found[0].line, 2);
+    }
+
+    #[test]
+    fn windows_span_following_lines_only_for_patterns_that_name_a_line_break() {
+        assert!(!names_a_line_break(r"(?i:secret)[^\r\n]{0,60}?x"));
+        assert!(!names_a_line_break(r"[[:alpha:]\n]+\\"));
+        assert!(names_a_line_break(r"secret[^\r\n]*\r?\n[ \t]*value"));
+        assert!(names_a_line_break(r"\\\n"), "an escaped backslash, then a line break");
+        assert!(!names_a_line_break(r"\\n"), "an escaped backslash, then n");
+        let text = b"a\nbb\nccc\ndddd";
+        assert_eq!(line_end(text, 0, 0), 1);
+        assert_eq!(line_end(text, 0, 2), 8);
+        assert_eq!(line_end(text, 3, 1), 8);
+        assert_eq!(line_end(text, 0, 9), text.len());
+    }
+
+    /// A key name and its value on different lines: the value is found by its
+    /// name even with no key id within pairing distance.
+    #[test]
+    fn a_value_on_the_line_after_its_name_is_found() {
+        let text = "{\n  \"key\": \"secretKey\",\n  \"value\": \"9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA\"\n}\n";
+        let ids: Vec<_> = scan_ids(text).into_iter().map(|(id, _, line)| (id, line)).collect();
+        assert_eq!(ids, [("aws-secret-access-key".to_string(), 3)]);
+    }
+
+    /// The window starts a few bytes before the keyword so a pattern can see
+    /// an escape there; a user pattern whose first match ends before the
+    /// keyword still gets the keyword's own match.
+    #[test]
+    fn lookbehind_does_not_hide_the_keywords_own_match() {
+        let mut set = RuleSet::builtin();
+        let toml = "[[rules]]\nid = \"mine\"\nname = \"m\"\nkeywords = [\"corp-\"]\npattern = 'x|corp-[0-9]{6}'\n";
+        set.extend(RuleSet::parse(toml, "t").unwrap()).unwrap();
+        let scanner = Scanner::new(&set).unwrap();
+        let mut scratch = Scratch::default();
+        let text = b"x corp-123456";
+        let found = scanner.scan(text, &mut scratch);
+        assert!(found.iter().any(|m| &text[m.start..m.end] == b"corp-123456"), "{found:?}");
+        let json = br#"{"msg":"creds:\nAKIA2E3MTGS5LTN4WCQV"}"#;
+        let found = scanner.scan(json, &mut scratch);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&json[found[0].start..found[0].end], b"AKIA2E3MTGS5LTN4WCQV");
     }
 
     #[test]

@@ -46,6 +46,19 @@ const POSITIVE: &[(&str, &str)] = &[
     ("key id alone in prose", "docs/incident-2024-03.md"),
     ("key id alone in a log line", "logs/uploader.log"),
     ("secret alone under an AWS-named variable", "reports/settings.py"),
+    ("Postman environment: value on the line after its key name", "postman/prod.postman_environment.json"),
+    ("HCL variable block with a default, far from the key id", "infra/variables.tf"),
+    ("ECS task definition name/value pairs, 4 lines apart", "ecs/task-definition.json"),
+    ("aws ssm get-parameter output, secret alone", "ssm-get-parameter.json"),
+    ("Kubernetes env name/value, key id 6 lines later", "k8s/deployment.yaml"),
+    ("YAML folded block scalar holding the whole secret", "ansible/group_vars/all.yml"),
+    ("JSON-escaped log lines (\\n, \\u0022 before the key id)", "logs/lambda-events.json"),
+    ("URL-encoded query strings (%2F, %22 before the key id)", "logs/nginx-access.log"),
+    ("PowerShell Set-AWSCredential (CRLF)", "Set-DeployCredential.ps1"),
+    ("STS AssumeRole XML response", "sts-assume-role.xml"),
+    ("PHP config array 'key' / 'secret'", "config/filesystems.php"),
+    ("s3:// URL with key id and secret as userinfo", "backup.env"),
+    (".NET appsettings.json AWS section", "appsettings.Production.json"),
 ];
 
 /// The decoys issue 2 requires, each with its fixture under `decoys/`.
@@ -66,6 +79,11 @@ const DECOYS: &[(&str, &str)] = &[
     ("UUIDs, also under secret names", "uuids.json"),
     ("uppercase words containing AKIA", "uppercase-words.txt"),
     ("random base64 under unrelated names", "vendor.lock.toml"),
+    ("go.sum, image digests, hashes, ETags, tfstate lineage, KMS ARNs", "hashes-and-digests.txt"),
+    ("CloudFormation !Ref / !GetAtt / dynamic references", "cloudformation-refs.yml"),
+    ("JWTs and a PEM body under secret names", "jwt-and-pem.txt"),
+    ("secret-named YAML entry, another name's value after it", "secret-names-then-other-values.yml"),
+    ("secret-named HCL variable without a default, next block's default", "secret-names-then-other-values.tf"),
 ];
 
 const KEY_ID_RULE: &str = "aws-access-key-id";
