@@ -336,6 +336,17 @@ fn run_with_stdin(dir: &Path, args: &[&str], stdin: &[u8]) -> std::process::Outp
     child.wait_with_output().unwrap()
 }
 
+/// Start keyfence in `dir`, its output captured, without waiting for it.
+fn spawn_in(dir: &Path, args: &[&str]) -> std::process::Child {
+    crate::util::keyfence()
+        .current_dir(dir)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Wait for `child` at most `seconds`; a hang is a failure, not a stuck test run.
 fn wait_bounded(mut child: std::process::Child, seconds: u64) -> std::process::Output {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
@@ -370,13 +381,7 @@ fn standard_input_and_named_pipes_given_as_paths_are_scanned() {
 
     let fifo = dir.path().join("pipe");
     assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-    let child = crate::util::keyfence()
-        .current_dir(dir.path())
-        .args(["scan", "pipe", "--format", "json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_in(dir.path(), &["scan", "pipe", "--format", "json"]);
     std::fs::write(&fifo, &key).unwrap();
     let out = wait_bounded(child, 30);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
@@ -384,13 +389,7 @@ fn standard_input_and_named_pipes_given_as_paths_are_scanned() {
 
     // Inside a directory walk a pipe nobody writes to is not waited on.
     write(dir.path(), "a.txt", "hello\n");
-    let child = crate::util::keyfence()
-        .current_dir(dir.path())
-        .args(["scan", ".", "--format", "json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_in(dir.path(), &["scan", ".", "--format", "json"]);
     let out = wait_bounded(child, 30);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stat(&json(&out), "blobs_scanned"), 1);
@@ -401,13 +400,7 @@ fn standard_input_and_named_pipes_given_as_paths_are_scanned() {
 #[test]
 fn an_endless_binary_stream_is_skipped_after_the_probe() {
     let dir = tempdir();
-    let child = crate::util::keyfence()
-        .current_dir(dir.path())
-        .args(["scan", "/dev/zero", "--format", "json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_in(dir.path(), &["scan", "/dev/zero", "--format", "json"]);
     let out = wait_bounded(child, 30);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stat(&json(&out), "skipped_binary"), 1);
