@@ -131,10 +131,9 @@ impl Scanner {
             rules.push(CompiledRule {
                 rule: (*rule).clone(),
                 pattern: Lazy::new(rule, &rule.pattern)?,
-                across_lines: match names_a_line_break(&rule.pattern) {
-                    true => Some(Lazy::new(rule, &format!(r"\A(?:{})", rule.pattern))?),
-                    false => None,
-                },
+                across_lines: names_a_line_break(&rule.pattern)
+                    .then(|| Lazy::new(rule, &format!(r"\A(?:{})", rule.pattern)))
+                    .transpose()?,
                 pair,
             });
         }
@@ -324,14 +323,16 @@ fn one_line(text: &str) -> String {
 /// no further than `MAX_WINDOW` bytes.
 fn line_end(haystack: &[u8], at: usize, following: usize) -> usize {
     let cap = haystack.len().min(at + MAX_WINDOW);
-    let mut end = at;
-    for _ in 0..following {
-        match memchr(b'\n', &haystack[end..cap]) {
-            Some(i) => end += i + 1,
-            None => return cap,
-        }
+    past_line_breaks(haystack, at, cap, following + 1).map_or(cap, |past| past - 1)
+}
+
+/// Just past the `n`th line break in `haystack[from..to]`, if there are that many.
+fn past_line_breaks(haystack: &[u8], from: usize, to: usize, n: usize) -> Option<usize> {
+    let mut at = from;
+    for _ in 0..n {
+        at += memchr(b'\n', &haystack[at..to])? + 1;
     }
-    memchr(b'\n', &haystack[end..cap]).map_or(cap, |i| end + i)
+    Some(at)
 }
 
 /// Whether a pattern matches a line break itself: an `\n` escape outside a
@@ -373,16 +374,7 @@ fn lines_around(haystack: &[u8], start: usize, end: usize, lines: usize) -> (usi
         }
     }
     let ceiling = haystack.len().min(end + MAX_WINDOW);
-    let mut to = end;
-    for _ in 0..=lines {
-        match memchr(b'\n', &haystack[to..ceiling]) {
-            Some(i) => to = to + i + 1,
-            None => {
-                to = ceiling;
-                break;
-            }
-        }
-    }
+    let to = past_line_breaks(haystack, end, ceiling, lines + 1).unwrap_or(ceiling);
     (from, to)
 }
 
