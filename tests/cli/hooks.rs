@@ -515,18 +515,24 @@ fn global_install_sets_and_unsets_core_hooks_path() {
     ok(&run(&["uninstall", "--global"]));
 }
 
-#[test]
-fn a_merge_that_brings_in_a_key_is_blocked() {
+/// `main` with a clean commit, and branch `feature` (not merged) holding a
+/// key committed with --no-verify: someone skipped the check on their branch.
+fn repo_with_a_keyed_branch() -> Repo {
     let repo = Repo::new();
     repo.commit_file("README", "hello\n", "init");
-    ok(&install(&repo, &[]));
     repo.git(&["checkout", "-q", "-b", "feature"]);
     repo.write("creds", &credentials(KEY_ID, SECRET));
     repo.git(&["add", "creds"]);
-    // Someone skipped the check on their branch.
     repo.git(&["commit", "-q", "--no-verify", "-m", "creds"]);
     repo.git(&["checkout", "-q", "main"]);
     repo.commit_file("other", "clean\n", "other");
+    repo
+}
+
+#[test]
+fn a_merge_that_brings_in_a_key_is_blocked() {
+    let repo = repo_with_a_keyed_branch();
+    ok(&install(&repo, &[]));
 
     let mut cmd = repo.git_cmd();
     let out = cmd.args(["merge", "--no-ff", "--no-edit", "feature"]).output().unwrap();
@@ -636,14 +642,7 @@ fn the_lines_given_for_lefthook_and_pre_commit_check_merges() {
     // A merge in progress that brings in a key (committed on a branch
     // with --no-verify), stopped before its commit, as git leaves it when
     // it runs prepare-commit-msg with the arguments `.git/MERGE_MSG merge`.
-    let repo = Repo::new();
-    repo.commit_file("README", "hello\n", "init");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
-    repo.write("creds", &credentials(KEY_ID, SECRET));
-    repo.git(&["add", "creds"]);
-    repo.git(&["commit", "-q", "--no-verify", "-m", "creds"]);
-    repo.git(&["checkout", "-q", "main"]);
-    repo.commit_file("other", "clean\n", "other");
+    let repo = repo_with_a_keyed_branch();
     repo.git(&["merge", "--no-ff", "--no-commit", "feature"]);
     let (_bin, path) = path_with_keyfence();
     let sh = |script: &str, env: &[(&str, &str)]| {
