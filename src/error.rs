@@ -29,3 +29,22 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes joined with ": ", skipping a cause whose text the
+/// message already ends with: many errors (keyfence's own among them) print
+/// their cause and also expose it as their source.
+pub fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = String::new();
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        let text = current.to_string();
+        if !message.ends_with(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+        cause = current.source();
+    }
+    message
+}

@@ -38,27 +38,12 @@ fn exit_with(result: anyhow::Result<i32>) -> ! {
         Ok(code) => code,
         Err(err) => {
             // One line, whatever a path or ref in the message holds.
-            eprintln!("keyfence: error: {}", keyfence::source::escape_for_terminal(one_message(&err).as_bytes()));
+            eprintln!(
+                "keyfence: error: {}",
+                keyfence::source::escape_for_terminal(keyfence::error::with_causes(err.as_ref()).as_bytes())
+            );
             2
         }
     };
     std::process::exit(code);
-}
-
-/// The error and its causes joined with ": ", skipping a cause whose text
-/// the message already ends with: keyfence's own errors print their cause
-/// and also expose it as their source.
-fn one_message(err: &anyhow::Error) -> String {
-    let mut message = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if message.ends_with(&text) {
-            continue;
-        }
-        if !message.is_empty() {
-            message.push_str(": ");
-        }
-        message.push_str(&text);
-    }
-    message
 }

@@ -216,7 +216,10 @@ fn scan_pack(
             },
         )
         .map_err(|e| {
-            let mut message = format!("cannot read pack {}: {}", pack_path.display(), with_causes(&e));
+            // The traversal reports "an inspector failed" and keeps the object
+            // that did in its cause.
+            let causes = one_line(crate::error::with_causes(&e));
+            let mut message = format!("cannot read pack {}: {causes}", pack_path.display());
             // A decoding error does not say which object; the CRC32s do.
             if let Some(entry) = index.iter().find(|entry| !entry_crc_matches(entry)) {
                 if !message.contains(&entry.oid.to_string()) {
@@ -229,19 +232,6 @@ fn scan_pack(
             Error::Git(message)
         })?;
     Ok(())
-}
-
-/// An error and its causes on one line: a pack traversal reports "an
-/// inspector failed" and keeps the object that did in its cause.
-fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = one_line(error);
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        text.push_str(": ");
-        text.push_str(&one_line(next));
-        cause = next.source();
-    }
-    text
 }
 
 /// Where every blob of a history scan goes: scanned once, findings kept
