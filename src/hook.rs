@@ -760,7 +760,7 @@ fn shell_quote(raw: &[u8]) -> Vec<u8> {
 
 /// Write through a temporary file and rename, so a hook is never half
 /// written and a symlink at `path` is replaced, not written through.
-fn write_hook(path: &Path, content: &[u8]) -> Result<()> {
+pub(crate) fn write_hook(path: &Path, content: &[u8]) -> Result<()> {
     let tmp = with_suffix(path, ".keyfence-tmp");
     let result = (|| -> std::io::Result<()> {
         fs::write(&tmp, content)?;

@@ -363,7 +363,8 @@ fn install(flags: &Flags, operands: &[String]) -> Result<i32> {
     }
     let check = if std::io::stdout().is_terminal() { "\x1b[32m✓\x1b[0m" } else { "✓" };
     for (dest, name, function) in &targets {
-        write_hook(dest, &format!("#!/usr/bin/env bash\ngit secrets {function} -- \"$@\"\n"))?;
+        let script = format!("#!/usr/bin/env bash\ngit secrets {function} -- \"$@\"\n");
+        crate::hook::write_hook(dest, script.as_bytes())?;
         println!("{check} Installed {name} hook to {}", dest.display());
     }
     if let Some(hooks_path) = git_config(false, &["--get", "core.hooksPath"])
@@ -382,6 +383,7 @@ fn install(flags: &Flags, operands: &[String]) -> Result<i32> {
 /// the common git dir's, so that a linked worktree's hooks are the ones git
 /// runs (git-secrets writes them under `.git/worktrees/<name>/`, where git
 /// never looks). None outside a repository.
+/// Asked of git itself so the paths printed are the ones git-secrets prints.
 fn git_hooks_dir(dir: Option<&Path>) -> Result<Option<PathBuf>> {
     let mut command = Process::new("git");
     if let Some(dir) = dir {
@@ -395,22 +397,6 @@ fn git_hooks_dir(dir: Option<&Path>) -> Result<Option<PathBuf>> {
     // Relative to the directory git ran in.
     let common = Path::new(common.trim_end_matches('\n'));
     Ok(Some(dir.map_or_else(|| common.to_path_buf(), |dir| dir.join(common)).join("hooks")))
-}
-
-/// Write an executable hook, replacing whatever is at `dest` (a symlink is
-/// replaced, not followed).
-fn write_hook(dest: &Path, script: &str) -> Result<()> {
-    if dest.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
-        std::fs::remove_file(dest).with_context(|| format!("cannot replace {}", dest.display()))?;
-    }
-    std::fs::write(dest, script).with_context(|| format!("cannot write {}", dest.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o755))
-            .with_context(|| format!("cannot make {} executable", dest.display()))?;
-    }
-    Ok(())
 }
 
 /// `git config [--global] <args>`: the config commands write exactly what
