@@ -259,6 +259,9 @@ fn utf16_order(probe: &[u8]) -> Option<(Utf16Order, usize)> {
         [0xfe, 0xff] => return Some((u16::from_be_bytes, 2)),
         _ => {}
     }
+    // Every blob comes through here first: text without a NUL (nearly all
+    // of it) cannot be mark-less UTF-16, and one SIMD search says so.
+    memchr::memchr(0, probe)?;
     let pairs: Vec<[u8; 2]> = probe.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
     let zero_high = |high: usize| {
         let with_zero = pairs.iter().filter(|p| p[high] == 0).count();
