@@ -9,6 +9,7 @@
 
 mod util;
 
+mod architecture;
 mod ci_gate;
 mod contexts;
 mod explain;
