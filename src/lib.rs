@@ -20,7 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod finding;
-pub mod hook;
+pub mod hooks;
 pub mod pipeline;
 pub mod report;
 pub mod rules;

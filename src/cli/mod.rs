@@ -236,6 +236,12 @@ pub struct InstallArgs {
     pub directory: Option<PathBuf>,
 }
 
+impl From<InstallArgs> for crate::hooks::InstallRequest {
+    fn from(args: InstallArgs) -> Self {
+        Self { hooks: args.hooks, force: args.force, global: args.global, dir: args.directory }
+    }
+}
+
 #[derive(Debug, Args, Default)]
 pub struct OutputArgs {
     /// Report format.
@@ -287,8 +293,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             clap_mangen::Man::new(man_page_command(subcommand.as_deref())?).render(&mut page)?;
             write_stdout(&page)
         }
-        Command::Install(args) => crate::hook::install(&args),
-        Command::Uninstall(args) => crate::hook::uninstall(&args),
+        Command::Install(args) => crate::hooks::install(&args.into()),
+        Command::Uninstall(args) => crate::hooks::uninstall(&args.into()),
     }
 }
 
