@@ -19,6 +19,7 @@ pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod exit;
 pub mod finding;
 pub mod hook;
 pub mod pipeline;
