@@ -21,7 +21,7 @@ pub mod config;
 pub mod error;
 pub mod exit;
 pub mod finding;
-pub mod hook;
+pub mod hooks;
 pub mod pipeline;
 pub mod report;
 pub mod rules;

@@ -364,7 +364,7 @@ fn install(flags: &Flags, operands: &[String]) -> Result<i32> {
     let check = if std::io::stdout().is_terminal() { "\x1b[32m✓\x1b[0m" } else { "✓" };
     for (dest, name, function) in &targets {
         let script = format!("#!/usr/bin/env bash\ngit secrets {function} -- \"$@\"\n");
-        crate::hook::write_hook(dest, script.as_bytes())?;
+        crate::hooks::write_hook(dest, script.as_bytes())?;
         println!("{check} Installed {name} hook to {}", dest.display());
     }
     if let Some(hooks_path) = git_config(false, &["--get", "core.hooksPath"])

@@ -287,8 +287,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             clap_mangen::Man::new(man_page_command(subcommand.as_deref())?).render(&mut page)?;
             write_stdout(&page)
         }
-        Command::Install(args) => crate::hook::install(&args),
-        Command::Uninstall(args) => crate::hook::uninstall(&args),
+        Command::Install(args) => crate::hooks::install(&args),
+        Command::Uninstall(args) => crate::hooks::uninstall(&args),
     }
 }
 

@@ -73,7 +73,7 @@ struct HookKind {
 const HOOKS: [HookKind; 3] = [
     HookKind {
         name: "pre-commit",
-        script: include_str!("../hooks/pre-commit"),
+        script: include_str!("../../hooks/pre-commit"),
         git_secrets_fn: "--pre_commit_hook",
         command: "keyfence hook pre-commit",
         lefthook_command: "keyfence hook pre-commit",
@@ -81,7 +81,7 @@ const HOOKS: [HookKind; 3] = [
     },
     HookKind {
         name: "commit-msg",
-        script: include_str!("../hooks/commit-msg"),
+        script: include_str!("../../hooks/commit-msg"),
         git_secrets_fn: "--commit_msg_hook",
         command: "keyfence hook commit-msg \"$1\"",
         lefthook_command: "keyfence hook commit-msg \"{1}\"",
@@ -89,7 +89,7 @@ const HOOKS: [HookKind; 3] = [
     },
     HookKind {
         name: "prepare-commit-msg",
-        script: include_str!("../hooks/prepare-commit-msg"),
+        script: include_str!("../../hooks/prepare-commit-msg"),
         git_secrets_fn: "--prepare_commit_msg_hook",
         command: "keyfence hook prepare-commit-msg \"$@\"",
         // Not `{3}`: on the one call that matters (a merge, which has no
