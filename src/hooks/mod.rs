@@ -28,6 +28,8 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::InstallArgs;
 
+pub mod run;
+
 /// The line that marks a hook file as ours: `uninstall` removes only files
 /// that carry it, and `install` rewrites them freely.
 pub const MARKER: &str = "# keyfence-hook v1";
