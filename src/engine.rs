@@ -45,9 +45,6 @@ pub enum RepoAt {
     /// there is one. None is fine; one that cannot be opened is an error
     /// naming it, so its git-secrets patterns never silently stop applying.
     IfAny(PathBuf),
-    /// The repository at this path if it opens; any failure counts as no
-    /// repository (the commit-msg hook and git-secrets `--scan`, as before).
-    Lenient(PathBuf),
 }
 
 /// Where `.keyfence.toml` is read from.
@@ -294,7 +291,6 @@ fn open(at: &RepoAt) -> Result<Option<gix::Repository>> {
     Ok(match at {
         RepoAt::Required(path) => Some(git::open(path)?),
         RepoAt::IfAny(path) => git::open_if_repository(path.parent().filter(|_| path.is_file()).unwrap_or(path))?,
-        RepoAt::Lenient(path) => git::open(path).ok(),
     })
 }
 

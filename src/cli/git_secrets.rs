@@ -148,7 +148,9 @@ fn hook(hook: Hook) -> Result<Exit> {
     crate::hooks::run::run(&HookRequest { hook, mode: Mode::GitSecrets, output: git_secrets_output() })
 }
 
-/// `--scan`: named files as plain grep, otherwise as `git grep`.
+/// `--scan`: named files as plain grep, otherwise as `git grep`. A
+/// repository here that cannot be opened is an error (its patterns would
+/// silently stop applying); no repository is fine.
 fn scan(flags: &Flags, files: &[String]) -> Result<Exit> {
     let git_grep = files.is_empty() || flags.cached || flags.no_index || flags.untracked;
     let source = if git_grep {
@@ -161,7 +163,7 @@ fn scan(flags: &Flags, files: &[String]) -> Result<Exit> {
     } else {
         Source::Files { files: files.to_vec(), recursive: flags.recursive }
     };
-    run_scan(RepoAt::Lenient(".".into()), source)
+    run_scan(RepoAt::IfAny(".".into()), source)
 }
 
 /// `--scan-history`: every blob once (see `Source::GitSecretsHistory`).

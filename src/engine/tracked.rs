@@ -2,6 +2,11 @@
 //! and `git grep` over tracked files. They belong with the other sources
 //! (the review's `source/tracked.rs`) once sources push into a sink; they
 //! sit here, called only from `engine::run`, while `source/` is reworked.
+//!
+//! A file that cannot be read and a walk that fails are recorded errors
+//! (exit 2, one line naming the file): a scan that skipped them silently
+//! would report "clean" for what it never read. A tracked file missing from
+//! the work tree is skipped, as `git grep` does.
 
 use std::io::Read;
 use std::path::Path;
@@ -90,7 +95,14 @@ pub(super) fn scan_tracked(
         }
     }
     if grep.untracked {
-        for entry in ignore::WalkBuilder::new(&cwd).hidden(false).build().flatten() {
+        for entry in ignore::WalkBuilder::new(&cwd).hidden(false).build() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    pipeline.error(Error::Walk(format!("cannot walk: {err}")));
+                    continue;
+                }
+            };
             let Ok(relative) = entry.path().strip_prefix(&cwd) else {
                 continue;
             };
@@ -106,9 +118,13 @@ pub(super) fn scan_tracked(
     Ok(())
 }
 
-/// Scan the work-tree file at `path` as `relative`, if it can be read.
+/// Scan the work-tree file at `path` as `relative`. Gone (deleted since it
+/// was staged or listed) or a directory (a symlink to one) is what
+/// `git grep` skips too; any other failure is recorded.
 fn read_and_scan(path: &Path, relative: &Path, pipeline: &Pipeline) {
-    if let Ok(bytes) = std::fs::read(path) {
-        pipeline.scan_and_record(&bytes, &Origin::file(relative));
+    match std::fs::read(path) {
+        Ok(bytes) => pipeline.scan_and_record(&bytes, &Origin::file(relative)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound || path.is_dir() => {}
+        Err(source) => pipeline.error(Error::Io { path: relative.to_path_buf(), source }),
     }
 }

@@ -53,7 +53,7 @@ fn run_config(request: &HookRequest) -> RunConfig {
     let (repo, source) = match &request.hook {
         Hook::PreCommit => (RepoAt::Required(here), Source::Staged { whole_files: request.mode == Mode::GitSecrets }),
         // A message file can be scanned outside a repository.
-        Hook::CommitMsg(file) => (RepoAt::Lenient(here), Source::Message(file.clone())),
+        Hook::CommitMsg(file) => (RepoAt::IfAny(here), Source::Message(file.clone())),
         Hook::PrepareCommitMsg { source, commit } if source.as_deref() == Some("merge") && commit.is_none() => {
             (RepoAt::Required(here), Source::MergeHeads)
         }
