@@ -1,7 +1,9 @@
 //! The binary: parse arguments, run, turn the result into an exit code.
-//! The only place that prints a fatal error; it is one line, never a panic.
+//! The only place that prints a fatal error (one line, never a panic) and
+//! the only place an [`Exit`] becomes a number.
 
 use clap::Parser;
+use keyfence::exit::Exit;
 
 fn main() {
     // A panic is a bug, but it must still fail closed with exit 2 and one
@@ -14,7 +16,7 @@ fn main() {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
         eprintln!("keyfence: internal error (please report): {message}");
-        std::process::exit(2);
+        std::process::exit(Exit::Error.code());
     }));
     let mut argv = std::env::args_os();
     if argv.next().is_some_and(|argv0| keyfence::cli::git_secrets::invoked_as_git_secrets(&argv0)) {
@@ -24,6 +26,7 @@ fn main() {
     let cli = match keyfence::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
+            // clap's own: a usage error is 2, `--help` and `--version` 0.
             let code = if err.use_stderr() { 2 } else { 0 };
             let _ = err.print();
             std::process::exit(code);
@@ -32,18 +35,18 @@ fn main() {
     exit_with(keyfence::cli::run(cli));
 }
 
-/// Exit with the run's code; an error is one line on stderr and exit 2.
-fn exit_with(result: anyhow::Result<i32>) -> ! {
-    let code = match result {
-        Ok(code) => code,
+/// Exit with the run's status; an error is one line on stderr and exit 2.
+fn exit_with(result: anyhow::Result<Exit>) -> ! {
+    let exit = match result {
+        Ok(exit) => exit,
         Err(err) => {
             // One line, whatever a path or ref in the message holds.
             eprintln!(
                 "keyfence: error: {}",
                 keyfence::source::escape_for_terminal(keyfence::error::with_causes(err.as_ref()).as_bytes())
             );
-            2
+            Exit::Error
         }
     };
-    std::process::exit(code);
+    std::process::exit(exit.code());
 }

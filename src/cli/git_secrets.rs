@@ -10,19 +10,17 @@
 //! redacted when `CI` is set; `--install` from a linked worktree writes the
 //! hooks git runs, and refuses before writing any.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use anyhow::{bail, Context, Result};
 
-use super::{default_threads, hook_outcome, Engine, EngineOptions, HookCommand, OutputArgs};
-use crate::pipeline::{Outcome, Pipeline};
-use crate::report::{self, Format, ReportOptions};
+use super::config::git_secrets_output;
+use crate::engine::{self, default_threads, ProjectAt, RepoAt, RunConfig, Source};
+use crate::exit::Exit;
+use crate::hooks::run::{Hook, HookRequest};
 use crate::rules::git_secrets::{self as config, Mode};
-use crate::source::history::{self, HistoryOptions};
-use crate::source::worktree::{self, WalkOptions};
-use crate::source::{git, Origin};
 
 const USAGE: &str = "usage: git secrets --scan [-r|--recursive] [--cached] [--no-index] [--untracked] [<files>...]
    or: git secrets --scan-history
@@ -34,17 +32,6 @@ const USAGE: &str = "usage: git secrets --scan [-r|--recursive] [--cached] [--no
    or: git secrets --aws-provider [<credentials-file>]
 
 (keyfence in git-secrets mode; `keyfence --help` for keyfence's own commands)";
-
-const BANNER: &str = "
-[ERROR] Matched one or more prohibited patterns
-
-Possible mitigations:
-- Mark false positives as allowed using: git config --add secrets.allowed ...
-- Mark false positives as allowed by adding regular expressions to .gitallowed at repository's root directory
-- List your configured patterns: git config --get-all secrets.patterns
-- List your configured allowed patterns: git config --get-all secrets.allowed
-- List your configured allowed patterns in .gitallowed at repository's root directory
-- Use --no-verify if this is a one-time false positive";
 
 /// Whether argv[0] asks for git-secrets mode.
 pub fn invoked_as_git_secrets(argv0: &std::ffi::OsStr) -> bool {
@@ -63,24 +50,24 @@ struct Flags {
     global: bool,
 }
 
-/// Run git-secrets' command line; returns the exit code.
-pub fn run(args: Vec<String>) -> Result<i32> {
+/// Run git-secrets' command line.
+pub fn run(args: Vec<String>) -> Result<Exit> {
     let Some((command, rest)) = args.split_first() else {
         println!("{USAGE}");
-        return Ok(0);
+        return Ok(Exit::Clean);
     };
     let (flags, operands) = match parse_flags(command, rest) {
         Ok(parsed) => parsed,
         Err(message) => {
             // git-sh-setup's `die`: the bare message, exit 1.
             eprintln!("{message}");
-            return Ok(1);
+            return Ok(Exit::Usage(1));
         }
     };
     match command.as_str() {
         "-h" | "--help" | "--" => {
             println!("{USAGE}");
-            Ok(0)
+            Ok(Exit::Clean)
         }
         "--scan" => scan(&flags, &operands),
         "--scan-history" => scan_history(),
@@ -99,25 +86,23 @@ pub fn run(args: Vec<String>) -> Result<i32> {
             for value in config::aws_provider(operands.first().map(PathBuf::from))? {
                 println!("{value}");
             }
-            Ok(0)
+            Ok(Exit::Clean)
         }
-        "--pre_commit_hook" => hook(HookCommand::PreCommit { output: OutputArgs::default() }),
+        "--pre_commit_hook" => hook(Hook::PreCommit),
         "--commit_msg_hook" => {
             let file = operands.first().context("--commit_msg_hook needs the message file")?.into();
-            hook(HookCommand::CommitMsg { file, output: OutputArgs::default() })
+            hook(Hook::CommitMsg(file))
         }
         "--prepare_commit_msg_hook" => {
-            let file = operands.first().context("--prepare_commit_msg_hook needs the message file")?.into();
-            hook(HookCommand::PrepareCommitMsg {
-                file,
+            operands.first().context("--prepare_commit_msg_hook needs the message file")?;
+            hook(Hook::PrepareCommitMsg {
                 source: operands.get(1).cloned(),
                 commit: operands.get(2).cloned().filter(|c| !c.is_empty()),
-                output: OutputArgs::default(),
             })
         }
         other => {
             println!("Unknown option: {other}\n{USAGE}");
-            Ok(2)
+            Ok(Exit::Error)
         }
     }
 }
@@ -157,168 +142,53 @@ fn parse_flags(command: &str, rest: &[String]) -> std::result::Result<(Flags, Ve
     Ok((flags, operands))
 }
 
-fn hook(hook: HookCommand) -> Result<i32> {
-    let (outcome, _) = hook_outcome(&hook, Mode::GitSecrets)?;
-    report_like_git_secrets(&outcome)
+/// git-secrets' hook callbacks: keyfence's hook runs with git-secrets'
+/// rules (whole staged files, whole-line allowed patterns) and output.
+fn hook(hook: Hook) -> Result<Exit> {
+    crate::hooks::run::run(&HookRequest { hook, mode: Mode::GitSecrets, output: git_secrets_output() })
 }
 
-fn scan(flags: &Flags, files: &[String]) -> Result<i32> {
-    let repo = git::open(Path::new(".")).ok();
-    let engine = Engine::build(&EngineOptions::for_repo(repo.as_ref(), Mode::GitSecrets))?;
-    let pipeline = engine.pipeline();
+/// `--scan`: named files as plain grep, otherwise as `git grep`. A
+/// repository here that cannot be opened is an error (its patterns would
+/// silently stop applying); no repository is fine.
+fn scan(flags: &Flags, files: &[String]) -> Result<Exit> {
     let git_grep = files.is_empty() || flags.cached || flags.no_index || flags.untracked;
-    if !git_grep {
-        scan_files(files, flags.recursive, &pipeline);
-    } else if flags.no_index || repo.is_none() {
-        let walk = WalkOptions { no_ignore: true, threads: default_threads(), max_file_size: u64::MAX };
-        let roots: Vec<PathBuf> =
-            if files.is_empty() { vec![".".into()] } else { files.iter().map(PathBuf::from).collect() };
-        worktree::scan_paths(&roots, &walk, &pipeline);
-    } else if let Some(repo) = &repo {
-        if let Err(e) = scan_tracked(repo, flags, files, &pipeline) {
-            pipeline.error(e);
+    let source = if git_grep {
+        Source::GitGrep {
+            pathspecs: files.to_vec(),
+            cached: flags.cached,
+            untracked: flags.untracked,
+            no_index: flags.no_index,
         }
-    }
-    report_like_git_secrets(&pipeline.finish())
-}
-
-/// Plain grep over the named files: directories only with `-r`; `-` is stdin.
-fn scan_files(files: &[String], recursive: bool, pipeline: &Pipeline) {
-    for file in files {
-        if file == "-" {
-            let mut bytes = Vec::new();
-            match std::io::stdin().read_to_end(&mut bytes) {
-                Ok(_) => {
-                    let origin = Origin { path: b"(standard input)".to_vec(), ..Origin::default() };
-                    pipeline.scan_and_record(&bytes, &origin);
-                }
-                Err(source) => pipeline.error(crate::error::Error::Io { path: "(standard input)".into(), source }),
-            }
-            continue;
-        }
-        let path = Path::new(file);
-        if path.is_dir() {
-            if recursive {
-                let walk = WalkOptions { no_ignore: true, threads: default_threads(), max_file_size: u64::MAX };
-                worktree::scan_paths(&[path.to_path_buf()], &walk, pipeline);
-            }
-            continue;
-        }
-        match std::fs::read(path) {
-            Ok(bytes) => pipeline.scan_and_record(&bytes, &Origin::file(path)),
-            Err(source) => pipeline.error(crate::error::Error::Io { path: path.to_path_buf(), source }),
-        }
-    }
-}
-
-/// `git grep` over tracked files (work tree, or index blobs with
-/// `--cached`), plus untracked files with `--untracked`; only under the
-/// current directory, paths printed relative to it, as git grep does.
-fn scan_tracked(
-    repo: &gix::Repository,
-    flags: &Flags,
-    pathspecs: &[String],
-    pipeline: &Pipeline,
-) -> std::result::Result<(), crate::error::Error> {
-    use crate::source::git::context;
-    let workdir =
-        repo.workdir().ok_or_else(|| crate::error::Error::Git("this operation must be run in a work tree".into()))?;
-    let cwd = std::env::current_dir().map_err(|source| crate::error::Error::Io { path: ".".into(), source })?;
-    let prefix = cwd
-        .strip_prefix(workdir.canonicalize().unwrap_or(workdir.to_path_buf()))
-        .unwrap_or(Path::new(""))
-        .to_path_buf();
-    let index = repo.index_or_empty().map_err(context("cannot read the index"))?;
-    let wanted = |relative: &Path| pathspecs.is_empty() || pathspecs.iter().any(|p| relative.starts_with(p));
-    let mut tracked = std::collections::HashSet::new();
-    for entry in index.entries() {
-        if entry.stage_raw() != 0 && flags.cached || entry.mode == gix::index::entry::Mode::COMMIT {
-            continue;
-        }
-        let path = gix::path::from_bstr(entry.path(&index))
-            .map_err(context("a path in the index is not valid here"))?
-            .into_owned();
-        let Ok(relative) = path.strip_prefix(&prefix) else {
-            continue;
-        };
-        tracked.insert(path.clone());
-        if !wanted(relative) {
-            continue;
-        }
-        let origin = Origin::file(relative);
-        if flags.cached {
-            let blob = repo.find_blob(entry.id).map_err(context(format!("cannot read blob {}", entry.id)))?;
-            pipeline.scan_and_record(&blob.data, &origin);
-        } else if let Ok(bytes) = std::fs::read(workdir.join(&path)) {
-            pipeline.scan_and_record(&bytes, &origin);
-        }
-    }
-    if flags.untracked {
-        for entry in ignore::WalkBuilder::new(&cwd).hidden(false).build().flatten() {
-            let Ok(relative) = entry.path().strip_prefix(&cwd) else {
-                continue;
-            };
-            if entry.file_type().is_some_and(|t| t.is_file())
-                && !relative.starts_with(".git")
-                && !tracked.contains(&prefix.join(relative))
-                && wanted(relative)
-            {
-                if let Ok(bytes) = std::fs::read(entry.path()) {
-                    pipeline.scan_and_record(&bytes, &Origin::file(relative));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn scan_history() -> Result<i32> {
-    let repo = git::open(Path::new("."))?;
-    let engine = Engine::build(&EngineOptions::for_repo(Some(&repo), Mode::GitSecrets))?;
-    let pipeline = engine.pipeline();
-    let options = HistoryOptions {
-        all_objects: false,
-        branch: None,
-        max_blob_size: u64::MAX,
-        threads: default_threads(),
-        progress: true,
+    } else {
+        Source::Files { files: files.to_vec(), recursive: flags.recursive }
     };
-    if let Err(e) = history::scan(&repo, &options, &pipeline) {
-        pipeline.error(e);
-    }
-    let outcome = pipeline.finish();
-    if !outcome.findings.is_empty() || !outcome.errors.is_empty() {
-        return report_like_git_secrets(&outcome);
-    }
-    // git-secrets greps the commits `git log -G` selects; when none is (a
-    // clean history, or no commit yet), its `git grep` gets no revision and
-    // greps the tracked files in the work tree instead, and its tests rely
-    // on that. A clean history means no commit was selected (up to
-    // allowed or `-w`-bounded matches), so do the same then.
-    let pipeline = engine.pipeline();
-    if let Err(e) = scan_tracked(&repo, &Flags::default(), &[], &pipeline) {
-        pipeline.error(e);
-    }
-    report_like_git_secrets(&pipeline.finish())
+    run_scan(RepoAt::IfAny(".".into()), source)
 }
 
-/// Findings on stderr as `path:line:text`, then git-secrets' banner.
-fn report_like_git_secrets(outcome: &Outcome) -> Result<i32> {
-    for error in &outcome.errors {
-        eprintln!("keyfence: error: {}", crate::source::escape_for_terminal(error.to_string().as_bytes()));
-    }
-    if !outcome.findings.is_empty() {
-        let options = ReportOptions {
-            format: Format::GitSecrets,
-            show_secrets: std::env::var_os("CI").is_none(),
-            color: false,
-            from_history: false,
-        };
-        let mut stderr = std::io::stderr().lock();
-        report::write(outcome, &options, &mut stderr)?;
-        writeln!(stderr, "{BANNER}")?;
-    }
-    Ok(outcome.exit_code())
+/// `--scan-history`: every blob once (see `Source::GitSecretsHistory`).
+fn scan_history() -> Result<Exit> {
+    run_scan(RepoAt::Required(".".into()), Source::GitSecretsHistory)
+}
+
+/// git-secrets scans with no size cap and one thread per core.
+fn run_scan(repo: RepoAt, source: Source) -> Result<Exit> {
+    let run = RunConfig {
+        repo,
+        project: ProjectAt::Nowhere,
+        source,
+        mode: Mode::GitSecrets,
+        enable_rules: Vec::new(),
+        baseline: None,
+        max_blob_size: Some(u64::MAX),
+        fail_on: None,
+        exit_zero: false,
+        threads: default_threads(),
+        skip_missing: false,
+        output: git_secrets_output(),
+    };
+    let scanned = engine::run(&run)?;
+    engine::finish(&scanned.outcome, &run.output, scanned.policy)
 }
 
 /// git-secrets' hooks, in the order it installs them, with the function each
@@ -331,7 +201,7 @@ const HOOKS: [(&str, &str); 3] = [
     ("prepare-commit-msg", "--prepare_commit_msg_hook"),
 ];
 
-fn install(flags: &Flags, operands: &[String]) -> Result<i32> {
+fn install(flags: &Flags, operands: &[String]) -> Result<Exit> {
     let hooks = match operands.first().map(Path::new) {
         // As git-secrets: DIR holding `.git` is a repository, any other DIR a
         // template directory (for `git config --global init.templateDir DIR`).
@@ -340,7 +210,7 @@ fn install(flags: &Flags, operands: &[String]) -> Result<i32> {
             Some(hooks) => hooks,
             None => {
                 eprintln!("Not in a Git repository");
-                return Ok(1);
+                return Ok(Exit::Usage(1));
             }
         },
     };
@@ -358,7 +228,7 @@ fn install(flags: &Flags, operands: &[String]) -> Result<i32> {
     if !flags.force {
         if let Some((dest, ..)) = targets.iter().find(|(dest, ..)| dest.symlink_metadata().is_ok()) {
             eprintln!("{} already exists. Use -f to force", dest.display());
-            return Ok(1);
+            return Ok(Exit::Usage(1));
         }
     }
     let check = if std::io::stdout().is_terminal() { "\x1b[32m✓\x1b[0m" } else { "✓" };
@@ -376,7 +246,7 @@ fn install(flags: &Flags, operands: &[String]) -> Result<i32> {
             "warning: core.hooksPath is set ({hooks_path}): git runs the hooks there, not these; `keyfence install` installs where git looks"
         );
     }
-    Ok(0)
+    Ok(Exit::Clean)
 }
 
 /// The hooks directory of the repository at `dir` (or the current one):
@@ -410,29 +280,35 @@ fn git_config(global: bool, args: &[&str]) -> Result<std::process::Output> {
     command.args(args).output().context("cannot run git config")
 }
 
-fn list(flags: &Flags) -> Result<i32> {
+/// `--list`: git config's output and status, passed through.
+fn list(flags: &Flags) -> Result<Exit> {
     let output = git_config(flags.global, &["--get-regex", "secrets.*"])?;
     std::io::stdout().write_all(&output.stdout)?;
     std::io::stderr().write_all(&output.stderr)?;
-    Ok(output.status.code().unwrap_or(2))
+    Ok(match output.status.code().map(u8::try_from) {
+        Some(Ok(0)) => Exit::Clean,
+        Some(Ok(code)) => Exit::Usage(code),
+        // Killed by a signal, or a status no process exit can carry.
+        _ => Exit::Error,
+    })
 }
 
 /// Add `value` to `key` unless an existing value already contains it
 /// (git-secrets' `grep -F` de-dup), which exits 1 silently.
-fn add_config(key: &str, value: &str, global: bool) -> Result<i32> {
+fn add_config(key: &str, value: &str, global: bool) -> Result<Exit> {
     if value.is_empty() {
         bail!("nothing to add to {key}");
     }
     let existing = git_config(global, &["--get-all", key])?;
     if String::from_utf8_lossy(&existing.stdout).lines().any(|line| line.contains(value)) {
-        return Ok(1);
+        return Ok(Exit::Usage(1));
     }
     let added = git_config(global, &["--add", key, value])?;
     std::io::stderr().write_all(&added.stderr)?;
-    Ok(if added.status.success() { 0 } else { 2 })
+    Ok(if added.status.success() { Exit::Clean } else { Exit::Error })
 }
 
-fn register_aws(global: bool) -> Result<i32> {
+fn register_aws(global: bool) -> Result<Exit> {
     let aws = "(AWS|aws|Aws)?_?";
     let quote = "(\"|')?";
     let connect = r"\s*(:|=>|=)\s*";
@@ -452,11 +328,11 @@ fn register_aws(global: bool) -> Result<i32> {
         ("secrets.allowed", "AKIAIOSFODNN7EXAMPLE".to_string()),
         ("secrets.allowed", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_string()),
     ];
-    let mut status = 0;
+    let mut status = Exit::Clean;
     for (key, value) in &additions {
         status = add_config(key, value, global)?;
     }
-    if status == 0 {
+    if status == Exit::Clean {
         println!("OK");
     }
     if std::io::stdout().is_terminal() {

@@ -9,7 +9,9 @@
 //!   the hooks directory and get instructions instead of files;
 //! - `install`: what is at each hook's path, the plan, and carrying it out
 //!   (install and uninstall);
-//! - `fs`: rendering a script, writing it atomically, file modes and names.
+//! - `fs`: rendering a script, writing it atomically, file modes and names;
+//! - `run`: the hook entry points git runs (`keyfence hook pre-commit`, …),
+//!   which scan through the engine.
 //!
 //! Nothing here sees the command line: callers build an [`InstallRequest`].
 
@@ -18,6 +20,7 @@ use std::path::PathBuf;
 mod fs;
 mod install;
 mod managers;
+pub mod run;
 mod target;
 
 pub(crate) use fs::write_hook;

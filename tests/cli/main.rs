@@ -5,6 +5,7 @@
 //! - `contexts`: every real-world credential context and decoy in `fixtures/contexts/`
 //! - `scan_paths`: `keyfence scan PATH` behaviour, formats and exit codes
 //! - `git_sources`: `--staged`, `--range`, `--history`, commit messages
+//! - `fail_closed`: a repository, file or walk that fails is exit 2, never a clean scan
 //! - `hooks`: `keyfence install` / `uninstall` through real `git commit`s
 
 mod util;
@@ -13,6 +14,7 @@ mod architecture;
 mod ci_gate;
 mod contexts;
 mod explain;
+mod fail_closed;
 mod git_secrets_compat;
 mod git_sources;
 mod hooks;

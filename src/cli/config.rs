@@ -1,0 +1,110 @@
+//! Arguments → a resolved run (`engine::RunConfig`), in one step: which
+//! source, the repository, threads, `max_blob_size`, the exit policy, and
+//! the output (format, redaction, colour, destination). All validation of
+//! what the user typed is here; nothing downstream sees clap types.
+//! git-secrets mode's parser (`git_secrets.rs`) builds the same types and
+//! takes its output from [`git_secrets_output`].
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::args::{ColorChoice, HookCommand, OutputArgs, ScanArgs};
+use crate::engine::{default_threads, Destination, Output, ProjectAt, RepoAt, RunConfig, Source};
+use crate::hooks::run::{Hook, HookRequest};
+use crate::report::{Format, ReportOptions};
+use crate::rules::git_secrets::Mode;
+
+/// `keyfence scan` (and `keyfence baseline`): what to scan, with what.
+pub fn scan(args: &ScanArgs) -> Result<RunConfig> {
+    let git_mode = args.staged || args.range.is_some() || args.since.is_some() || args.history;
+    let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    if git_mode && roots.len() > 1 {
+        anyhow::bail!("give at most one repository path with --staged, --range, --since or --history");
+    }
+    let source = if args.staged {
+        Source::Staged { whole_files: args.whole_files }
+    } else if args.history {
+        Source::History { all_objects: args.all_objects, branch: args.branch.clone(), progress: !args.output.quiet }
+    } else if let Some(spec) = args.range.clone().or_else(|| args.since.as_ref().map(|r| format!("{r}..HEAD"))) {
+        Source::Range(spec)
+    } else {
+        Source::Paths { roots: roots.clone(), no_ignore: args.no_ignore }
+    };
+    let (repo, project) = if git_mode {
+        (RepoAt::Required(roots[0].clone()), ProjectAt::RepoRoot)
+    } else {
+        // The git-secrets settings and .keyfence.toml of the repository
+        // being scanned, if it is one; else the scanned directory's.
+        (RepoAt::IfAny(roots[0].clone()), ProjectAt::RepoRootOr(roots[0].clone()))
+    };
+    let from_history = args.range.is_some() || args.since.is_some() || args.history;
+    Ok(RunConfig {
+        repo,
+        project: if args.no_config { ProjectAt::Nowhere } else { project },
+        source,
+        mode: Mode::Keyfence,
+        enable_rules: args.enable_rule.clone(),
+        baseline: args.baseline.clone(),
+        max_blob_size: args.max_blob_size,
+        fail_on: args.fail_on,
+        exit_zero: args.exit_zero,
+        threads: args.threads.unwrap_or_else(default_threads),
+        skip_missing: args.skip_missing,
+        output: output(&args.output, from_history),
+    })
+}
+
+/// `keyfence hook …`: the hook, its repository rules and how to report.
+pub fn hook(hook: HookCommand) -> HookRequest {
+    let (hook, output, from_history) = match hook {
+        HookCommand::PreCommit { output } => (Hook::PreCommit, output, false),
+        HookCommand::CommitMsg { file, output } => (Hook::CommitMsg(file), output, false),
+        HookCommand::PrepareCommitMsg { source, commit, output, .. } => {
+            (Hook::PrepareCommitMsg { source, commit }, output, true)
+        }
+    };
+    HookRequest { hook, mode: Mode::Keyfence, output: self::output(&output, from_history) }
+}
+
+/// Where and how the report is written. Only a person at a terminal sees
+/// full values without asking.
+pub fn output(args: &OutputArgs, from_history: bool) -> Output {
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let report = ReportOptions {
+        format: args.format,
+        // Some CI runners (CircleCI, Travis, `docker run -t`) give jobs a
+        // pseudo-terminal, and its output still ends up in a stored log.
+        show_secrets: args.show_secrets
+            || (to_terminal && !in_ci() && matches!(args.format, Format::Human | Format::GitSecrets)),
+        color: match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        },
+        from_history,
+    };
+    // `-q` silences standard output; a report file asked for is still written.
+    let to = match (&args.output, args.quiet) {
+        (Some(path), _) => Destination::File(path.clone()),
+        (None, true) => Destination::Nowhere,
+        (None, false) => Destination::Stdout,
+    };
+    Output { report, to }
+}
+
+/// git-secrets mode's output: its `path:line:text` lines and banner on
+/// stderr, values shown unless `CI` is set.
+pub fn git_secrets_output() -> Output {
+    let report =
+        ReportOptions { format: Format::GitSecrets, show_secrets: !in_ci(), color: false, from_history: false };
+    Output { report, to: Destination::GitSecrets }
+}
+
+/// `CI` is set by GitHub Actions, GitLab, CircleCI, Travis, Buildkite and
+/// most others. Any value counts, as in `git-secrets` mode: a wrong guess
+/// only redacts more.
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some()
+}

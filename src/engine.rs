@@ -1,0 +1,310 @@
+//! One run, assembled in one place: a resolved [`RunConfig`] (built by the
+//! command line, by git-secrets mode's own parser, or by a hook request)
+//! becomes an [`Engine`] (rules, suppressors, scanner) and the one
+//! [`run`] that opens the repository, feeds the chosen source through the
+//! pipeline, records what went wrong and finishes. Every call into a source
+//! is in `run`, nowhere else.
+//!
+//! This module decides nothing the user typed (that is `cli::config`); it
+//! only layers `.keyfence.toml`'s defaults under what the configuration
+//! leaves open (`fail-on`, `max-blob-size`). Writing the outcome and the exit
+//! status are [`finish`]'s.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::config::{self, ProjectConfig};
+use crate::error::Error;
+use crate::exit::Exit;
+use crate::pipeline::{Outcome, Pipeline, Suppressor};
+use crate::rules::git_secrets::{GitSecretsConfig, Mode};
+use crate::rules::{RuleSet, Severity};
+use crate::scan::Scanner;
+use crate::source::history::{self, HistoryOptions};
+use crate::source::staged::{self, StagedOptions};
+use crate::source::worktree::{self, WalkOptions};
+use crate::source::{git, message, range};
+use crate::suppress::Suppressors;
+
+mod finish;
+mod tracked;
+
+pub use finish::{finish, Destination, Output};
+
+/// Default cap on a single file or blob: generous, but a 4 GB video is not
+/// read into memory to look for a 40-byte key.
+pub const DEFAULT_MAX_BLOB_SIZE: u64 = 256 * 1024 * 1024;
+
+/// Where the repository is, and whether the run needs one.
+#[derive(Debug, Clone)]
+pub enum RepoAt {
+    /// The repository at or above this path; none is an error (exit 2).
+    Required(PathBuf),
+    /// The repository at or above this path (a file: its directory), if
+    /// there is one. None is fine; one that cannot be opened is an error
+    /// naming it, so its git-secrets patterns never silently stop applying.
+    IfAny(PathBuf),
+}
+
+/// Where `.keyfence.toml` is read from.
+#[derive(Debug, Clone)]
+pub enum ProjectAt {
+    /// Nowhere (`--no-config`).
+    Nowhere,
+    /// The repository's work tree.
+    RepoRoot,
+    /// The work tree; with no repository, this directory if it is one.
+    RepoRootOr(PathBuf),
+}
+
+/// What one run scans.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Files and directories (`scan [PATH…]`; git-secrets `--no-index`).
+    Paths { roots: Vec<PathBuf>, no_ignore: bool },
+    /// What the next commit adds (`--staged`, the pre-commit hook).
+    Staged { whole_files: bool },
+    /// The commits of a range spec (`A..B`, `A...B`).
+    Range(String),
+    /// Every blob ever committed.
+    History { all_objects: bool, branch: Option<String>, progress: bool },
+    /// A commit message file.
+    Message(PathBuf),
+    /// What the commits in `MERGE_HEAD` bring in (prepare-commit-msg).
+    MergeHeads,
+    /// Nothing (a prepare-commit-msg that is not a non-fast-forward merge:
+    /// the pre-commit hook saw everything already).
+    Nothing,
+    /// git-secrets `--scan FILE…`: plain grep, directories only with `-r`.
+    Files { files: Vec<String>, recursive: bool },
+    /// git-secrets `--scan` as `git grep`: tracked files (`--cached`: index
+    /// blobs; `--untracked`: untracked files too), or every file outside a
+    /// repository or with `--no-index`.
+    GitGrep { pathspecs: Vec<String>, cached: bool, untracked: bool, no_index: bool },
+    /// git-secrets `--scan-history`: the history, then (when clean, as
+    /// git-secrets' `git grep` with no revision does) the tracked files.
+    GitSecretsHistory,
+}
+
+/// A run, fully resolved: nothing here is raw command-line input.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub repo: RepoAt,
+    pub project: ProjectAt,
+    pub source: Source,
+    pub mode: Mode,
+    /// Off-by-default rules to turn on.
+    pub enable_rules: Vec<String>,
+    pub baseline: Option<PathBuf>,
+    /// `None`: `.keyfence.toml`'s, else [`DEFAULT_MAX_BLOB_SIZE`].
+    pub max_blob_size: Option<u64>,
+    /// `None`: `.keyfence.toml`'s, else every finding fails.
+    pub fail_on: Option<Severity>,
+    pub exit_zero: bool,
+    pub threads: usize,
+    pub skip_missing: bool,
+    pub output: Output,
+}
+
+/// How findings become an exit status.
+#[derive(Debug, Clone, Copy)]
+pub struct ExitPolicy {
+    pub fail_on: Severity,
+    pub exit_zero: bool,
+}
+
+impl ExitPolicy {
+    /// Every finding fails the run.
+    pub const STRICT: ExitPolicy = ExitPolicy { fail_on: Severity::Low, exit_zero: false };
+
+    pub fn exit(self, outcome: &Outcome) -> Exit {
+        Exit::from_code(outcome.exit_code_for(self.fail_on, self.exit_zero))
+    }
+}
+
+/// What a finished run hands to reporting.
+pub struct Scanned {
+    pub outcome: Outcome,
+    pub policy: ExitPolicy,
+}
+
+/// What an [`Engine`] is built from.
+pub struct EngineOptions<'r> {
+    pub repo: Option<&'r gix::Repository>,
+    pub mode: Mode,
+    pub enable: Vec<String>,
+    /// Where `.keyfence.toml` is looked for.
+    pub project_dir: Option<PathBuf>,
+    pub baseline: Option<PathBuf>,
+    pub max_blob_size: Option<u64>,
+    pub fail_on: Option<Severity>,
+}
+
+/// Everything one run scans with: rules (built-in, `.keyfence.toml`,
+/// git-secrets config), what suppresses findings, and the limits resolved
+/// against the project's defaults.
+pub struct Engine {
+    scanner: Scanner,
+    suppressors: Vec<Suppressor>,
+    pub fail_on: Severity,
+    pub max_blob_size: u64,
+}
+
+impl Engine {
+    pub fn build(options: &EngineOptions<'_>) -> Result<Engine> {
+        let mut rules = RuleSet::builtin();
+        let mut suppressors = Suppressors::default();
+        let mut project_fail_on = None;
+        let mut project_max_blob_size = None;
+        if options.mode == Mode::GitSecrets {
+            for rule in RuleSet::builtin().all() {
+                rules.set_enabled(&rule.id, false)?;
+            }
+        } else if let Some(dir) = &options.project_dir {
+            let project = ProjectConfig::load(dir)?;
+            suppressors = suppressors.with_project(project.allowlist(&dir.join(config::FILE_NAME), dir)?);
+            rules.extend(project.rules)?;
+            for id in &project.options.enable_rules {
+                rules.set_enabled(id, true)?;
+            }
+            for id in &project.options.disable_rules {
+                rules.set_enabled(id, false)?;
+            }
+            project_fail_on = project.options.fail_on;
+            project_max_blob_size = project.options.max_blob_size;
+        }
+        for id in &options.enable {
+            rules.set_enabled(id, true)?;
+        }
+        let git_secrets = GitSecretsConfig::load(options.repo)?;
+        rules.extend(git_secrets.rules(options.mode)?)?;
+        suppressors = suppressors.with_git_secrets(git_secrets.allowlist(options.mode)?);
+        if let Some(path) = &options.baseline {
+            suppressors = suppressors.with_baseline(crate::baseline::load(path)?);
+        }
+        Ok(Engine {
+            scanner: Scanner::new(&rules)?,
+            suppressors: suppressors.into_predicates(),
+            fail_on: options.fail_on.or(project_fail_on).unwrap_or(Severity::Low),
+            max_blob_size: options.max_blob_size.or(project_max_blob_size).unwrap_or(DEFAULT_MAX_BLOB_SIZE),
+        })
+    }
+
+    pub fn pipeline(&self) -> Pipeline<'_> {
+        self.suppressors.iter().cloned().fold(Pipeline::new(&self.scanner), Pipeline::with_suppressor)
+    }
+}
+
+/// Open the repository → build the engine → run the source → record its
+/// error → finish. The one sequence behind `scan`, `baseline`, the hooks
+/// and git-secrets mode.
+pub fn run(config: &RunConfig) -> Result<Scanned> {
+    let repo = open(&config.repo)?;
+    let project_dir = match &config.project {
+        ProjectAt::Nowhere => None,
+        ProjectAt::RepoRootOr(dir) if repo.is_none() && dir.is_dir() => Some(dir.clone()),
+        ProjectAt::RepoRoot | ProjectAt::RepoRootOr(_) => {
+            repo.as_ref().and_then(|r| r.workdir()).map(Path::to_path_buf)
+        }
+    };
+    let engine = Engine::build(&EngineOptions {
+        repo: repo.as_ref(),
+        mode: config.mode,
+        enable: config.enable_rules.clone(),
+        project_dir,
+        baseline: config.baseline.clone(),
+        max_blob_size: config.max_blob_size,
+        fail_on: config.fail_on,
+    })?;
+    let max_blob_size = engine.max_blob_size;
+    let pipeline = engine.pipeline().with_skip_missing(config.skip_missing);
+    let walk = |no_ignore| WalkOptions { no_ignore, threads: config.threads, max_file_size: max_blob_size };
+    let history = |all_objects, branch: &Option<String>, progress| HistoryOptions {
+        all_objects,
+        branch: branch.clone(),
+        max_blob_size,
+        threads: config.threads,
+        progress,
+    };
+    let result = match (&config.source, &repo) {
+        (Source::Paths { roots, no_ignore }, _) => {
+            worktree::scan_paths(roots, &walk(*no_ignore), &pipeline);
+            Ok(())
+        }
+        (Source::Staged { whole_files }, Some(repo)) => {
+            staged::scan(repo, &StagedOptions { whole_files: *whole_files, max_blob_size }, &pipeline)
+        }
+        (Source::Range(spec), Some(repo)) => range::scan(repo, spec, max_blob_size, &pipeline),
+        (Source::History { all_objects, branch, progress }, Some(repo)) => {
+            history::scan(repo, &history(*all_objects, branch, *progress), &pipeline)
+        }
+        (Source::Message(file), _) => message::scan(file, &pipeline),
+        (Source::MergeHeads, Some(repo)) => merge_heads(repo)?
+            .iter()
+            .try_for_each(|merged| range::scan(repo, &format!("HEAD..{merged}"), max_blob_size, &pipeline)),
+        (Source::Files { files, recursive }, _) => {
+            tracked::scan_files(files, *recursive, &pipeline, |root| {
+                worktree::scan_paths(&[root.to_path_buf()], &walk(true), &pipeline)
+            });
+            Ok(())
+        }
+        (Source::GitGrep { pathspecs, cached, untracked, no_index: false }, Some(repo)) => {
+            let grep = tracked::Grep { cached: *cached, untracked: *untracked };
+            tracked::scan_tracked(repo, &grep, pathspecs, &pipeline)
+        }
+        // Outside a repository, or `--no-index`: every file under the paths.
+        (Source::GitGrep { pathspecs, .. }, _) => {
+            let roots: Vec<PathBuf> =
+                if pathspecs.is_empty() { vec![".".into()] } else { pathspecs.iter().map(PathBuf::from).collect() };
+            worktree::scan_paths(&roots, &walk(true), &pipeline);
+            Ok(())
+        }
+        (Source::GitSecretsHistory, Some(repo)) => history::scan(repo, &history(false, &None, true), &pipeline),
+        (Source::Nothing, _) => Ok(()),
+        // `cli::config` asks for `RepoAt::Required` with every git source.
+        (_, None) => Err(Error::Git("this scan needs a git repository".into())),
+    };
+    if let Err(e) = result {
+        pipeline.error(e);
+    }
+    let mut outcome = pipeline.finish();
+    if let (Source::GitSecretsHistory, Some(repo)) = (&config.source, &repo) {
+        // git-secrets greps the commits `git log -G` selects; when none is
+        // (a clean history, or no commit yet), its `git grep` gets no
+        // revision and greps the tracked files in the work tree instead, and
+        // its tests rely on that. A clean history means no commit was
+        // selected (up to allowed or `-w`-bounded matches), so do the same.
+        if outcome.findings.is_empty() && outcome.errors.is_empty() {
+            let pipeline = engine.pipeline();
+            if let Err(e) = tracked::scan_tracked(repo, &tracked::Grep::default(), &[], &pipeline) {
+                pipeline.error(e);
+            }
+            outcome = pipeline.finish();
+        }
+    }
+    let policy = ExitPolicy { fail_on: engine.fail_on, exit_zero: config.exit_zero };
+    Ok(Scanned { outcome, policy })
+}
+
+fn open(at: &RepoAt) -> Result<Option<gix::Repository>> {
+    Ok(match at {
+        RepoAt::Required(path) => Some(git::open(path)?),
+        RepoAt::IfAny(path) => git::open_if_repository(path.parent().filter(|_| path.is_file()).unwrap_or(path))?,
+    })
+}
+
+/// The commits being merged, from `MERGE_HEAD` (one per line for octopus).
+fn merge_heads(repo: &gix::Repository) -> Result<Vec<String>> {
+    let path = repo.git_dir().join("MERGE_HEAD");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text.split_whitespace().map(str::to_string).collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// One worker per core, unless told otherwise.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

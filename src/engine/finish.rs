@@ -1,0 +1,87 @@
+//! The end of a run: skipped blobs and errors to stderr, the report to where
+//! it was asked for, and the exit status (the one place that decides it).
+//! Everything about how it is written was resolved before the run.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::ExitPolicy;
+use crate::exit::Exit;
+use crate::pipeline::Outcome;
+use crate::report::{self, ReportOptions};
+
+/// git-secrets' message after its findings, word for word.
+const GIT_SECRETS_BANNER: &str = "
+[ERROR] Matched one or more prohibited patterns
+
+Possible mitigations:
+- Mark false positives as allowed using: git config --add secrets.allowed ...
+- Mark false positives as allowed by adding regular expressions to .gitallowed at repository's root directory
+- List your configured patterns: git config --get-all secrets.patterns
+- List your configured allowed patterns: git config --get-all secrets.allowed
+- List your configured allowed patterns in .gitallowed at repository's root directory
+- Use --no-verify if this is a one-time false positive";
+
+/// How the outcome is written, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub report: ReportOptions,
+    pub to: Destination,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Stdout,
+    File(PathBuf),
+    /// `-q`: no report, only stderr's skipped blobs and errors.
+    Nowhere,
+    /// As git-secrets answers: errors, then findings as `path:line:text`
+    /// on stderr followed by its banner; nothing when clean, no skipped list.
+    GitSecrets,
+}
+
+/// Report the outcome and decide the exit status.
+pub fn finish(outcome: &Outcome, output: &Output, policy: ExitPolicy) -> Result<Exit> {
+    if output.to != Destination::GitSecrets {
+        for skipped in &outcome.skipped {
+            eprintln!("keyfence: skipped {} ({})", skipped.origin.display_path(), skipped.reason.describe());
+        }
+    }
+    for error in &outcome.errors {
+        eprintln!("keyfence: error: {}", crate::source::escape_for_terminal(error.to_string().as_bytes()));
+    }
+    match &output.to {
+        Destination::Nowhere => {}
+        Destination::Stdout => write_stdout(outcome, &output.report)?,
+        Destination::File(path) => write_file(outcome, &output.report, path)?,
+        Destination::GitSecrets if outcome.findings.is_empty() => {}
+        Destination::GitSecrets => {
+            let mut stderr = std::io::stderr().lock();
+            report::write(outcome, &output.report, &mut stderr)?;
+            writeln!(stderr, "{GIT_SECRETS_BANNER}")?;
+        }
+    }
+    Ok(policy.exit(outcome))
+}
+
+fn write_file(outcome: &Outcome, options: &ReportOptions, path: &std::path::Path) -> Result<()> {
+    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    report::write(outcome, options, &mut writer)
+        .and_then(|()| writer.flush())
+        .and_then(|()| writer.get_ref().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn write_stdout(outcome: &Outcome, options: &ReportOptions) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut writer = std::io::BufWriter::new(stdout.lock());
+    match report::write(outcome, options, &mut writer).and_then(|()| writer.flush()) {
+        // The reader went away (`| head`): not our error, and the exit
+        // status still tells what was found.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
+}

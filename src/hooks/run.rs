@@ -1,0 +1,76 @@
+//! The hook entry points (`keyfence hook pre-commit | commit-msg |
+//! prepare-commit-msg`, and git-secrets' `--*_hook` callbacks): a plain
+//! [`HookRequest`], built by the command line, becomes one engine run.
+//! A hook that finds nothing says nothing: it runs on every commit.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::engine::{self, Destination, Output, ProjectAt, RepoAt, RunConfig, Source};
+use crate::exit::Exit;
+use crate::report::Format;
+use crate::rules::git_secrets::Mode;
+
+/// Which hook git ran, with the arguments it passed.
+#[derive(Debug, Clone)]
+pub enum Hook {
+    /// Scan the staged changes.
+    PreCommit,
+    /// Scan this commit message file.
+    CommitMsg(PathBuf),
+    /// `source`: what prepared the message (message, template, merge,
+    /// squash, commit); `commit`: the commit when amending or reusing one.
+    PrepareCommitMsg { source: Option<String>, commit: Option<String> },
+}
+
+/// One hook run, resolved: the hook, keyfence's or git-secrets' rules and
+/// how to report.
+#[derive(Debug, Clone)]
+pub struct HookRequest {
+    pub hook: Hook,
+    /// `Mode::GitSecrets` reports whole staged files, as git-secrets does.
+    pub mode: Mode,
+    pub output: Output,
+}
+
+pub fn run(request: &HookRequest) -> Result<Exit> {
+    let scanned = engine::run(&run_config(request))?;
+    let outcome = &scanned.outcome;
+    // A report asked for (a format or a file) is still written.
+    let clean = outcome.findings.is_empty() && outcome.errors.is_empty() && outcome.skipped.is_empty();
+    let to_stdout = matches!(request.output.to, Destination::Stdout | Destination::Nowhere);
+    if clean && request.output.report.format == Format::Human && to_stdout {
+        return Ok(Exit::Clean);
+    }
+    engine::finish(outcome, &request.output, scanned.policy)
+}
+
+/// What the hook scans. Only a non-fast-forward merge brings in commits
+/// the pre-commit hook never saw; everything else was checked already.
+fn run_config(request: &HookRequest) -> RunConfig {
+    let here = PathBuf::from(".");
+    let (repo, source) = match &request.hook {
+        Hook::PreCommit => (RepoAt::Required(here), Source::Staged { whole_files: request.mode == Mode::GitSecrets }),
+        // A message file can be scanned outside a repository.
+        Hook::CommitMsg(file) => (RepoAt::IfAny(here), Source::Message(file.clone())),
+        Hook::PrepareCommitMsg { source, commit } if source.as_deref() == Some("merge") && commit.is_none() => {
+            (RepoAt::Required(here), Source::MergeHeads)
+        }
+        Hook::PrepareCommitMsg { .. } => (RepoAt::Required(here), Source::Nothing),
+    };
+    RunConfig {
+        repo,
+        project: ProjectAt::RepoRoot,
+        source,
+        mode: request.mode,
+        enable_rules: Vec::new(),
+        baseline: None,
+        max_blob_size: None,
+        fail_on: None,
+        exit_zero: false,
+        threads: engine::default_threads(),
+        skip_missing: false,
+        output: request.output.clone(),
+    }
+}
