@@ -7,9 +7,9 @@ use std::collections::HashSet;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::blob::Origin;
 use crate::rules::{Kind, Severity};
 use crate::scan::{Match, Scanner};
-use crate::source::Origin;
 
 /// Comments that mark a line as reviewed: keyfence's own, and the ones that
 /// gitleaks and detect-secrets users already have in their code.

@@ -16,6 +16,7 @@
 
 pub mod aws;
 pub mod baseline;
+pub mod blob;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -40,7 +40,7 @@ fn exit_with(result: anyhow::Result<i32>) -> ! {
             // One line, whatever a path or ref in the message holds.
             eprintln!(
                 "keyfence: error: {}",
-                keyfence::source::escape_for_terminal(keyfence::error::with_causes(err.as_ref()).as_bytes())
+                keyfence::blob::escape_for_terminal(keyfence::error::with_causes(err.as_ref()).as_bytes())
             );
             2
         }

@@ -9,14 +9,14 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::blob::{looks_binary, utf16_to_utf8, Origin};
 use crate::error::Error;
 use crate::finding::{self, Finding};
 use crate::rules::Severity;
 use crate::scan::{Scanner, Scratch};
-use crate::source::Origin;
 
-/// git and grep call a file binary when a NUL byte appears this early.
-pub const BINARY_PROBE: usize = 8 * 1024;
+/// Kept here too: reports name it with the other outcome types.
+pub use crate::blob::SkipReason;
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
@@ -50,23 +50,6 @@ pub type Suppressor = std::sync::Arc<dyn Fn(&Finding) -> bool + Send + Sync>;
 pub struct Skipped {
     pub origin: Origin,
     pub reason: SkipReason,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipReason {
-    /// Larger than `--max-blob-size` (the size in bytes).
-    TooLarge(u64),
-    /// Not in the object database (a partial clone), with `--skip-missing`.
-    Missing,
-}
-
-impl SkipReason {
-    pub fn describe(self) -> String {
-        match self {
-            SkipReason::TooLarge(size) => format!("{size} bytes, larger than --max-blob-size"),
-            SkipReason::Missing => "object missing from the repository (partial clone?), --skip-missing".into(),
-        }
-    }
 }
 
 pub struct Pipeline<'s> {
@@ -143,8 +126,7 @@ impl<'s> Pipeline<'s> {
     /// are enough) is skipped as binary; counts it if so. Lets a source stop
     /// reading a large file after its first 8 KB.
     pub fn skip_if_binary(&self, prefix: &[u8]) -> bool {
-        let probe = &prefix[..prefix.len().min(BINARY_PROBE)];
-        let binary = !self.scan_binary && memchr::memchr(0, probe).is_some() && utf16_order(probe).is_none();
+        let binary = !self.scan_binary && looks_binary(prefix);
         if binary {
             self.counters.binary.fetch_add(1, Ordering::Relaxed);
         }
@@ -237,51 +219,6 @@ impl Outcome {
     }
 }
 
-type Utf16Order = fn([u8; 2]) -> u16;
-
-/// The UTF-8 text of a UTF-16 blob (see `utf16_order`).
-fn utf16_to_utf8(bytes: &[u8]) -> Option<String> {
-    let (from, skip) = utf16_order(&bytes[..bytes.len().min(BINARY_PROBE)])?;
-    let units = bytes[skip..].chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
-    Some(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect())
-}
-
-/// The byte order of a UTF-16 blob, and how many bytes its byte-order mark
-/// takes, judged from its start. With a mark it is certain. Without one
-/// (.NET's `Encoding.Unicode.GetBytes`, some Windows exports) it is guessed,
-/// because skipping such a file as binary would hide a key in plain text:
-/// mostly-ASCII text puts a NUL in the high byte of most units and never in
-/// the low one, and decodes to no control characters but whitespace. Binary
-/// formats break one of these within a few bytes.
-fn utf16_order(probe: &[u8]) -> Option<(Utf16Order, usize)> {
-    match probe.get(..2)? {
-        [0xff, 0xfe] => return Some((u16::from_le_bytes, 2)),
-        [0xfe, 0xff] => return Some((u16::from_be_bytes, 2)),
-        _ => {}
-    }
-    // Every blob comes through here first: text without a NUL (nearly all
-    // of it) cannot be mark-less UTF-16, and one SIMD search says so.
-    memchr::memchr(0, probe)?;
-    let pairs: Vec<[u8; 2]> = probe.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
-    let zero_high = |high: usize| {
-        let with_zero = pairs.iter().filter(|p| p[high] == 0).count();
-        let no_zero_low = pairs.iter().all(|p| p[1 - high] != 0);
-        pairs.len() >= 2 && no_zero_low && with_zero * 2 >= pairs.len()
-    };
-    let from: Utf16Order = if zero_high(1) {
-        u16::from_le_bytes
-    } else if zero_high(0) {
-        u16::from_be_bytes
-    } else {
-        return None;
-    };
-    // The probe may end inside a surrogate pair: leave its last unit out.
-    let units = pairs[..pairs.len() - 1].iter().map(|&p| from(p));
-    let text_like =
-        char::decode_utf16(units).all(|c| c.is_ok_and(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\x0c')));
-    text_like.then_some((from, 0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,19 +237,6 @@ mod tests {
             assert_eq!(found.len(), 1);
             assert_eq!((found[0].line, found[0].secret.as_str()), (2, "AKIA2E3MTGS5LTN4WCQV"));
             assert_eq!(pipeline.finish().stats.skipped_binary, 0);
-        }
-    }
-
-    #[test]
-    fn utf16_without_a_byte_order_mark_is_told_from_binary() {
-        let text = "[default]\r\naws_access_key_id = AKIA2E3MTGS5LTN4WCQV\r\n";
-        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
-        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
-        assert_eq!(utf16_to_utf8(&le).as_deref(), Some(text));
-        assert_eq!(utf16_to_utf8(&be).as_deref(), Some(text));
-        // An ELF header, a run of NULs, u16 numbers: binary, not text.
-        for binary in [&b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00"[..], &[0u8; 64], &[1, 0, 2, 0, 3, 0, 4, 0]] {
-            assert!(utf16_order(binary).is_none(), "{binary:?}");
         }
     }
 

@@ -17,12 +17,13 @@ use std::process::Command as Process;
 use anyhow::{bail, Context, Result};
 
 use super::{default_threads, hook_outcome, Engine, EngineOptions, HookCommand, OutputArgs};
+use crate::blob::Origin;
 use crate::pipeline::{Outcome, Pipeline};
 use crate::report::{self, Format, ReportOptions};
 use crate::rules::git_secrets::{self as config, Mode};
+use crate::source::git;
 use crate::source::history::{self, HistoryOptions};
 use crate::source::worktree::{self, WalkOptions};
-use crate::source::{git, Origin};
 
 const USAGE: &str = "usage: git secrets --scan [-r|--recursive] [--cached] [--no-index] [--untracked] [<files>...]
    or: git secrets --scan-history
@@ -305,7 +306,7 @@ fn scan_history() -> Result<i32> {
 /// Findings on stderr as `path:line:text`, then git-secrets' banner.
 fn report_like_git_secrets(outcome: &Outcome) -> Result<i32> {
     for error in &outcome.errors {
-        eprintln!("keyfence: error: {}", crate::source::escape_for_terminal(error.to_string().as_bytes()));
+        eprintln!("keyfence: error: {}", crate::blob::escape_for_terminal(error.to_string().as_bytes()));
     }
     if !outcome.findings.is_empty() {
         let options = ReportOptions {

@@ -547,7 +547,7 @@ fn finish(outcome: &Outcome, output: &OutputArgs, from_history: bool, policy: Ex
         eprintln!("keyfence: skipped {} ({})", skipped.origin.display_path(), skipped.reason.describe());
     }
     for error in &outcome.errors {
-        eprintln!("keyfence: error: {}", crate::source::escape_for_terminal(error.to_string().as_bytes()));
+        eprintln!("keyfence: error: {}", crate::blob::escape_for_terminal(error.to_string().as_bytes()));
     }
     // `-q` silences standard output; a report file asked for is still written.
     if !output.quiet || output.output.is_some() {

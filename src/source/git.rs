@@ -10,7 +10,7 @@ use std::path::Path;
 
 use gix::ObjectId;
 
-use super::Origin;
+use crate::blob::Origin;
 use crate::error::Error;
 use crate::pipeline::Pipeline;
 
@@ -29,7 +29,7 @@ pub fn open(dir: &Path) -> Result<gix::Repository, Error> {
     gix::ThreadSafeRepository::discover_with_environment_overrides_opts(dir, Default::default(), trust)
         .map(|repo| repo.to_thread_local())
         .map_err(|e| {
-            let dir = super::escape_for_terminal(&super::path_bytes(dir));
+            let dir = crate::blob::escape_for_terminal(&crate::blob::path_bytes(dir));
             Error::Git(format!("not a git repository (or cannot open it): {dir}: {}", one_line(e)))
         })
 }
@@ -42,7 +42,7 @@ pub fn context<E: Display>(what: impl Display) -> impl FnOnce(E) -> Error {
 
 /// Text for a one-line message: newlines and other control characters escaped.
 pub fn shown(text: &str) -> String {
-    super::escape_for_terminal(text.as_bytes())
+    crate::blob::escape_for_terminal(text.as_bytes())
 }
 
 pub fn one_line(e: impl Display) -> String {

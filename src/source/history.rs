@@ -22,7 +22,7 @@ use gix::ObjectId;
 use rayon::prelude::*;
 
 use super::git::{context, oldest_first, one_line, resolve_commit};
-use super::Origin;
+use crate::blob::{Origin, SeenBlobs};
 use crate::error::Error;
 use crate::finding::Finding;
 use crate::pipeline::Pipeline;
@@ -38,27 +38,6 @@ pub struct HistoryOptions {
     pub progress: bool,
 }
 
-/// Blob ids already scanned, sharded so pack threads rarely contend.
-struct SeenBlobs {
-    shards: Vec<Mutex<gix::hashtable::HashSet<ObjectId>>>,
-}
-
-impl SeenBlobs {
-    fn new() -> Self {
-        SeenBlobs { shards: (0..64).map(|_| Mutex::default()).collect() }
-    }
-
-    fn contains(&self, id: &gix::oid) -> bool {
-        self.shards[id.as_bytes()[0] as usize % self.shards.len()].lock().expect("lock").contains(id)
-    }
-
-    /// True the first time `id` is offered.
-    fn first_time(&self, id: &gix::oid) -> bool {
-        let shard = &self.shards[id.as_bytes()[0] as usize % self.shards.len()];
-        shard.lock().expect("lock").insert(id.to_owned())
-    }
-}
-
 /// Findings of blobs not yet attributed, by blob id.
 type Pending = Mutex<HashMap<ObjectId, Vec<Finding>>>;
 
@@ -71,7 +50,7 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipelin
         loose.extend(loose_ids(&objects_dir)?);
     }
     let sink = BlobSink {
-        seen: SeenBlobs::new(),
+        seen: SeenBlobs::default(),
         pending: Mutex::default(),
         too_large: Mutex::default(),
         pipeline,

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::Origin;
+use crate::blob::Origin;
 use crate::error::Error;
 use crate::pipeline::Pipeline;
 

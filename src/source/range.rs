@@ -16,7 +16,7 @@ use gix::objs::FindExt;
 use gix::ObjectId;
 
 use super::git::{context, for_each_blob, oldest_first, read_blob, read_previous, resolve_commit, shown};
-use super::Origin;
+use crate::blob::Origin;
 use crate::error::Error;
 use crate::finding::added_lines;
 use crate::pipeline::Pipeline;

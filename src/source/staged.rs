@@ -13,7 +13,7 @@ use gix::index::entry::{Flags, Mode};
 use gix::ObjectId;
 
 use super::git::{context, for_each_blob, read_blob, read_previous};
-use super::Origin;
+use crate::blob::Origin;
 use crate::error::Error;
 use crate::finding::added_lines;
 use crate::pipeline::Pipeline;

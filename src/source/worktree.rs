@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::Origin;
+use crate::blob::Origin;
 use crate::error::Error;
 use crate::pipeline::Pipeline;
 
@@ -126,7 +126,7 @@ fn scan_file(path: &Path, options: &WalkOptions, pipeline: &Pipeline) {
 fn scan_stream(mut reader: impl Read, path: &Path, origin: &Origin, options: &WalkOptions, pipeline: &Pipeline) {
     let mut bytes = Vec::new();
     let cap = options.max_file_size;
-    let result = (&mut reader).take(crate::pipeline::BINARY_PROBE as u64).read_to_end(&mut bytes).and_then(|_| {
+    let result = (&mut reader).take(crate::blob::BINARY_PROBE as u64).read_to_end(&mut bytes).and_then(|_| {
         if pipeline.skip_if_binary(&bytes) {
             return Ok(false);
         }
