@@ -1,6 +1,6 @@
 //! Matches become findings here: a match plus its origin, line text,
 //! pairing, decoded account, fingerprint, after inline-allow comments are
-//! honoured. Also the added-line filter git sources use. No I/O.
+//! honoured. Also the added-line filter the pipeline applies. No I/O.
 
 use std::collections::HashSet;
 

@@ -21,9 +21,10 @@ use crate::blob::Origin;
 use crate::pipeline::{Outcome, Pipeline};
 use crate::report::{self, Format, ReportOptions};
 use crate::rules::git_secrets::{self as config, Mode};
-use crate::source::git;
+use crate::source::git::ReadOptions;
 use crate::source::history::{self, HistoryOptions};
 use crate::source::worktree::{self, WalkOptions};
+use crate::source::{git, Sink};
 
 const USAGE: &str = "usage: git secrets --scan [-r|--recursive] [--cached] [--no-index] [--untracked] [<files>...]
    or: git secrets --scan-history
@@ -276,14 +277,9 @@ fn scan_tracked(
 fn scan_history() -> Result<i32> {
     let repo = git::open(Path::new("."))?;
     let engine = Engine::build(&EngineOptions::for_repo(Some(&repo), Mode::GitSecrets))?;
-    let pipeline = engine.pipeline();
-    let options = HistoryOptions {
-        all_objects: false,
-        branch: None,
-        max_blob_size: u64::MAX,
-        threads: default_threads(),
-        progress: true,
-    };
+    let pipeline = engine.pipeline().with_progress(true);
+    let read = ReadOptions { max_blob_size: u64::MAX, skip_missing: false };
+    let options = HistoryOptions { branch: None, read, threads: default_threads() };
     if let Err(e) = history::scan(&repo, &options, &pipeline) {
         pipeline.error(e);
     }

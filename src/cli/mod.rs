@@ -16,10 +16,10 @@ use crate::report::{self, Format, ReportOptions};
 use crate::rules::git_secrets::{GitSecretsConfig, Mode};
 use crate::rules::{RuleSet, Severity};
 use crate::scan::Scanner;
+use crate::source::git::ReadOptions;
 use crate::source::history::{self, HistoryOptions};
-use crate::source::staged::{self, StagedOptions};
 use crate::source::worktree::{self, WalkOptions};
-use crate::source::{git, message, range};
+use crate::source::{git, message, range, staged, Sink};
 
 /// Default cap on a single file or blob: generous, but a 4 GB video is not
 /// read into memory to look for a 40-byte key.
@@ -332,24 +332,22 @@ pub(crate) fn hook_outcome(hook: &HookCommand, mode: Mode) -> Result<(Outcome, S
     };
     let engine = Engine::build(&EngineOptions::for_repo(repo.as_ref(), mode))?;
     let max_blob_size = engine.max_blob_size.unwrap_or(DEFAULT_MAX_BLOB_SIZE);
-    let pipeline = engine.pipeline();
+    let read = ReadOptions { max_blob_size, skip_missing: false };
+    let whole_files = matches!(hook, HookCommand::PreCommit { .. }) && mode == Mode::GitSecrets;
+    let pipeline = engine.pipeline().with_whole_files(whole_files);
     let result = match (hook, &repo) {
         (HookCommand::PreCommit { .. }, Some(repo)) => {
-            let options = StagedOptions { whole_files: mode == Mode::GitSecrets, max_blob_size };
-            staged::scan(repo, &options, &pipeline)
+            staged::list(repo, &read).map(|staged| pipeline.scan_listing(repo, &staged))
         }
-        (HookCommand::CommitMsg { file, .. }, _) => {
-            let pipeline = &pipeline;
-            message::scan(file, pipeline)
-        }
+        (HookCommand::CommitMsg { file, .. }, _) => message::scan(file, &pipeline),
         // Only a non-fast-forward merge brings in commits that the pre-commit
         // hook never saw; everything else was checked already.
         (HookCommand::PrepareCommitMsg { source, commit, .. }, Some(repo))
             if source.as_deref() == Some("merge") && commit.is_none() =>
         {
-            merge_heads(repo)?
-                .iter()
-                .try_for_each(|merged| range::scan(repo, &format!("HEAD..{merged}"), max_blob_size, &pipeline))
+            merge_heads(repo)?.iter().try_for_each(|merged| {
+                range::list(repo, &format!("HEAD..{merged}"), &read).map(|range| pipeline.scan_listing(repo, &range))
+            })
         }
         _ => Ok(()),
     };
@@ -403,24 +401,22 @@ fn scan_outcome(args: &ScanArgs) -> Result<(Outcome, ExitPolicy)> {
     options.baseline = args.baseline.clone();
     let engine = Engine::build(&options)?;
     let max_blob_size = args.max_blob_size.or(engine.max_blob_size).unwrap_or(DEFAULT_MAX_BLOB_SIZE);
-    let pipeline = engine.pipeline().with_skip_missing(args.skip_missing);
+    let read = ReadOptions { max_blob_size, skip_missing: args.skip_missing };
+    let pipeline = engine
+        .pipeline()
+        .with_whole_files(args.whole_files)
+        .with_all_objects(args.all_objects)
+        .with_progress(!args.output.quiet);
     let result = match &repo {
-        Some(repo) if args.staged => {
-            staged::scan(repo, &StagedOptions { whole_files: args.whole_files, max_blob_size }, &pipeline)
-        }
+        Some(repo) if args.staged => staged::list(repo, &read).map(|staged| pipeline.scan_listing(repo, &staged)),
         Some(repo) if args.history => {
-            let options = HistoryOptions {
-                all_objects: args.all_objects,
-                branch: args.branch.clone(),
-                max_blob_size,
-                threads,
-                progress: !args.output.quiet,
-            };
+            let options = HistoryOptions { branch: args.branch.clone(), read, threads };
             history::scan(repo, &options, &pipeline)
         }
         Some(repo) if git_mode => {
             let spec = args.range.clone().or_else(|| args.since.as_ref().map(|r| format!("{r}..HEAD")));
-            range::scan(repo, &spec.expect("git_mode without staged/history is a range"), max_blob_size, &pipeline)
+            let spec = spec.expect("git_mode without staged/history is a range");
+            range::list(repo, &spec, &read).map(|range| pipeline.scan_listing(repo, &range))
         }
         _ => {
             let walk = WalkOptions { no_ignore: args.no_ignore, threads, max_file_size: max_blob_size };

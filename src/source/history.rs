@@ -4,11 +4,12 @@
 //!
 //! Content comes from gix-pack's delta-tree traversal (every pack object
 //! inflated once, bases before deltas, on gix's own threads) plus the loose
-//! objects. Resolving each object's delta chain separately is ~8× slower
-//! (notes/gix-and-detection.md §1d). Attribution is the expensive part of a
-//! history scan, so it runs only for blobs with findings and stops as soon as
-//! every one of them is placed; a blob it cannot place is unreachable and is
-//! reported only with `--all-objects`.
+//! objects, all pushed into the sink. Resolving each object's delta chain
+//! separately is ~8× slower (notes/gix-and-detection.md §1d). Attribution is
+//! the expensive part of a history scan, so it runs only for blobs with
+//! findings and stops as soon as every one of them is placed; a blob it
+//! cannot place is unreachable, and the sink decides whether that is
+//! reported (`--all-objects`).
 
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
@@ -21,27 +22,49 @@ use gix::odb::pack;
 use gix::ObjectId;
 use rayon::prelude::*;
 
-use super::git::{context, oldest_first, one_line, resolve_commit};
-use crate::blob::{Origin, SeenBlobs};
+use super::git::{context, oldest_first, one_line, resolve_commit, ReadOptions};
+use super::{Progress, Sink};
+use crate::blob::{Origin, SeenBlobs, SkipReason};
 use crate::error::Error;
-use crate::finding::Finding;
-use crate::pipeline::Pipeline;
 
 #[derive(Debug, Clone)]
 pub struct HistoryOptions {
-    pub all_objects: bool,
     /// Restrict attribution (and so the report) to this ref's history.
     pub branch: Option<String>,
-    pub max_blob_size: u64,
+    pub read: ReadOptions,
+    /// Threads of the pack traversal.
     pub threads: usize,
-    /// Draw a progress bar on stderr (only when it is a terminal).
-    pub progress: bool,
 }
 
-/// Findings of blobs not yet attributed, by blob id.
-type Pending = Mutex<HashMap<ObjectId, Vec<Finding>>>;
+/// Where every blob of a history scan goes: scanned once (through the
+/// sink), and remembered when it needs a place: it has findings, or it was
+/// too large to scan.
+struct Blobs<'s> {
+    sink: &'s dyn Sink,
+    seen: SeenBlobs,
+    /// Blobs with findings, still to be placed.
+    found: Mutex<Vec<ObjectId>>,
+    /// Blobs over the size cap, with their size: reported once placed.
+    too_large: Mutex<Vec<(ObjectId, u64)>>,
+    max_blob_size: u64,
+}
 
-pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipeline) -> Result<(), Error> {
+impl Blobs<'_> {
+    fn scan(&self, id: ObjectId, bytes: &[u8]) {
+        if bytes.len() as u64 > self.max_blob_size {
+            return self.skip_too_large(id, bytes.len() as u64);
+        }
+        if self.sink.unplaced(bytes, id) {
+            self.found.lock().expect("lock").push(id);
+        }
+    }
+
+    fn skip_too_large(&self, id: ObjectId, size: u64) {
+        self.too_large.lock().expect("lock").push((id, size));
+    }
+}
+
+pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -> Result<(), Error> {
     // Resolved first: a bad `--branch` is an error even when nothing is found.
     let tips = tips(repo, options.branch.as_deref())?;
     let (mut indexes, mut loose) = (Vec::new(), Vec::new());
@@ -49,58 +72,40 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, pipeline: &Pipelin
         indexes.extend(pack_indexes(&objects_dir)?);
         loose.extend(loose_ids(&objects_dir)?);
     }
-    let sink = BlobSink {
+    sink.progress(Progress::Expect(packed_objects(&indexes, repo.object_hash()) + loose.len() as u64));
+    let blobs = Blobs {
+        sink,
         seen: SeenBlobs::default(),
-        pending: Mutex::default(),
+        found: Mutex::default(),
         too_large: Mutex::default(),
-        pipeline,
-        max_blob_size: options.max_blob_size,
-        progress: Progress::new(options.progress, &indexes, loose.len(), repo.object_hash()),
+        max_blob_size: options.read.max_blob_size,
     };
     for index_path in &indexes {
-        scan_pack(repo, index_path, options.threads, &sink)?;
+        scan_pack(repo, index_path, options.threads, &blobs)?;
     }
-    scan_loose(repo, &loose, &sink)?;
-    sink.progress.finish();
-    let places = walk_reachable(repo, &tips, &sink)?;
+    scan_loose(repo, &loose, &blobs)?;
+    sink.progress(Progress::Done);
+    let places = walk_reachable(repo, &tips, &blobs, options.read.skip_missing)?;
 
-    for (blob, size) in sink.too_large.into_inner().expect("lock") {
-        let origin = match places.get(&blob) {
-            Some((commit, path)) => {
-                Origin { path: path.clone(), commit: commit.map(|c| c.to_string()), blob_id: Some(blob.to_string()) }
-            }
-            None => unplaced(blob),
-        };
-        pipeline.skip_too_large(&origin, size);
+    let place = |blob: ObjectId| {
+        places.get(&blob).map(|(commit, path)| Origin {
+            path: path.clone(),
+            commit: commit.map(|c| c.to_string()),
+            blob_id: Some(blob.to_string()),
+        })
+    };
+    for (blob, size) in blobs.too_large.into_inner().expect("lock") {
+        sink.skip(&place(blob).unwrap_or_else(|| unplaced(blob)), SkipReason::TooLarge(size));
     }
-    let pending = sink.pending.into_inner().expect("lock");
-    for (blob, findings) in pending {
-        match places.get(&blob) {
-            Some((commit, path)) => pipeline.record(
-                findings
-                    .into_iter()
-                    .map(|mut f| {
-                        f.origin.commit = commit.map(|c| c.to_string());
-                        f.origin.path = path.clone();
-                        f
-                    })
-                    .collect(),
-            ),
-            // No commit reaches it: name it as git would show it, so no
-            // report prints an empty location.
-            None if options.all_objects => pipeline.record(
-                findings
-                    .into_iter()
-                    .map(|mut f| {
-                        f.origin.path = format!("blob {blob}").into_bytes();
-                        f
-                    })
-                    .collect(),
-            ),
-            None => {}
-        }
+    for blob in blobs.found.into_inner().expect("lock") {
+        sink.place(blob, place(blob));
     }
     Ok(())
+}
+
+/// The origin of a blob no commit has been found for (yet).
+fn unplaced(id: ObjectId) -> Origin {
+    Origin { path: format!("blob {id}").into_bytes(), commit: None, blob_id: Some(id.to_string()) }
 }
 
 /// The object directories to read: the repository's own, then those it
@@ -138,12 +143,16 @@ fn pack_indexes(objects_dir: &std::path::Path) -> Result<Vec<PathBuf>, Error> {
     Ok(indexes)
 }
 
-fn scan_pack(
-    repo: &gix::Repository,
-    index_path: &std::path::Path,
-    threads: usize,
-    sink: &BlobSink,
-) -> Result<(), Error> {
+/// How many objects the packs hold, for progress.
+fn packed_objects(indexes: &[PathBuf], hash: gix::hash::Kind) -> u64 {
+    indexes
+        .iter()
+        .filter_map(|path| pack::index::File::at(path, hash).ok())
+        .map(|index| u64::from(index.num_objects()))
+        .sum()
+}
+
+fn scan_pack(repo: &gix::Repository, index_path: &std::path::Path, threads: usize, blobs: &Blobs) -> Result<(), Error> {
     let hash = repo.object_hash();
     let pack_path = index_path.with_extension("pack");
     let index = pack::index::File::at(index_path, hash)
@@ -180,9 +189,11 @@ fn scan_pack(
                     ))
                     .raise());
                 }
-                sink.progress.object(kind == gix::object::Kind::Blob, bytes.len());
-                if kind == gix::object::Kind::Blob && sink.seen.first_time(&entry.oid) {
-                    sink.scan(entry.oid, bytes);
+                blobs
+                    .sink
+                    .progress(Progress::Object { blob: kind == gix::object::Kind::Blob, bytes: bytes.len() as u64 });
+                if kind == gix::object::Kind::Blob && blobs.seen.first_time(&entry.oid) {
+                    blobs.scan(entry.oid, bytes);
                 }
                 Ok(())
             },
@@ -213,89 +224,6 @@ fn scan_pack(
     Ok(())
 }
 
-/// Where every blob of a history scan goes: scanned once, findings kept
-/// for attribution, progress counted.
-struct BlobSink<'p, 's> {
-    seen: SeenBlobs,
-    pending: Pending,
-    /// Blobs over the size cap, with their size: reported once placed.
-    too_large: Mutex<Vec<(ObjectId, u64)>>,
-    pipeline: &'p Pipeline<'s>,
-    max_blob_size: u64,
-    progress: Progress,
-}
-
-impl BlobSink<'_, '_> {
-    fn scan(&self, id: ObjectId, bytes: &[u8]) {
-        if bytes.len() as u64 > self.max_blob_size {
-            return self.skip_too_large(id, bytes.len() as u64);
-        }
-        let origin = Origin { path: Vec::new(), commit: None, blob_id: Some(id.to_string()) };
-        let findings = self.pipeline.findings_in(bytes, &origin);
-        if !findings.is_empty() {
-            self.pending.lock().expect("lock").insert(id, findings);
-        }
-    }
-
-    fn skip_too_large(&self, id: ObjectId, size: u64) {
-        self.too_large.lock().expect("lock").push((id, size));
-    }
-}
-
-/// The origin of a blob no commit has been found for (yet).
-fn unplaced(id: ObjectId) -> Origin {
-    Origin { path: format!("blob {id}").into_bytes(), commit: None, blob_id: Some(id.to_string()) }
-}
-
-/// A progress bar over all objects, drawn on stderr only for a person at a
-/// terminal: blobs and bytes scanned, rate and ETA.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    blobs: std::sync::atomic::AtomicU64,
-    bytes: std::sync::atomic::AtomicU64,
-}
-
-impl Progress {
-    fn new(wanted: bool, indexes: &[PathBuf], loose: usize, hash: gix::hash::Kind) -> Progress {
-        use std::io::IsTerminal;
-        let bar = (wanted && std::io::stderr().is_terminal()).then(|| {
-            let packed: u64 = indexes
-                .iter()
-                .filter_map(|path| pack::index::File::at(path, hash).ok())
-                .map(|index| u64::from(index.num_objects()))
-                .sum();
-            let bar = indicatif::ProgressBar::new(packed + loose as u64);
-            let style = indicatif::ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} objects, {msg} ({per_sec}, ETA {eta})",
-            )
-            .expect("the template is valid")
-            .progress_chars("=> ");
-            bar.set_style(style);
-            bar
-        });
-        Progress { bar, blobs: Default::default(), bytes: Default::default() }
-    }
-
-    fn object(&self, is_blob: bool, size: usize) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let Some(bar) = &self.bar else { return };
-        if is_blob {
-            let blobs = self.blobs.fetch_add(1, Relaxed) + 1;
-            let bytes = self.bytes.fetch_add(size as u64, Relaxed) + size as u64;
-            if blobs.is_multiple_of(1024) {
-                bar.set_message(format!("{blobs} blobs, {}", indicatif::HumanBytes(bytes)));
-            }
-        }
-        bar.inc(1);
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 /// Loose objects live in `objects/xx/yyyy…`; they are never deltas, so a
 /// plain lookup per object is as cheap as it gets.
 fn loose_ids(objects_dir: &std::path::Path) -> Result<Vec<ObjectId>, Error> {
@@ -322,23 +250,23 @@ fn loose_ids(objects_dir: &std::path::Path) -> Result<Vec<ObjectId>, Error> {
     Ok(ids)
 }
 
-fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], sink: &BlobSink) -> Result<(), Error> {
+fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], blobs: &Blobs) -> Result<(), Error> {
     let shared = repo.clone().into_sync();
     ids.par_iter().try_for_each_init(
         || shared.to_thread_local(),
         |repo, &id| -> Result<(), Error> {
             let header = repo.find_header(id).map_err(context(format!("corrupt loose object {id}")))?;
             let is_blob = header.kind() == gix::object::Kind::Blob;
-            sink.progress.object(is_blob, header.size() as usize);
-            if !is_blob || !sink.seen.first_time(&id) {
+            blobs.sink.progress(Progress::Object { blob: is_blob, bytes: header.size() });
+            if !is_blob || !blobs.seen.first_time(&id) {
                 return Ok(());
             }
-            if header.size() > sink.max_blob_size {
-                sink.skip_too_large(id, header.size());
+            if header.size() > blobs.max_blob_size {
+                blobs.skip_too_large(id, header.size());
                 return Ok(());
             }
             let object = repo.find_object(id).map_err(context(format!("corrupt loose object {id}")))?;
-            sink.scan(id, &object.data);
+            blobs.scan(id, &object.data);
             Ok(())
         },
     )
@@ -459,15 +387,15 @@ impl Root<'_> {
 /// after all, and otherwise is missing, which fails the scan unless
 /// `--skip-missing` (a deleted object, or a partial clone's promised one).
 /// Each unique tree is decoded at most once.
-fn walk_reachable(repo: &gix::Repository, tips: &Tips, sink: &BlobSink) -> Result<Places, Error> {
+fn walk_reachable(repo: &gix::Repository, tips: &Tips, blobs: &Blobs, skip_missing: bool) -> Result<Places, Error> {
     let mut places = HashMap::new();
-    let mut targets: HashSet<ObjectId> = sink.pending.lock().expect("lock").keys().copied().collect();
-    targets.extend(sink.too_large.lock().expect("lock").iter().map(|(id, _)| *id));
+    let mut targets: HashSet<ObjectId> = blobs.found.lock().expect("lock").iter().copied().collect();
+    targets.extend(blobs.too_large.lock().expect("lock").iter().map(|(id, _)| *id));
     let (mut missing, mut first_missing) = (0usize, None);
     let mut failed = None;
     walk_blobs(repo, tips, |root, dir, name, blob| {
-        if !sink.seen.contains(blob) {
-            match scan_unseen(repo, blob.to_owned(), sink) {
+        if !blobs.seen.contains(blob) {
+            match scan_unseen(repo, blob.to_owned(), blobs) {
                 Ok(true) => {
                     targets.insert(blob.to_owned());
                 }
@@ -478,7 +406,9 @@ fn walk_reachable(repo: &gix::Repository, tips: &Tips, sink: &BlobSink) -> Resul
                         commit: root.commit().map(|c| c.to_string()),
                         blob_id: Some(blob.to_string()),
                     };
-                    if !sink.pipeline.skip_missing(&origin) {
+                    if skip_missing {
+                        blobs.sink.skip(&origin, SkipReason::Missing);
+                    } else {
                         first_missing.get_or_insert(origin);
                     }
                 }
@@ -516,19 +446,19 @@ fn walk_reachable(repo: &gix::Repository, tips: &Tips, sink: &BlobSink) -> Resul
 
 /// A reachable blob that no pack or loose directory held: read it through
 /// the object database and scan it. `Ok(false)` when it does not exist.
-fn scan_unseen(repo: &gix::Repository, id: ObjectId, sink: &BlobSink) -> Result<bool, Error> {
+fn scan_unseen(repo: &gix::Repository, id: ObjectId, blobs: &Blobs) -> Result<bool, Error> {
     let Some(header) = repo.try_find_header(id).map_err(context(format!("cannot read blob {id}")))? else {
         return Ok(false);
     };
-    if !sink.seen.first_time(&id) {
+    if !blobs.seen.first_time(&id) {
         return Ok(true);
     }
-    if header.size() > sink.max_blob_size {
-        sink.skip_too_large(id, header.size());
+    if header.size() > blobs.max_blob_size {
+        blobs.skip_too_large(id, header.size());
         return Ok(true);
     }
     let object = repo.find_object(id).map_err(context(format!("cannot read blob {id}")))?;
-    sink.scan(id, &object.data);
+    blobs.scan(id, &object.data);
     Ok(true)
 }
 
