@@ -28,10 +28,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use keyfence::blob::Origin;
 use keyfence::finding::from_matches;
 use keyfence::rules::RuleSet;
 use keyfence::scan::{Scanner, Scratch};
-use keyfence::source::Origin;
 
 const CORPUS_SIZE: usize = 32 << 20;
 const MIN_CORPUS_SIZE: usize = 16 << 20;

@@ -1,4 +1,5 @@
-//! The pre-commit path in process: `staged::scan` over a real index, minus
+//! The pre-commit path in process: `staged::list` + `Pipeline::scan_listing`
+//! over a real index, minus
 //! process start-up (which `benches/compare.sh` measures end to end against
 //! `git diff --cached --name-only`).
 //!
@@ -22,8 +23,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use keyfence::pipeline::Pipeline;
 use keyfence::rules::RuleSet;
 use keyfence::scan::Scanner;
-use keyfence::source::git;
-use keyfence::source::staged::{self, StagedOptions};
+use keyfence::source::git::{self, ReadOptions};
+use keyfence::source::staged;
 
 fn git_in(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
@@ -74,8 +75,8 @@ fn bench(c: &mut Criterion, name: &str, staged_files: usize, expected_findings: 
             let repo = git::open(repo_dir.path()).expect("opens");
             let scanner = Scanner::new(&rules).expect("builds");
             let pipeline = Pipeline::new(&scanner);
-            let options = StagedOptions { whole_files: false, max_blob_size: u64::MAX };
-            staged::scan(&repo, &options, &pipeline).expect("scans");
+            let options = ReadOptions { max_blob_size: u64::MAX, skip_missing: false };
+            pipeline.scan_listing(&repo, &staged::list(&repo, &options).expect("lists"));
             let outcome = pipeline.finish();
             assert_eq!(outcome.findings.len(), expected_findings);
             outcome

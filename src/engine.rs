@@ -21,14 +21,14 @@ use crate::pipeline::{Outcome, Pipeline, Suppressor};
 use crate::rules::git_secrets::{GitSecretsConfig, Mode};
 use crate::rules::{RuleSet, Severity};
 use crate::scan::Scanner;
+use crate::source::git::ReadOptions;
 use crate::source::history::{self, HistoryOptions};
-use crate::source::staged::{self, StagedOptions};
+use crate::source::staged;
 use crate::source::worktree::{self, WalkOptions};
-use crate::source::{git, message, range};
+use crate::source::{git, message, range, tracked, Sink};
 use crate::suppress::Suppressors;
 
 mod finish;
-mod tracked;
 
 pub use finish::{finish, Destination, Output};
 
@@ -218,31 +218,33 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         fail_on: config.fail_on,
     })?;
     let max_blob_size = engine.max_blob_size;
-    let pipeline = engine.pipeline().with_skip_missing(config.skip_missing);
-    let walk = |no_ignore| WalkOptions { no_ignore, threads: config.threads, max_file_size: max_blob_size };
-    let history = |all_objects, branch: &Option<String>, progress| HistoryOptions {
-        all_objects,
-        branch: branch.clone(),
-        max_blob_size,
-        threads: config.threads,
-        progress,
+    let read = ReadOptions { max_blob_size, skip_missing: config.skip_missing };
+    let (whole_files, all_objects, progress) = match &config.source {
+        Source::Staged { whole_files } => (*whole_files, false, false),
+        Source::History { all_objects, progress, .. } => (false, *all_objects, *progress),
+        Source::GitSecretsHistory => (false, false, true),
+        _ => (false, false, false),
     };
+    let pipeline =
+        engine.pipeline().with_whole_files(whole_files).with_all_objects(all_objects).with_progress(progress);
+    let walk = |no_ignore| WalkOptions { no_ignore, threads: config.threads, max_file_size: max_blob_size };
+    let history = |branch: &Option<String>| HistoryOptions { branch: branch.clone(), read, threads: config.threads };
     let result = match (&config.source, &repo) {
         (Source::Paths { roots, no_ignore }, _) => {
             worktree::scan_paths(roots, &walk(*no_ignore), &pipeline);
             Ok(())
         }
-        (Source::Staged { whole_files }, Some(repo)) => {
-            staged::scan(repo, &StagedOptions { whole_files: *whole_files, max_blob_size }, &pipeline)
+        (Source::Staged { .. }, Some(repo)) => {
+            staged::list(repo, &read).map(|staged| pipeline.scan_listing(repo, &staged))
         }
-        (Source::Range(spec), Some(repo)) => range::scan(repo, spec, max_blob_size, &pipeline),
-        (Source::History { all_objects, branch, progress }, Some(repo)) => {
-            history::scan(repo, &history(*all_objects, branch, *progress), &pipeline)
+        (Source::Range(spec), Some(repo)) => {
+            range::list(repo, spec, &read).map(|range| pipeline.scan_listing(repo, &range))
         }
+        (Source::History { branch, .. }, Some(repo)) => history::scan(repo, &history(branch), &pipeline),
         (Source::Message(file), _) => message::scan(file, &pipeline),
-        (Source::MergeHeads, Some(repo)) => merge_heads(repo)?
-            .iter()
-            .try_for_each(|merged| range::scan(repo, &format!("HEAD..{merged}"), max_blob_size, &pipeline)),
+        (Source::MergeHeads, Some(repo)) => merge_heads(repo)?.iter().try_for_each(|merged| {
+            range::list(repo, &format!("HEAD..{merged}"), &read).map(|range| pipeline.scan_listing(repo, &range))
+        }),
         (Source::Files { files, recursive }, _) => {
             tracked::scan_files(files, *recursive, &pipeline, |root| {
                 worktree::scan_paths(&[root.to_path_buf()], &walk(true), &pipeline)
@@ -260,7 +262,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
             worktree::scan_paths(&roots, &walk(true), &pipeline);
             Ok(())
         }
-        (Source::GitSecretsHistory, Some(repo)) => history::scan(repo, &history(false, &None, true), &pipeline),
+        (Source::GitSecretsHistory, Some(repo)) => history::scan(repo, &history(&None), &pipeline),
         (Source::Nothing, _) => Ok(()),
         // `cli::config` asks for `RepoAt::Required` with every git source.
         (_, None) => Err(Error::Git("this scan needs a git repository".into())),

@@ -1,15 +1,15 @@
 //! Matches become findings here: a match plus its origin, line text,
 //! pairing, decoded account, fingerprint, after inline-allow comments are
-//! honoured. Also the added-line filter git sources use. No I/O.
+//! honoured. Also the added-line filter the pipeline applies. No I/O.
 
 use std::collections::HashSet;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::blob::Origin;
 use crate::rules::{Kind, Severity};
 use crate::scan::{Match, Scanner};
-use crate::source::Origin;
 
 /// Comments that mark a line as reviewed: keyfence's own, and the ones that
 /// gitleaks and detect-secrets users already have in their code.

@@ -11,11 +11,15 @@
 //!  message
 //! ```
 //!
-//! Sources never scan, the scanner knows nothing about git, and only `pipeline`
-//! knows about threads.
+//! Sources never scan and push blobs into a sink; the scanner knows nothing
+//! about git. `pipeline` is the sink: it owns the threads of listed sources
+//! (staged, range), the per-thread scratch and every findings policy; the
+//! sources that find blobs on their own threads (`ignore`'s walker, gix's
+//! pack traversal) hand them to the same sink.
 
 pub mod aws;
 pub mod baseline;
+pub mod blob;
 pub mod cli;
 pub mod config;
 pub mod engine;

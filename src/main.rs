@@ -43,7 +43,7 @@ fn exit_with(result: anyhow::Result<Exit>) -> ! {
             // One line, whatever a path or ref in the message holds.
             eprintln!(
                 "keyfence: error: {}",
-                keyfence::source::escape_for_terminal(keyfence::error::with_causes(err.as_ref()).as_bytes())
+                keyfence::blob::escape_for_terminal(keyfence::error::with_causes(err.as_ref()).as_bytes())
             );
             Exit::Error
         }

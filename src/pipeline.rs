@@ -1,24 +1,42 @@
-//! Wires sources to the scanner and collects what comes out: findings,
-//! statistics, skipped blobs and errors. The only module that knows about
-//! threads: sources call it from any thread (rayon, `ignore`'s walker, gix's
-//! pack traversal); each thread keeps its own scratch memory.
+//! The pipeline: the [`Sink`] every source pushes blobs into, and the owner
+//! of everything between a blob and the outcome. It scans each blob with a
+//! per-thread scratch, decodes UTF-16 and skips binaries, narrows findings
+//! to added lines (`--staged`, `--range`), holds history findings until
+//! their blob is placed, draws progress, and collects findings, statistics,
+//! skipped blobs and errors.
+//!
+//! Threads: the pipeline spreads a source's [`Listing`] over rayon
+//! (`pipeline/threads.rs`). Sources that find blobs on their own threads (`ignore`'s
+//! walker, gix's pack traversal, the history's loose-object pass) call the
+//! same sink from those; each thread keeps its own scratch memory.
+
+mod progress;
+mod threads;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use gix::ObjectId;
 use serde::Serialize;
 
+use crate::blob::{looks_binary, utf16_to_utf8, Origin, BINARY_PROBE};
 use crate::error::Error;
-use crate::finding::{self, Finding};
+use crate::finding::{self, added_lines, Finding};
 use crate::rules::Severity;
 use crate::scan::{Scanner, Scratch};
-use crate::source::Origin;
+use crate::source::{Lines, Progress, Sink};
 
-/// git and grep call a file binary when a NUL byte appears this early.
-pub const BINARY_PROBE: usize = 8 * 1024;
+/// Kept here too: reports name it with the other outcome types.
+pub use crate::blob::SkipReason;
 
 thread_local! {
+    // Per thread rather than per call or per `Listing` worker: sources that
+    // keep their own threads (gix, `ignore`) call the sink from threads the
+    // pipeline never sees start, and a scratch per blob would allocate on
+    // the hot path.
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
@@ -52,31 +70,18 @@ pub struct Skipped {
     pub reason: SkipReason,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipReason {
-    /// Larger than `--max-blob-size` (the size in bytes).
-    TooLarge(u64),
-    /// Not in the object database (a partial clone), with `--skip-missing`.
-    Missing,
-}
-
-impl SkipReason {
-    pub fn describe(self) -> String {
-        match self {
-            SkipReason::TooLarge(size) => format!("{size} bytes, larger than --max-blob-size"),
-            SkipReason::Missing => "object missing from the repository (partial clone?), --skip-missing".into(),
-        }
-    }
-}
-
 pub struct Pipeline<'s> {
     scanner: &'s Scanner,
     findings: Mutex<Vec<Finding>>,
+    /// History findings by blob, until the blob is placed.
+    unplaced: Mutex<HashMap<ObjectId, Vec<Finding>>>,
     errors: Mutex<Vec<Error>>,
     skipped: Mutex<Vec<Skipped>>,
-    skip_missing: bool,
     counters: Counters,
     scan_binary: bool,
+    whole_files: bool,
+    all_objects: bool,
+    progress: progress::Bar,
     suppressors: Vec<Suppressor>,
 }
 
@@ -93,11 +98,14 @@ impl<'s> Pipeline<'s> {
         Pipeline {
             scanner,
             findings: Mutex::default(),
+            unplaced: Mutex::default(),
             errors: Mutex::default(),
             skipped: Mutex::default(),
-            skip_missing: false,
             counters: Counters::default(),
             scan_binary: false,
+            whole_files: false,
+            all_objects: false,
+            progress: progress::Bar::default(),
             suppressors: Vec::new(),
         }
     }
@@ -105,6 +113,27 @@ impl<'s> Pipeline<'s> {
     /// Scan blobs that look binary too (commit messages, explicit requests).
     pub fn with_binary(mut self, scan_binary: bool) -> Self {
         self.scan_binary = scan_binary;
+        self
+    }
+
+    /// Report every line of a changed blob, not only the lines it adds
+    /// (`--whole-files`, git-secrets' pre-commit behaviour).
+    pub fn with_whole_files(mut self, whole_files: bool) -> Self {
+        self.whole_files = whole_files;
+        self
+    }
+
+    /// Report findings in blobs no commit or ref reaches (`--all-objects`),
+    /// named `blob <id>`; without it they are dropped.
+    pub fn with_all_objects(mut self, all_objects: bool) -> Self {
+        self.all_objects = all_objects;
+        self
+    }
+
+    /// Draw a progress bar on stderr for sources that report progress, when
+    /// stderr is a terminal.
+    pub fn with_progress(mut self, wanted: bool) -> Self {
+        self.progress = progress::Bar::new(wanted);
         self
     }
 
@@ -116,9 +145,13 @@ impl<'s> Pipeline<'s> {
         self
     }
 
-    /// Scan one blob and return its findings without recording them, for
-    /// sources that narrow findings (to added lines) before `record`.
-    pub fn findings_in(&self, bytes: &[u8], origin: &Origin) -> Vec<Finding> {
+    /// Read every blob of `listing`, spread over threads (see `pipeline/threads.rs`).
+    pub fn scan_listing<L: crate::source::Listing>(&self, repo: &gix::Repository, listing: &L) {
+        threads::for_each_item(repo, listing.items(), self, |repo, item| listing.read(repo, item, self));
+    }
+
+    /// Scan one blob and return its findings without recording them.
+    fn findings_in(&self, bytes: &[u8], origin: &Origin) -> Vec<Finding> {
         // UTF-16 files (Windows tools write them) are full of NUL bytes but
         // are text: scan them as UTF-8, detected by their byte-order mark.
         if let Some(text) = utf16_to_utf8(bytes) {
@@ -140,15 +173,31 @@ impl<'s> Pipeline<'s> {
     }
 
     /// Whether a blob starting with `prefix` (its first `BINARY_PROBE` bytes
-    /// are enough) is skipped as binary; counts it if so. Lets a source stop
-    /// reading a large file after its first 8 KB.
-    pub fn skip_if_binary(&self, prefix: &[u8]) -> bool {
-        let probe = &prefix[..prefix.len().min(BINARY_PROBE)];
-        let binary = !self.scan_binary && memchr::memchr(0, probe).is_some() && utf16_order(probe).is_none();
+    /// are enough) is skipped as binary; counts it if so.
+    fn skip_if_binary(&self, prefix: &[u8]) -> bool {
+        let binary = !self.scan_binary && looks_binary(prefix);
         if binary {
             self.counters.binary.fetch_add(1, Ordering::Relaxed);
         }
         binary
+    }
+
+    /// Keep only the findings on lines none of `earlier` has. An earlier
+    /// version that cannot be read fails the blob (its findings are dropped
+    /// and the error recorded), as an unread blob would.
+    fn added_only(&self, findings: &mut Vec<Finding>, bytes: &[u8], lines: Lines<'_>) -> Result<(), Error> {
+        let Lines::AddedSince { earlier, read } = lines else { return Ok(()) };
+        if self.whole_files {
+            return Ok(());
+        }
+        for &previous in earlier {
+            if findings.is_empty() {
+                break;
+            }
+            let added = added_lines(&read(previous)?, bytes);
+            findings.retain(|f| added.contains(&f.line));
+        }
+        Ok(())
     }
 
     pub fn record(&self, findings: Vec<Finding>) {
@@ -161,32 +210,8 @@ impl<'s> Pipeline<'s> {
         self.record(self.findings_in(bytes, origin));
     }
 
-    pub fn skip_too_large(&self, origin: &Origin, size: u64) {
-        self.counters.too_large.fetch_add(1, Ordering::Relaxed);
-        self.skipped.lock().expect("lock").push(Skipped { origin: origin.clone(), reason: SkipReason::TooLarge(size) });
-    }
-
-    /// Let missing objects be skipped (and listed) instead of failing the scan.
-    pub fn with_skip_missing(mut self, skip_missing: bool) -> Self {
-        self.skip_missing = skip_missing;
-        self
-    }
-
-    /// Record a missing object; `false` when missing objects are errors.
-    pub fn skip_missing(&self, origin: &Origin) -> bool {
-        if self.skip_missing {
-            self.counters.missing.fetch_add(1, Ordering::Relaxed);
-            self.skipped.lock().expect("lock").push(Skipped { origin: origin.clone(), reason: SkipReason::Missing });
-        }
-        self.skip_missing
-    }
-
-    /// Record an error; the scan goes on where it can, but the outcome is 2.
-    pub fn error(&self, error: Error) {
-        self.errors.lock().expect("lock").push(error);
-    }
-
     pub fn finish(self) -> Outcome {
+        self.progress.finish();
         let mut findings = self.findings.into_inner().expect("lock");
         findings.retain(|f| !self.suppressors.iter().any(|suppress| suppress(f)));
         // A stable order so reports and baselines do not churn between runs.
@@ -217,6 +242,81 @@ impl<'s> Pipeline<'s> {
     }
 }
 
+impl Sink for Pipeline<'_> {
+    fn blob(&self, bytes: &[u8], origin: &Origin, lines: Lines<'_>) {
+        let mut findings = self.findings_in(bytes, origin);
+        match self.added_only(&mut findings, bytes, lines) {
+            Ok(()) => self.record(findings),
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// The first 8 KB decide whether it is binary, so a 200 MB image under
+    /// the size cap is not read whole only to be skipped; the rest is read
+    /// up to the cap, and one byte more to tell a blob over it.
+    fn read(&self, reader: &mut dyn Read, origin: &Origin, max_size: u64) -> std::io::Result<()> {
+        let mut bytes = Vec::new();
+        (&mut *reader).take(BINARY_PROBE as u64).read_to_end(&mut bytes)?;
+        if self.skip_if_binary(&bytes) {
+            return Ok(());
+        }
+        reader.take(max_size.saturating_add(1).saturating_sub(bytes.len() as u64)).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > max_size {
+            self.skip(origin, SkipReason::TooLarge(bytes.len() as u64));
+        } else {
+            self.scan_and_record(&bytes, origin);
+        }
+        Ok(())
+    }
+
+    fn unplaced(&self, bytes: &[u8], id: ObjectId) -> bool {
+        // No origin yet, and so no per-blob hex id: findings are rare.
+        let mut findings = self.findings_in(bytes, &Origin::default());
+        if findings.is_empty() {
+            return false;
+        }
+        let blob_id = Some(id.to_string());
+        findings.iter_mut().for_each(|f| f.origin.blob_id.clone_from(&blob_id));
+        self.unplaced.lock().expect("lock").insert(id, findings);
+        true
+    }
+
+    fn place(&self, id: ObjectId, at: Option<Origin>) {
+        let Some(mut findings) = self.unplaced.lock().expect("lock").remove(&id) else { return };
+        match at {
+            Some(origin) => findings.iter_mut().for_each(|f| {
+                f.origin.commit.clone_from(&origin.commit);
+                f.origin.path.clone_from(&origin.path);
+            }),
+            // No commit reaches it: name it as git would show it, so no
+            // report prints an empty location.
+            None if self.all_objects => {
+                findings.iter_mut().for_each(|f| f.origin.path = format!("blob {id}").into_bytes())
+            }
+            None => return,
+        }
+        self.record(findings);
+    }
+
+    fn skip(&self, origin: &Origin, reason: SkipReason) {
+        let counter = match reason {
+            SkipReason::TooLarge(_) => &self.counters.too_large,
+            SkipReason::Missing => &self.counters.missing,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.skipped.lock().expect("lock").push(Skipped { origin: origin.clone(), reason });
+    }
+
+    /// Record an error; the scan goes on where it can, but the outcome is 2.
+    fn error(&self, error: Error) {
+        self.errors.lock().expect("lock").push(error);
+    }
+
+    fn progress(&self, event: Progress) {
+        self.progress.event(event);
+    }
+}
+
 impl Outcome {
     /// 0 clean, 1 findings, 2 error. Errors win: an incomplete scan is never
     /// "clean", whatever it found.
@@ -237,51 +337,6 @@ impl Outcome {
     }
 }
 
-type Utf16Order = fn([u8; 2]) -> u16;
-
-/// The UTF-8 text of a UTF-16 blob (see `utf16_order`).
-fn utf16_to_utf8(bytes: &[u8]) -> Option<String> {
-    let (from, skip) = utf16_order(&bytes[..bytes.len().min(BINARY_PROBE)])?;
-    let units = bytes[skip..].chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
-    Some(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect())
-}
-
-/// The byte order of a UTF-16 blob, and how many bytes its byte-order mark
-/// takes, judged from its start. With a mark it is certain. Without one
-/// (.NET's `Encoding.Unicode.GetBytes`, some Windows exports) it is guessed,
-/// because skipping such a file as binary would hide a key in plain text:
-/// mostly-ASCII text puts a NUL in the high byte of most units and never in
-/// the low one, and decodes to no control characters but whitespace. Binary
-/// formats break one of these within a few bytes.
-fn utf16_order(probe: &[u8]) -> Option<(Utf16Order, usize)> {
-    match probe.get(..2)? {
-        [0xff, 0xfe] => return Some((u16::from_le_bytes, 2)),
-        [0xfe, 0xff] => return Some((u16::from_be_bytes, 2)),
-        _ => {}
-    }
-    // Every blob comes through here first: text without a NUL (nearly all
-    // of it) cannot be mark-less UTF-16, and one SIMD search says so.
-    memchr::memchr(0, probe)?;
-    let pairs: Vec<[u8; 2]> = probe.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
-    let zero_high = |high: usize| {
-        let with_zero = pairs.iter().filter(|p| p[high] == 0).count();
-        let no_zero_low = pairs.iter().all(|p| p[1 - high] != 0);
-        pairs.len() >= 2 && no_zero_low && with_zero * 2 >= pairs.len()
-    };
-    let from: Utf16Order = if zero_high(1) {
-        u16::from_le_bytes
-    } else if zero_high(0) {
-        u16::from_be_bytes
-    } else {
-        return None;
-    };
-    // The probe may end inside a surrogate pair: leave its last unit out.
-    let units = pairs[..pairs.len() - 1].iter().map(|&p| from(p));
-    let text_like =
-        char::decode_utf16(units).all(|c| c.is_ok_and(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\x0c')));
-    text_like.then_some((from, 0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,19 +355,6 @@ mod tests {
             assert_eq!(found.len(), 1);
             assert_eq!((found[0].line, found[0].secret.as_str()), (2, "AKIA2E3MTGS5LTN4WCQV"));
             assert_eq!(pipeline.finish().stats.skipped_binary, 0);
-        }
-    }
-
-    #[test]
-    fn utf16_without_a_byte_order_mark_is_told_from_binary() {
-        let text = "[default]\r\naws_access_key_id = AKIA2E3MTGS5LTN4WCQV\r\n";
-        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
-        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
-        assert_eq!(utf16_to_utf8(&le).as_deref(), Some(text));
-        assert_eq!(utf16_to_utf8(&be).as_deref(), Some(text));
-        // An ELF header, a run of NULs, u16 numbers: binary, not text.
-        for binary in [&b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00"[..], &[0u8; 64], &[1, 0, 2, 0, 3, 0, 4, 0]] {
-            assert!(utf16_order(binary).is_none(), "{binary:?}");
         }
     }
 

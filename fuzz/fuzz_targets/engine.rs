@@ -14,7 +14,7 @@ use keyfence::report::{self, Format, ReportOptions};
 use keyfence::rules::git_secrets::{GitSecretsConfig, Mode};
 use keyfence::rules::RuleSet;
 use keyfence::scan::{Scanner, Scratch};
-use keyfence::source::Origin;
+use keyfence::blob::Origin;
 use libfuzzer_sys::fuzz_target;
 
 fn builtin_all_on() -> RuleSet {

@@ -50,7 +50,7 @@ pub fn finish(outcome: &Outcome, output: &Output, policy: ExitPolicy) -> Result<
         }
     }
     for error in &outcome.errors {
-        eprintln!("keyfence: error: {}", crate::source::escape_for_terminal(error.to_string().as_bytes()));
+        eprintln!("keyfence: error: {}", crate::blob::escape_for_terminal(error.to_string().as_bytes()));
     }
     match &output.to {
         Destination::Nowhere => {}

@@ -5,9 +5,9 @@
 use std::io::{self, Write};
 
 use super::ReportOptions;
+use crate::blob::escape_for_terminal;
 use crate::finding::Finding;
 use crate::pipeline::Outcome;
-use crate::source::escape_for_terminal;
 
 pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let same_line = |a: &Finding, b: &Finding| a.origin == b.origin && a.line == b.line;

@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use super::{advice, ReportOptions};
+use crate::blob::escape_for_terminal;
 use crate::finding::Finding;
 use crate::pipeline::Outcome;
 use crate::rules::Kind;
-use crate::source::escape_for_terminal;
 
 struct Paint {
     on: bool,

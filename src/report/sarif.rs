@@ -168,8 +168,8 @@ impl Roots {
             .chain(self.cwd.iter())
             .find_map(|root| file.strip_prefix(root).ok());
         match relative {
-            Some(relative) => uri(&crate::source::path_bytes(relative)),
-            None => format!("file://{}", uri(&crate::source::path_bytes(&file))),
+            Some(relative) => uri(&crate::blob::path_bytes(relative)),
+            None => format!("file://{}", uri(&crate::blob::path_bytes(&file))),
         }
     }
 }

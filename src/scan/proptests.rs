@@ -8,11 +8,11 @@ use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
 use super::{Match, Scanner, Scratch};
+use crate::blob::Origin;
 use crate::finding;
 use crate::pipeline::Pipeline;
 use crate::rules::git_secrets::{GitSecretsConfig, Mode};
 use crate::rules::RuleSet;
-use crate::source::Origin;
 
 /// Every rule on, the off-by-default ones too: more code paths per input.
 fn scanner() -> &'static Scanner {

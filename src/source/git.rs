@@ -10,9 +10,19 @@ use std::path::Path;
 
 use gix::ObjectId;
 
-use super::Origin;
+use super::Sink;
+use crate::blob::{Origin, SkipReason};
 use crate::error::Error;
-use crate::pipeline::Pipeline;
+
+/// How git sources read blobs.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    /// Larger blobs are skipped (and reported), never inflated.
+    pub max_blob_size: u64,
+    /// A blob missing from the object database (a partial clone) is skipped
+    /// and reported instead of failing the scan (`--skip-missing`).
+    pub skip_missing: bool,
+}
 
 /// Open the repository that contains `dir`, honouring git's environment.
 ///
@@ -29,7 +39,7 @@ pub fn open(dir: &Path) -> Result<gix::Repository, Error> {
     gix::ThreadSafeRepository::discover_with_environment_overrides_opts(dir, Default::default(), trust)
         .map(|repo| repo.to_thread_local())
         .map_err(|e| {
-            let dir = super::escape_for_terminal(&super::path_bytes(dir));
+            let dir = crate::blob::escape_for_terminal(&crate::blob::path_bytes(dir));
             Error::Git(format!("not a git repository (or cannot open it): {dir}: {}", one_line(e)))
         })
 }
@@ -42,26 +52,27 @@ pub fn context<E: Display>(what: impl Display) -> impl FnOnce(E) -> Error {
 
 /// Text for a one-line message: newlines and other control characters escaped.
 pub fn shown(text: &str) -> String {
-    super::escape_for_terminal(text.as_bytes())
+    crate::blob::escape_for_terminal(text.as_bytes())
 }
 
 pub fn one_line(e: impl Display) -> String {
     e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Read a blob unless it is larger than `max_size` (checked from the object
-/// header, so a huge blob is never inflated). `Ok(None)` = skipped and
-/// recorded on the pipeline.
+/// Read a blob unless it is larger than the size cap (checked from the
+/// object header, so a huge blob is never inflated). `Ok(None)` = skipped
+/// and reported to the sink.
 pub fn read_blob(
     repo: &gix::Repository,
     id: ObjectId,
-    max_size: u64,
+    options: &ReadOptions,
     origin: &Origin,
-    pipeline: &Pipeline,
+    sink: &dyn Sink,
 ) -> Result<Option<Vec<u8>>, Error> {
     let described = || format!("blob {id} ({})", origin.display_path());
     let Some(header) = repo.try_find_header(id).map_err(context(format!("cannot read {}", described())))? else {
-        if pipeline.skip_missing(origin) {
+        if options.skip_missing {
+            sink.skip(origin, SkipReason::Missing);
             return Ok(None);
         }
         return Err(Error::Git(format!(
@@ -69,8 +80,8 @@ pub fn read_blob(
             described()
         )));
     };
-    if header.size() > max_size {
-        pipeline.skip_too_large(origin, header.size());
+    if header.size() > options.max_blob_size {
+        sink.skip(origin, SkipReason::TooLarge(header.size()));
         return Ok(None);
     }
     let mut blob = repo.find_blob(id).map_err(context(format!("cannot read {}", described())))?;
@@ -132,50 +143,22 @@ pub fn oldest_first(walk: gix::revision::Walk<'_>, what: &str) -> Result<Vec<Obj
 /// The content of the blob a changed file had before, for the added-line
 /// filter. A missing one (partial clone, `--skip-missing`) counts as empty:
 /// every line is then reported as added, which errs on the loud side.
-pub fn read_previous(repo: &gix::Repository, id: ObjectId, pipeline: &Pipeline) -> Result<Vec<u8>, Error> {
+pub fn read_previous(
+    repo: &gix::Repository,
+    id: ObjectId,
+    options: &ReadOptions,
+    sink: &dyn Sink,
+) -> Result<Vec<u8>, Error> {
     match repo.try_find_object(id).map_err(context(format!("cannot read blob {id}")))? {
         Some(object) => Ok(object.detach().data),
-        None if pipeline.skip_missing(&Origin { path: format!("blob {id}").into_bytes(), ..Origin::default() }) => {
+        None if options.skip_missing => {
+            sink.skip(&Origin { path: format!("blob {id}").into_bytes(), ..Origin::default() }, SkipReason::Missing);
             Ok(Vec::new())
         }
         None => Err(Error::Git(format!(
             "missing blob {id}: the repository is incomplete (a partial clone?); --skip-missing scans what is local"
         ))),
     }
-}
-
-/// Up to this many blobs are scanned on the calling thread.
-const SEQUENTIAL_UP_TO: usize = 16;
-
-/// Run `scan` on every item in parallel, each rayon worker with its own
-/// repository handle (a `gix::Repository` is not `Sync`; its caches are
-/// per handle). An error is recorded on the pipeline and the rest go on.
-pub fn for_each_blob<T: Sync>(
-    repo: &gix::Repository,
-    items: &[T],
-    pipeline: &Pipeline,
-    scan: impl Fn(&gix::Repository, &T) -> Result<(), Error> + Sync,
-) {
-    use rayon::prelude::*;
-    // A commit of a handful of files is done before a thread pool would
-    // have started (the pre-commit hook runs on every commit).
-    if items.len() <= SEQUENTIAL_UP_TO {
-        for item in items {
-            if let Err(e) = scan(repo, item) {
-                pipeline.error(e);
-            }
-        }
-        return;
-    }
-    let shared = repo.clone().into_sync();
-    items.par_iter().for_each_init(
-        || shared.to_thread_local(),
-        |repo, item| {
-            if let Err(e) = scan(repo, item) {
-                pipeline.error(e);
-            }
-        },
-    );
 }
 
 /// The repository containing `dir`, if there is one. Not being in a

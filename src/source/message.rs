@@ -4,15 +4,15 @@
 
 use std::path::Path;
 
-use super::Origin;
+use super::{Lines, Sink};
+use crate::blob::Origin;
 use crate::error::Error;
-use crate::pipeline::Pipeline;
 
 const SCISSORS: &[u8] = b"------------------------ >8 ------------------------";
 
-pub fn scan(path: &Path, pipeline: &Pipeline) -> Result<(), Error> {
+pub fn scan(path: &Path, sink: &dyn Sink) -> Result<(), Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-    pipeline.scan_and_record(&kept_by_git(&bytes, b'#'), &Origin::file(path));
+    sink.blob(&kept_by_git(&bytes, b'#'), &Origin::file(path), Lines::All);
     Ok(())
 }
 

@@ -1,73 +1,90 @@
 //! Sources turn "what the user asked to scan" into blobs: bytes plus where
-//! they came from. Sources never scan; they hand each blob to the pipeline
-//! and, for git sources, narrow its findings to the lines a change added.
+//! they came from, pushed into a [`Sink`]. Sources never scan and never
+//! filter findings: a git source says which earlier versions a blob replaced
+//! ([`Lines::AddedSince`]), and the sink decides what that means for its
+//! findings. Sources whose blobs are known up front (staged, range) list them
+//! as a [`Listing`] and let the sink's owner spread them over threads; the
+//! others push from the threads that find them (`ignore`'s walker, gix's pack
+//! traversal, the history's loose-object pass).
+//!
+//! Policies a source needs (the size cap, whether a missing object is a skip
+//! or an error) come in with its options; no source asks its sink for one.
 
 pub mod git;
 pub mod history;
 pub mod message;
 pub mod range;
 pub mod staged;
+pub mod tracked;
 pub mod worktree;
 
-/// Where a blob came from. Paths are raw bytes: git paths need not be UTF-8.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Origin {
-    pub path: Vec<u8>,
-    /// Hex id of the commit that introduced the blob (range and history).
-    pub commit: Option<String>,
-    /// Hex git object id of the blob, when it came from a repository.
-    pub blob_id: Option<String>,
+use std::io::Read;
+
+use gix::ObjectId;
+
+use crate::blob::{Origin, SkipReason};
+use crate::error::Error;
+
+/// Where sources put what they read. Called from any thread.
+pub trait Sink: Sync {
+    /// One blob to scan, and which of its lines count.
+    fn blob(&self, bytes: &[u8], origin: &Origin, lines: Lines<'_>);
+
+    /// A file or stream to read and scan: read here, so that a binary one
+    /// stops after its first 8 KB and nothing past `max_size` is read.
+    fn read(&self, reader: &mut dyn Read, origin: &Origin, max_size: u64) -> std::io::Result<()>;
+
+    /// A blob whose commit and path are not known yet (history reads
+    /// objects before trees): its findings wait for [`Sink::place`]. Returns
+    /// whether it has any, so the source knows which blobs to look for.
+    fn unplaced(&self, bytes: &[u8], id: ObjectId) -> bool;
+
+    /// Where an unplaced blob was first committed; `None` when no commit or
+    /// ref reaches it.
+    fn place(&self, id: ObjectId, at: Option<Origin>);
+
+    /// A blob that was not scanned, and why.
+    fn skip(&self, origin: &Origin, reason: SkipReason);
+
+    /// An error; the source goes on where it can.
+    fn error(&self, error: Error);
+
+    /// How far a long source (history) has got.
+    fn progress(&self, event: Progress);
 }
 
-impl Origin {
-    pub fn file(path: &std::path::Path) -> Origin {
-        Origin { path: path_bytes(path), ..Origin::default() }
-    }
-
-    /// The path for people: lossy UTF-8, with control characters escaped so a
-    /// file name cannot forge output lines.
-    pub fn display_path(&self) -> String {
-        escape_for_terminal(&self.path)
-    }
+/// Which lines of a blob count.
+#[derive(Clone, Copy)]
+pub enum Lines<'a> {
+    All,
+    /// Only lines that none of `earlier` has: the versions this blob
+    /// replaced (staged: HEAD's; range: each parent's). `read` fetches one,
+    /// only when the blob has findings to narrow.
+    AddedSince {
+        earlier: &'a [ObjectId],
+        read: &'a dyn Fn(ObjectId) -> Result<Vec<u8>, Error>,
+    },
 }
 
-/// Raw bytes of a path, lossless on Unix.
-pub fn path_bytes(path: &std::path::Path) -> Vec<u8> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        path.as_os_str().as_bytes().to_vec()
-    }
-    #[cfg(not(unix))]
-    {
-        path.to_string_lossy().into_owned().into_bytes()
-    }
+/// Progress of a source that reads every object.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// About this many objects will be reported.
+    Expect(u64),
+    /// One object read; `blob` with its size.
+    Object {
+        blob: bool,
+        bytes: u64,
+    },
+    Done,
 }
 
-/// Lossy UTF-8 with control characters (newline, escape, ...) shown as
-/// `\n`, `\x1b`, so neither a path nor a matched line can inject terminal
-/// sequences or fake extra lines of output.
-pub fn escape_for_terminal(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push('\t'),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(escape_for_terminal(b"a\nb\x1b[31m\xffc"), "a\\nb\\x1b[31m\u{fffd}c");
-    }
+/// Blobs a git source has listed before reading any: the sink's owner runs
+/// `read` for every item, on the threads it chooses, each with its own
+/// repository handle.
+pub trait Listing: Sync {
+    type Item: Sync;
+    fn items(&self) -> &[Self::Item];
+    /// Read one item into `sink`. An error is the item's; the rest go on.
+    fn read(&self, repo: &gix::Repository, item: &Self::Item, sink: &dyn Sink) -> Result<(), Error>;
 }

@@ -1,7 +1,8 @@
 //! `--range A..B` / `A...B` / `--since REF` (the CI gate): every commit in B
 //! not reachable from A, oldest first; the blobs each commit introduces (tree
-//! diff against its first parent, root commits against the empty tree);
-//! findings on the lines each commit adds, attributed to that commit.
+//! diff against its first parent, root commits against the empty tree),
+//! each handed to the sink with the parents' versions it replaces, so that
+//! findings are on the lines each commit adds, attributed to that commit.
 //!
 //! A merge introduces only what none of its parents had: a file it takes
 //! whole from another parent is skipped, and in a file it combines only the
@@ -15,22 +16,20 @@ use gix::bstr::ByteSlice;
 use gix::objs::FindExt;
 use gix::ObjectId;
 
-use super::git::{context, for_each_blob, oldest_first, read_blob, read_previous, resolve_commit, shown};
-use super::Origin;
+use super::git::{context, oldest_first, read_blob, read_previous, resolve_commit, shown, ReadOptions};
+use super::{Lines, Listing, Sink};
+use crate::blob::Origin;
 use crate::error::Error;
-use crate::finding::added_lines;
-use crate::pipeline::Pipeline;
 
 /// One blob a commit introduced at a path.
 pub struct Introduced {
     pub commit: ObjectId,
     pub path: Vec<u8>,
     pub id: ObjectId,
-    /// The blob at the same path in the first parent, if any.
-    pub previous: Option<ObjectId>,
-    /// For a merge: the blobs at the same path in the other parents that
-    /// have the path as a file.
-    pub other_parents: Vec<ObjectId>,
+    /// The blobs this one replaced: the first parent's at the same path, if
+    /// any, then (for a merge) those of the other parents that have the path
+    /// as a file. A line counts only if none of them has it.
+    pub earlier: Vec<ObjectId>,
 }
 
 /// Split `A..B` or `A...B`; an empty side means HEAD, as in git.
@@ -139,17 +138,49 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
                 continue;
             }
             seen.insert(id);
-            out.push(Introduced { commit: commit_id, path: path.as_bytes().to_vec(), id, previous, other_parents });
+            let mut earlier = other_parents;
+            if let Some(previous) = previous {
+                earlier.insert(0, previous);
+            }
+            out.push(Introduced { commit: commit_id, path: path.as_bytes().to_vec(), id, earlier });
         }
     }
     Ok(out)
 }
 
-pub fn scan(repo: &gix::Repository, spec: &str, max_blob_size: u64, pipeline: &Pipeline) -> Result<(), Error> {
+/// The blobs the commits of `spec` introduced, listed for the sink's owner.
+pub fn list(repo: &gix::Repository, spec: &str, options: &ReadOptions) -> Result<Range, Error> {
     let commits = commits(repo, spec).map_err(|e| in_shallow_clone(repo, e))?;
     let introduced = introduced(repo, &commits).map_err(|e| in_shallow_clone(repo, e))?;
-    for_each_blob(repo, &introduced, pipeline, |repo, item| scan_introduced(repo, item, max_blob_size, pipeline));
-    Ok(())
+    Ok(Range { introduced, options: *options })
+}
+
+/// What a range introduced, for the sink's owner to read.
+pub struct Range {
+    introduced: Vec<Introduced>,
+    options: ReadOptions,
+}
+
+impl Listing for Range {
+    type Item = Introduced;
+
+    fn items(&self) -> &[Introduced] {
+        &self.introduced
+    }
+
+    fn read(&self, repo: &gix::Repository, item: &Introduced, sink: &dyn Sink) -> Result<(), Error> {
+        let origin = Origin {
+            path: item.path.clone(),
+            commit: Some(item.commit.to_string()),
+            blob_id: Some(item.id.to_string()),
+        };
+        let Some(bytes) = read_blob(repo, item.id, &self.options, &origin, sink)? else {
+            return Ok(());
+        };
+        let read = |id| read_previous(repo, id, &self.options, sink);
+        sink.blob(&bytes, &origin, Lines::AddedSince { earlier: &item.earlier, read: &read });
+        Ok(())
+    }
 }
 
 /// A CI checkout is shallow by default, so a base that was not fetched, a
@@ -164,26 +195,6 @@ fn in_shallow_clone(repo: &gix::Repository, error: Error) -> Error {
         )),
         other => other,
     }
-}
-
-fn scan_introduced(repo: &gix::Repository, item: &Introduced, max: u64, pipeline: &Pipeline) -> Result<(), Error> {
-    let origin =
-        Origin { path: item.path.clone(), commit: Some(item.commit.to_string()), blob_id: Some(item.id.to_string()) };
-    let Some(bytes) = read_blob(repo, item.id, max, &origin, pipeline)? else {
-        return Ok(());
-    };
-    let mut findings = pipeline.findings_in(&bytes, &origin);
-    // Keep the lines no parent's version of the file has.
-    for &previous in item.previous.iter().chain(&item.other_parents) {
-        if findings.is_empty() {
-            break;
-        }
-        let old = read_previous(repo, previous, pipeline)?;
-        let added = added_lines(&old, &bytes);
-        findings.retain(|f| added.contains(&f.line));
-    }
-    pipeline.record(findings);
-    Ok(())
 }
 
 #[cfg(test)]

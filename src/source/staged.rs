@@ -1,7 +1,8 @@
 //! `--staged` (the pre-commit hook): index blobs of added, modified and copied
 //! entries against `HEAD^{tree}` (the empty tree on an unborn HEAD), read from
-//! the object database, never from the work tree. Findings are narrowed to
-//! the lines the staged change adds, unless `whole_files`.
+//! the object database, never from the work tree. Each blob goes to the sink
+//! with the HEAD version it replaces, so that the sink can narrow findings to
+//! the lines the staged change adds.
 //!
 //! Hand-rolled join of index and HEAD rather than gix's `tree_index_status`:
 //! that refuses sparse indexes and pulls in the status machinery
@@ -12,35 +13,48 @@ use std::collections::{HashMap, HashSet};
 use gix::index::entry::{Flags, Mode};
 use gix::ObjectId;
 
-use super::git::{context, for_each_blob, read_blob, read_previous};
-use super::Origin;
+use super::git::{context, read_blob, read_previous, ReadOptions};
+use super::{Lines, Listing, Sink};
+use crate::blob::Origin;
 use crate::error::Error;
-use crate::finding::added_lines;
-use crate::pipeline::Pipeline;
-
-#[derive(Debug, Clone)]
-pub struct StagedOptions {
-    pub whole_files: bool,
-    pub max_blob_size: u64,
-}
 
 /// One staged path to scan: its new blob and, if the path existed in HEAD,
 /// the old one (for the added-line filter).
-struct Change {
+pub struct Change {
     path: Vec<u8>,
     id: ObjectId,
     previous: Option<ObjectId>,
 }
 
-pub fn scan(repo: &gix::Repository, options: &StagedOptions, pipeline: &Pipeline) -> Result<(), Error> {
-    let changes = staged_changes(repo)?;
-    // An empty or deletion-only commit scans nothing, at once. (git-secrets
-    // falls back to scanning the whole index here.)
-    if changes.is_empty() {
-        return Ok(());
+/// The staged blobs, listed: what `git commit` is about to add. An empty or
+/// deletion-only commit lists nothing. (git-secrets falls back to scanning
+/// the whole index there.)
+pub fn list(repo: &gix::Repository, options: &ReadOptions) -> Result<Staged, Error> {
+    Ok(Staged { changes: staged_changes(repo)?, options: *options })
+}
+
+/// The staged changes of one commit, for the sink's owner to read.
+pub struct Staged {
+    changes: Vec<Change>,
+    options: ReadOptions,
+}
+
+impl Listing for Staged {
+    type Item = Change;
+
+    fn items(&self) -> &[Change] {
+        &self.changes
     }
-    for_each_blob(repo, &changes, pipeline, |repo, change| scan_change(repo, change, options, pipeline));
-    Ok(())
+
+    fn read(&self, repo: &gix::Repository, change: &Change, sink: &dyn Sink) -> Result<(), Error> {
+        let origin = Origin { path: change.path.clone(), commit: None, blob_id: Some(change.id.to_string()) };
+        let Some(bytes) = read_blob(repo, change.id, &self.options, &origin, sink)? else {
+            return Ok(());
+        };
+        let read = |id| read_previous(repo, id, &self.options, sink);
+        sink.blob(&bytes, &origin, Lines::AddedSince { earlier: change.previous.as_slice(), read: &read });
+        Ok(())
+    }
 }
 
 fn staged_changes(repo: &gix::Repository) -> Result<Vec<Change>, Error> {
@@ -167,28 +181,4 @@ impl IndexDiff<'_> {
         }
         Ok(entries)
     }
-}
-
-fn scan_change(
-    repo: &gix::Repository,
-    change: &Change,
-    options: &StagedOptions,
-    pipeline: &Pipeline,
-) -> Result<(), Error> {
-    let origin = Origin { path: change.path.clone(), commit: None, blob_id: Some(change.id.to_string()) };
-    let Some(bytes) = read_blob(repo, change.id, options.max_blob_size, &origin, pipeline)? else {
-        return Ok(());
-    };
-    let mut findings = pipeline.findings_in(&bytes, &origin);
-    if findings.is_empty() || options.whole_files {
-        pipeline.record(findings);
-        return Ok(());
-    }
-    if let Some(previous) = change.previous {
-        let old = read_previous(repo, previous, pipeline)?;
-        let added = added_lines(&old, &bytes);
-        findings.retain(|f| added.contains(&f.line));
-    }
-    pipeline.record(findings);
-    Ok(())
 }

@@ -1,7 +1,6 @@
 //! git-secrets mode's two grep-like sources: named files (`--scan FILE…`)
-//! and `git grep` over tracked files. They belong with the other sources
-//! (the review's `source/tracked.rs`) once sources push into a sink; they
-//! sit here, called only from `engine::run`, while `source/` is reworked.
+//! and `git grep` over tracked files, pushed into a [`Sink`] like every
+//! other source.
 //!
 //! A file that cannot be read and a walk that fails are recorded errors
 //! (exit 2, one line naming the file): a scan that skipped them silently
@@ -11,22 +10,22 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::{Lines, Sink};
+use crate::blob::Origin;
 use crate::error::Error;
-use crate::pipeline::Pipeline;
-use crate::source::Origin;
 
 /// Plain grep over the named files: directories only with `-r` (walked by
 /// `walk`); `-` is stdin.
-pub(super) fn scan_files(files: &[String], recursive: bool, pipeline: &Pipeline, walk: impl Fn(&Path)) {
+pub fn scan_files(files: &[String], recursive: bool, sink: &dyn Sink, walk: impl Fn(&Path)) {
     for file in files {
         if file == "-" {
             let mut bytes = Vec::new();
             match std::io::stdin().read_to_end(&mut bytes) {
                 Ok(_) => {
                     let origin = Origin { path: b"(standard input)".to_vec(), ..Origin::default() };
-                    pipeline.scan_and_record(&bytes, &origin);
+                    sink.blob(&bytes, &origin, Lines::All);
                 }
-                Err(source) => pipeline.error(Error::Io { path: "(standard input)".into(), source }),
+                Err(source) => sink.error(Error::Io { path: "(standard input)".into(), source }),
             }
             continue;
         }
@@ -38,15 +37,15 @@ pub(super) fn scan_files(files: &[String], recursive: bool, pipeline: &Pipeline,
             continue;
         }
         match std::fs::read(path) {
-            Ok(bytes) => pipeline.scan_and_record(&bytes, &Origin::file(path)),
-            Err(source) => pipeline.error(Error::Io { path: path.to_path_buf(), source }),
+            Ok(bytes) => sink.blob(&bytes, &Origin::file(path), Lines::All),
+            Err(source) => sink.error(Error::Io { path: path.to_path_buf(), source }),
         }
     }
 }
 
 /// Which files `git grep` reads besides the tracked work-tree files.
 #[derive(Debug, Default)]
-pub(super) struct Grep {
+pub struct Grep {
     /// The index blobs instead of the work-tree files.
     pub cached: bool,
     /// Untracked (not ignored) files too.
@@ -56,13 +55,8 @@ pub(super) struct Grep {
 /// `git grep` over tracked files (work tree, or index blobs with
 /// `--cached`), plus untracked files with `--untracked`; only under the
 /// current directory, paths printed relative to it, as git grep does.
-pub(super) fn scan_tracked(
-    repo: &gix::Repository,
-    grep: &Grep,
-    pathspecs: &[String],
-    pipeline: &Pipeline,
-) -> Result<(), Error> {
-    use crate::source::git::context;
+pub fn scan_tracked(repo: &gix::Repository, grep: &Grep, pathspecs: &[String], sink: &dyn Sink) -> Result<(), Error> {
+    use super::git::context;
     let workdir = repo.workdir().ok_or_else(|| Error::Git("this operation must be run in a work tree".into()))?;
     let cwd = std::env::current_dir().map_err(|source| Error::Io { path: ".".into(), source })?;
     let prefix = cwd
@@ -89,9 +83,9 @@ pub(super) fn scan_tracked(
         let origin = Origin::file(relative);
         if grep.cached {
             let blob = repo.find_blob(entry.id).map_err(context(format!("cannot read blob {}", entry.id)))?;
-            pipeline.scan_and_record(&blob.data, &origin);
+            sink.blob(&blob.data, &origin, Lines::All);
         } else {
-            read_and_scan(&workdir.join(&path), relative, pipeline);
+            read_and_scan(&workdir.join(&path), relative, sink);
         }
     }
     if grep.untracked {
@@ -99,7 +93,7 @@ pub(super) fn scan_tracked(
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(err) => {
-                    pipeline.error(Error::Walk(format!("cannot walk: {err}")));
+                    sink.error(Error::Walk(format!("cannot walk: {err}")));
                     continue;
                 }
             };
@@ -111,7 +105,7 @@ pub(super) fn scan_tracked(
                 && !tracked.contains(&prefix.join(relative))
                 && wanted(relative)
             {
-                read_and_scan(entry.path(), relative, pipeline);
+                read_and_scan(entry.path(), relative, sink);
             }
         }
     }
@@ -121,10 +115,10 @@ pub(super) fn scan_tracked(
 /// Scan the work-tree file at `path` as `relative`. Gone (deleted since it
 /// was staged or listed) or a directory (a symlink to one) is what
 /// `git grep` skips too; any other failure is recorded.
-fn read_and_scan(path: &Path, relative: &Path, pipeline: &Pipeline) {
+fn read_and_scan(path: &Path, relative: &Path, sink: &dyn Sink) {
     match std::fs::read(path) {
-        Ok(bytes) => pipeline.scan_and_record(&bytes, &Origin::file(relative)),
+        Ok(bytes) => sink.blob(&bytes, &Origin::file(relative), Lines::All),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound || path.is_dir() => {}
-        Err(source) => pipeline.error(Error::Io { path: relative.to_path_buf(), source }),
+        Err(source) => sink.error(Error::Io { path: relative.to_path_buf(), source }),
     }
 }

@@ -1,0 +1,185 @@
+//! What every stage says about a blob, and nothing that needs another
+//! module: where it came from (`Origin`), why one was not scanned
+//! (`SkipReason`), the set of blob ids already scanned (`SeenBlobs`), and the
+//! text probes (binary or UTF-16) that decide how its bytes are read. A leaf:
+//! it imports no other module of the crate.
+
+use std::sync::Mutex;
+
+use gix::ObjectId;
+
+/// git and grep call a file binary when a NUL byte appears this early.
+pub const BINARY_PROBE: usize = 8 * 1024;
+
+/// Where a blob came from. Paths are raw bytes: git paths need not be UTF-8.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub path: Vec<u8>,
+    /// Hex id of the commit that introduced the blob (range and history).
+    pub commit: Option<String>,
+    /// Hex git object id of the blob, when it came from a repository.
+    pub blob_id: Option<String>,
+}
+
+impl Origin {
+    pub fn file(path: &std::path::Path) -> Origin {
+        Origin { path: path_bytes(path), ..Origin::default() }
+    }
+
+    /// The path for people: lossy UTF-8, with control characters escaped so a
+    /// file name cannot forge output lines.
+    pub fn display_path(&self) -> String {
+        escape_for_terminal(&self.path)
+    }
+}
+
+/// Why a blob was not scanned. Reported on stderr and in the stats: a
+/// scanner must never skip silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Larger than `--max-blob-size` (the size in bytes).
+    TooLarge(u64),
+    /// Not in the object database (a partial clone), with `--skip-missing`.
+    Missing,
+}
+
+impl SkipReason {
+    pub fn describe(self) -> String {
+        match self {
+            SkipReason::TooLarge(size) => format!("{size} bytes, larger than --max-blob-size"),
+            SkipReason::Missing => "object missing from the repository (partial clone?), --skip-missing".into(),
+        }
+    }
+}
+
+/// Raw bytes of a path, lossless on Unix.
+pub fn path_bytes(path: &std::path::Path) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        path.as_os_str().as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().into_owned().into_bytes()
+    }
+}
+
+/// Lossy UTF-8 with control characters (newline, escape, ...) shown as
+/// `\n`, `\x1b`, so neither a path nor a matched line can inject terminal
+/// sequences or fake extra lines of output.
+pub fn escape_for_terminal(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push('\t'),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Blob ids already scanned, sharded so pack threads rarely contend.
+pub struct SeenBlobs {
+    shards: Vec<Mutex<gix::hashtable::HashSet<ObjectId>>>,
+}
+
+impl Default for SeenBlobs {
+    fn default() -> Self {
+        SeenBlobs { shards: (0..64).map(|_| Mutex::default()).collect() }
+    }
+}
+
+impl SeenBlobs {
+    fn shard(&self, id: &gix::oid) -> &Mutex<gix::hashtable::HashSet<ObjectId>> {
+        &self.shards[id.as_bytes()[0] as usize % self.shards.len()]
+    }
+
+    pub fn contains(&self, id: &gix::oid) -> bool {
+        self.shard(id).lock().expect("lock").contains(id)
+    }
+
+    /// True the first time `id` is offered.
+    pub fn first_time(&self, id: &gix::oid) -> bool {
+        self.shard(id).lock().expect("lock").insert(id.to_owned())
+    }
+}
+
+/// Whether a blob starting with `probe` (its first `BINARY_PROBE` bytes are
+/// enough) is binary: a NUL byte early on, and not UTF-16 text.
+pub fn looks_binary(probe: &[u8]) -> bool {
+    let probe = &probe[..probe.len().min(BINARY_PROBE)];
+    memchr::memchr(0, probe).is_some() && utf16_order(probe).is_none()
+}
+
+type Utf16Order = fn([u8; 2]) -> u16;
+
+/// The UTF-8 text of a UTF-16 blob (see `utf16_order`).
+pub fn utf16_to_utf8(bytes: &[u8]) -> Option<String> {
+    let (from, skip) = utf16_order(&bytes[..bytes.len().min(BINARY_PROBE)])?;
+    let units = bytes[skip..].chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
+    Some(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect())
+}
+
+/// The byte order of a UTF-16 blob, and how many bytes its byte-order mark
+/// takes, judged from its start. With a mark it is certain. Without one
+/// (.NET's `Encoding.Unicode.GetBytes`, some Windows exports) it is guessed,
+/// because skipping such a file as binary would hide a key in plain text:
+/// mostly-ASCII text puts a NUL in the high byte of most units and never in
+/// the low one, and decodes to no control characters but whitespace. Binary
+/// formats break one of these within a few bytes.
+pub fn utf16_order(probe: &[u8]) -> Option<(Utf16Order, usize)> {
+    match probe.get(..2)? {
+        [0xff, 0xfe] => return Some((u16::from_le_bytes, 2)),
+        [0xfe, 0xff] => return Some((u16::from_be_bytes, 2)),
+        _ => {}
+    }
+    // Every blob comes through here first: text without a NUL (nearly all
+    // of it) cannot be mark-less UTF-16, and one SIMD search says so.
+    memchr::memchr(0, probe)?;
+    let pairs: Vec<[u8; 2]> = probe.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+    let zero_high = |high: usize| {
+        let with_zero = pairs.iter().filter(|p| p[high] == 0).count();
+        let no_zero_low = pairs.iter().all(|p| p[1 - high] != 0);
+        pairs.len() >= 2 && no_zero_low && with_zero * 2 >= pairs.len()
+    };
+    let from: Utf16Order = if zero_high(1) {
+        u16::from_le_bytes
+    } else if zero_high(0) {
+        u16::from_be_bytes
+    } else {
+        return None;
+    };
+    // The probe may end inside a surrogate pair: leave its last unit out.
+    let units = pairs[..pairs.len() - 1].iter().map(|&p| from(p));
+    let text_like =
+        char::decode_utf16(units).all(|c| c.is_ok_and(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\x0c')));
+    text_like.then_some((from, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_for_terminal(b"a\nb\x1b[31m\xffc"), "a\\nb\\x1b[31m\u{fffd}c");
+    }
+
+    #[test]
+    fn utf16_without_a_byte_order_mark_is_told_from_binary() {
+        let text = "[default]\r\naws_access_key_id = AKIA2E3MTGS5LTN4WCQV\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(utf16_to_utf8(&le).as_deref(), Some(text));
+        assert_eq!(utf16_to_utf8(&be).as_deref(), Some(text));
+        // An ELF header, a run of NULs, u16 numbers: binary, not text.
+        for binary in [&b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00"[..], &[0u8; 64], &[1, 0, 2, 0, 3, 0, 4, 0]] {
+            assert!(utf16_order(binary).is_none(), "{binary:?}");
+        }
+    }
+}
