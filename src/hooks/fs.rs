@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::{HookKind, BIN_PLACEHOLDER};
+use super::{HookKind, BIN_PLACEHOLDER, GLOBAL_PLACEHOLDER};
 
 /// The binary that is running `install`, for the hook to call.
 pub(super) fn installing_binary() -> Option<PathBuf> {
@@ -20,13 +20,18 @@ pub(super) fn installing_binary() -> Option<PathBuf> {
 
 /// The hook script with the installing binary's path filled in (left as
 /// the placeholder, which no file matches, if unknown: the hook then uses
-/// `keyfence` on PATH).
-pub(super) fn render(kind: &HookKind, binary: &Option<PathBuf>) -> Vec<u8> {
+/// `keyfence` on PATH), and whether it was installed `--global`.
+pub(super) fn render(kind: &HookKind, binary: &Option<PathBuf>, global: bool) -> Vec<u8> {
+    render_script(kind.script, binary, global)
+}
+
+/// [`render`] for one version of a hook's script.
+pub(super) fn render_script(script: &str, binary: &Option<PathBuf>, global: bool) -> Vec<u8> {
+    let script = script.replace(GLOBAL_PLACEHOLDER, if global { "yes" } else { "no" });
     let Some(binary) = binary else {
-        return kind.script.as_bytes().to_vec();
+        return script.into_bytes();
     };
-    let (before, after) =
-        kind.script.split_once(BIN_PLACEHOLDER).expect("every hook script has the binary placeholder");
+    let (before, after) = script.split_once(BIN_PLACEHOLDER).expect("every hook script has the binary placeholder");
     let mut out = before.as_bytes().to_vec();
     out.extend(shell_quote(&path_bytes(binary)));
     out.extend(after.as_bytes());
@@ -150,9 +155,12 @@ mod tests {
     #[test]
     fn paths_are_quoted_for_sh() {
         assert_eq!(shell_quote(b"/a b/it's"), b"'/a b/it'\\''s'".to_vec());
-        let rendered = render(&HOOKS[0], &Some(PathBuf::from("/opt/kf/keyfence")));
+        let rendered = render(&HOOKS[0], &Some(PathBuf::from("/opt/kf/keyfence")), false);
         let text = String::from_utf8(rendered).unwrap();
         assert!(text.contains("keyfence='/opt/kf/keyfence'\n"));
         assert!(!text.contains("@KEYFENCE@"));
+        assert!(text.contains("\nglobal=no\n"));
+        let global = String::from_utf8(render(&HOOKS[0], &None, true)).unwrap();
+        assert!(global.contains("\nglobal=yes\n"));
     }
 }

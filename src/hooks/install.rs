@@ -22,13 +22,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use super::existing::{existing, Existing};
 use super::fs::{
     exists, file_name, free_name, installing_binary, is_executable, move_aside, render, set_executable, with_suffix,
     write_hook,
 };
 use super::managers::{detect_manager, print_manager_instructions};
 use super::target::{global_target, repo_target, unset_global_hooks_path_if_ours, Target};
-use super::{is_ours, HookKind, InstallRequest, BIN_PLACEHOLDER, HOOKS};
+use super::{HookKind, InstallRequest, HOOKS};
 
 /// Suffix of the previous hook that ours chains.
 const LOCAL: &str = ".local";
@@ -76,7 +77,7 @@ fn install_into(target: Target, request: &InstallRequest) -> Result<i32> {
         if let Some(dir) = plan.path.parent() {
             fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        write_hook(&plan.path, &render(plan.kind, &binary))?;
+        write_hook(&plan.path, &render(plan.kind, &binary, target.global))?;
         match &plan.note {
             Some(note) => println!("installed {} hook: {} ({note})", plan.kind.name, plan.path.display()),
             None => println!("installed {} hook: {}", plan.kind.name, plan.path.display()),
@@ -147,86 +148,6 @@ struct Plan {
     /// executable bits so a `<hook>.d/` runner skips the file.
     moves: Vec<(PathBuf, PathBuf, bool)>,
     note: Option<String>,
-}
-
-/// What is at a hook's path.
-enum Existing {
-    Absent,
-    /// `edited`: not the script keyfence writes, so someone changed it
-    /// and rewriting or removing it would lose their work.
-    Ours {
-        edited: bool,
-    },
-    /// Nothing but git-secrets' own hook.
-    GitSecrets,
-    Other {
-        calls_git_secrets: bool,
-    },
-}
-
-fn existing(path: &Path, kind: &HookKind) -> Result<Existing> {
-    let meta = match fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Absent),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    if meta.is_dir() {
-        bail!("{} is a directory, not a hook", path.display());
-    }
-    // A dangling symlink is a hook git cannot run: treat it as "other" and
-    // keep it.
-    let text = match fs::read(path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(_) if meta.file_type().is_symlink() => String::new(),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    Ok(if is_ours(&text) {
-        Existing::Ours { edited: !is_as_installed(kind, &text) }
-    } else if is_git_secrets_only(&text) {
-        Existing::GitSecrets
-    } else {
-        Existing::Other { calls_git_secrets: calls_git_secrets(&text) }
-    })
-}
-
-/// `text` is exactly what [`render`] writes for `kind`, for some binary
-/// path or none.
-// When a hook script changes, its earlier renderings must still count as
-// installed, or upgrading keyfence would turn every hook into an "edited"
-// one: keep the old scripts and check them here too.
-fn is_as_installed(kind: &HookKind, text: &str) -> bool {
-    let (before, after) =
-        kind.script.split_once(BIN_PLACEHOLDER).expect("every hook script has the binary placeholder");
-    text.strip_prefix(before).and_then(|rest| rest.strip_suffix(after)).is_some_and(is_one_quoted_word)
-}
-
-/// One `'...'` word as [`shell_quote`] writes it.
-fn is_one_quoted_word(word: &str) -> bool {
-    word.len() >= 2
-        && word.starts_with('\'')
-        && word.ends_with('\'')
-        && !word[1..word.len() - 1].replace("'\\''", "").contains('\'')
-}
-
-fn calls_git_secrets(text: &str) -> bool {
-    HOOKS.iter().any(|k| {
-        text.contains(&format!("git secrets {}", k.git_secrets_fn))
-            || text.contains(&format!("git-secrets {}", k.git_secrets_fn))
-    })
-}
-
-/// The hook `git secrets --install` writes (a shebang and one `git secrets
-/// --<hook_fn> -- "$@"` line), give or take comments and blank lines.
-fn is_git_secrets_only(text: &str) -> bool {
-    calls_git_secrets(text)
-        && text.lines().map(str::trim).all(|line| {
-            line.is_empty()
-                || line.starts_with('#')
-                || line.starts_with("git secrets --")
-                || line.starts_with("git-secrets --")
-                || line.starts_with("exec git secrets --")
-                || line.starts_with("exec git-secrets --")
-        })
 }
 
 /// The hook at `main` looks in `<hook>.d/` (`"$0.d"/*`, `pre-commit.d`,
@@ -430,37 +351,4 @@ fn uninstall_one(hooks_dir: &Path, kind: &HookKind) -> Result<usize> {
         None => println!("removed {} hook: {}", kind.name, main.display()),
     }
     Ok(removed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn git_secrets_hooks_are_recognised() {
-        let hook = "#!/usr/bin/env bash\ngit secrets --pre_commit_hook -- \"$@\"\n";
-        assert!(is_git_secrets_only(hook));
-        assert!(!is_ours(hook));
-        let mixed = "#!/bin/sh\nnpm run lint\ngit secrets --pre_commit_hook -- \"$@\"\n";
-        assert!(!is_git_secrets_only(mixed));
-        assert!(calls_git_secrets(mixed));
-        assert!(!is_git_secrets_only("#!/bin/sh\necho hi\n"));
-    }
-
-    #[test]
-    fn only_an_unchanged_rendering_counts_as_installed() {
-        for kind in &HOOKS {
-            for binary in [None, Some(PathBuf::from("/opt/kf/keyfence")), Some(PathBuf::from("/a b/it's/keyfence"))] {
-                let text = String::from_utf8(render(kind, &binary)).unwrap();
-                assert!(is_as_installed(kind, &text), "{} {binary:?}", kind.name);
-                assert!(!is_as_installed(kind, &text.replace("\nexec ", "\nnpm test\nexec ")), "{}", kind.name);
-                assert!(!is_as_installed(kind, &format!("{text}echo more\n")), "{}", kind.name);
-            }
-        }
-        let other = String::from_utf8(render(&HOOKS[1], &None)).unwrap();
-        assert!(!is_as_installed(&HOOKS[0], &other), "another hook's script");
-        let two_words =
-            String::from_utf8(render(&HOOKS[0], &Some(PathBuf::from("x")))).unwrap().replace("'x'", "'x' 'y'");
-        assert!(!is_as_installed(&HOOKS[0], &two_words));
-    }
 }

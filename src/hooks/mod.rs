@@ -7,8 +7,9 @@
 //!   the common dir for a linked worktree, the global directory);
 //! - `managers`: husky, lefthook and the pre-commit framework, which own
 //!   the hooks directory and get instructions instead of files;
-//! - `install`: what is at each hook's path, the plan, and carrying it out
-//!   (install and uninstall);
+//! - `existing`: what is at each hook's path (ours as installed by any
+//!   version, ours edited, git-secrets', someone else's);
+//! - `install`: the plan, and carrying it out (install and uninstall);
 //! - `fs`: rendering a script, writing it atomically, file modes and names;
 //! - `run`: the hook entry points git runs (`keyfence hook pre-commit`, …),
 //!   which scan through the engine.
@@ -17,6 +18,7 @@
 
 use std::path::PathBuf;
 
+mod existing;
 mod fs;
 mod install;
 mod managers;
@@ -33,6 +35,9 @@ pub const MARKER: &str = "# keyfence-hook v1";
 const MARKER_PREFIX: &str = "# keyfence-hook v";
 /// Replaced by the shell-quoted path of the installing binary.
 const BIN_PLACEHOLDER: &str = "'@KEYFENCE@'";
+/// Replaced by `yes` in a `--global` install (the hook then runs the
+/// repository's own hook of the same name first), else `no`.
+const GLOBAL_PLACEHOLDER: &str = "@GLOBAL@";
 
 /// What `install` or `uninstall` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +58,10 @@ pub struct InstallRequest {
 struct HookKind {
     name: &'static str,
     script: &'static str,
+    /// Earlier versions of `script`, as installed hooks may still hold
+    /// them: they count as installed, not edited, so an upgrade rewrites
+    /// them rather than refusing.
+    old_scripts: &'static [&'static str],
     /// git-secrets' function for this hook (`git secrets --<fn> -- "$@"`).
     git_secrets_fn: &'static str,
     /// What a hook manager's script should run.
@@ -70,6 +79,7 @@ const HOOKS: [HookKind; 3] = [
     HookKind {
         name: "pre-commit",
         script: include_str!("../../hooks/pre-commit"),
+        old_scripts: &[include_str!("old/pre-commit.v1")],
         git_secrets_fn: "--pre_commit_hook",
         command: "keyfence hook pre-commit",
         lefthook_command: "keyfence hook pre-commit",
@@ -78,6 +88,7 @@ const HOOKS: [HookKind; 3] = [
     HookKind {
         name: "commit-msg",
         script: include_str!("../../hooks/commit-msg"),
+        old_scripts: &[include_str!("old/commit-msg.v1")],
         git_secrets_fn: "--commit_msg_hook",
         command: "keyfence hook commit-msg \"$1\"",
         lefthook_command: "keyfence hook commit-msg \"{1}\"",
@@ -86,6 +97,7 @@ const HOOKS: [HookKind; 3] = [
     HookKind {
         name: "prepare-commit-msg",
         script: include_str!("../../hooks/prepare-commit-msg"),
+        old_scripts: &[include_str!("old/prepare-commit-msg.v1")],
         git_secrets_fn: "--prepare_commit_msg_hook",
         command: "keyfence hook prepare-commit-msg \"$@\"",
         // Not `{3}`: on the one call that matters (a merge, which has no
@@ -113,6 +125,11 @@ mod tests {
             assert!(kind.script.starts_with("#!/bin/sh\n"), "{}", kind.name);
             assert!(kind.script.lines().any(|l| l == MARKER), "{}", kind.name);
             assert_eq!(kind.script.matches(BIN_PLACEHOLDER).count(), 1, "{}", kind.name);
+            assert_eq!(kind.script.matches(GLOBAL_PLACEHOLDER).count(), 1, "{}", kind.name);
+            assert!(!kind.script.contains("exec "), "{}: a killed keyfence must leave the hook to explain", kind.name);
+            for old in kind.old_scripts {
+                assert_eq!(old.matches(BIN_PLACEHOLDER).count(), 1, "{}", kind.name);
+            }
             assert!(kind.script.contains(&format!("hook {}", kind.name)), "{}", kind.name);
         }
     }

@@ -92,8 +92,11 @@ pub(super) fn global_target(create: bool) -> Result<Option<Target>> {
                 .with_context(|| format!("cannot write {}", dir.join(GLOBAL_STATE).display()))?;
             eprintln!(
                 "keyfence: set core.hooksPath = {} in your global git config: git now ignores every repository's own \
-                 .git/hooks (`keyfence uninstall --global` undoes this)",
-                dir.display()
+                 .git/hooks. keyfence's global hooks run a repository's own {} hook first (the pre-commit \
+                 framework's too); its other hooks (pre-push, post-checkout, ...) no longer run. \
+                 `keyfence uninstall --global` undoes this",
+                dir.display(),
+                super::HOOKS.map(|k| k.name).join(", ")
             );
             dir
         }

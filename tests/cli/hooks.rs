@@ -436,6 +436,177 @@ fn the_hook_fails_closed_when_keyfence_is_gone() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// A copy of the binary under test in a directory of its own, hooks
+/// installed from it in `repo`, and a PATH with git and nothing else, so the
+/// hooks can only run that copy. Returns (directory, copy, PATH).
+fn install_from_a_copy(repo: &Repo) -> (tempfile::TempDir, PathBuf, tempfile::TempDir) {
+    let bin_dir = tempfile::tempdir().unwrap();
+    let copy = bin_dir.path().join("keyfence");
+    // `cp`, not std::fs::copy: see the_hook_fails_closed_when_keyfence_is_gone.
+    assert!(Command::new("cp").arg(env!("CARGO_BIN_EXE_keyfence")).arg(&copy).status().unwrap().success());
+    set_mode(&copy, 0o755);
+    let mut cmd = Command::new(&copy);
+    git_env(&mut cmd);
+    ok(&cmd.current_dir(repo.path()).arg("install").output().unwrap());
+    let path_dir = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(which("git"), path_dir.path().join("git")).unwrap();
+    (bin_dir, copy, path_dir)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_killed_or_crashing_keyfence_blocks_the_commit_with_keyfences_message() {
+    // repro 30: the hook exec'd keyfence, so a killed keyfence left only
+    // git's "died of signal 9", and the README promises a message.
+    let repo = repo_with_a_keyed_branch();
+    let (_bin, copy, path_dir) = install_from_a_copy(&repo);
+    let git = |args: &[&str]| {
+        let mut cmd = Command::new(which("git"));
+        git_env(&mut cmd);
+        cmd.current_dir(repo.path()).env("PATH", path_dir.path()).args(args).output().unwrap()
+    };
+    let before = commits(repo.path());
+    repo.write("README", "changed\n");
+    repo.git(&["add", "README"]);
+    for (fake, what) in [("kill -9 $$", "was killed by signal 9"), ("exit 101", "crashed (exit status 101)")] {
+        std::fs::remove_file(&copy).unwrap();
+        write_exec(&copy, &format!("#!/bin/sh\n{fake}\n"));
+        let out = git(&["commit", "-q", "-m", "clean"]);
+        assert!(!out.status.success(), "{fake}: the commit is blocked");
+        let err = stderr(&out);
+        assert!(err.contains("keyfence: the pre-commit hook failed"), "{fake}: {err}");
+        assert!(err.contains(what), "{fake}: {err}");
+        assert!(err.contains("cargo install") && err.contains("git commit --no-verify"), "{fake}: {err}");
+        assert_eq!(commits(repo.path()), before);
+
+        // commit-msg too (pre-commit skipped, as --no-verify would not do).
+        let hooks = git_hooks_dir(repo.path());
+        let msg = repo.path().join(".git/MSG");
+        std::fs::write(&msg, "clean\n").unwrap();
+        let out = Command::new(hooks.join("commit-msg")).arg(&msg).current_dir(repo.path()).output().unwrap();
+        assert_ne!(out.status.code(), Some(0), "{fake}");
+        assert!(stderr(&out).contains("keyfence: the commit-msg hook failed"), "{fake}: {}", stderr(&out));
+
+        // A merge stops with a message too; an ordinary commit's
+        // prepare-commit-msg (which --no-verify does not skip) lets it be.
+        let pcm = |args: &[&str]| {
+            Command::new(hooks.join("prepare-commit-msg")).args(args).current_dir(repo.path()).output().unwrap()
+        };
+        let out = pcm(&[".git/MSG", "merge"]);
+        assert_ne!(out.status.code(), Some(0), "{fake}");
+        assert!(stderr(&out).contains("keyfence: the prepare-commit-msg hook failed"), "{fake}: {}", stderr(&out));
+        assert_eq!(pcm(&[".git/MSG", "message"]).status.code(), Some(0), "{fake}");
+    }
+    // The advice works.
+    let out = git(&["commit", "-q", "--no-verify", "-m", "clean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_hook_installed_by_an_earlier_version_is_upgraded_not_called_edited() {
+    let repo = Repo::new();
+    let hooks = repo.path().join(".git/hooks");
+    let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_keyfence")).unwrap();
+    // What keyfence's first hook scripts rendered (they exec'd keyfence).
+    let old = [
+        ("pre-commit", include_str!("../../src/hooks/old/pre-commit.v1")),
+        ("commit-msg", include_str!("../../src/hooks/old/commit-msg.v1")),
+        ("prepare-commit-msg", include_str!("../../src/hooks/old/prepare-commit-msg.v1")),
+    ];
+    for (name, script) in old {
+        assert!(script.contains("\nexec \"$keyfence\""), "{name}");
+        write_exec(&hooks.join(name), &script.replace("@KEYFENCE@", &binary.display().to_string()));
+    }
+    let text = ok(&install(&repo, &[]));
+    assert!(!text.contains(".local"), "nothing chained: {text}");
+    for name in HOOK_NAMES {
+        assert_ours(&hooks.join(name));
+        assert!(!read(&hooks.join(name)).contains("exec "), "{name} rewritten to the current script");
+        assert!(!hooks.join(format!("{name}.local")).exists(), "{name}");
+    }
+    assert_key_blocked(repo.path());
+    // And uninstall (no --force) removes an old one as ours.
+    let (name, script) = old[0];
+    write_exec(&hooks.join(name), &script.replace("@KEYFENCE@", &binary.display().to_string()));
+    ok(&uninstall(&repo));
+    assert!(!hooks.join(name).exists());
+}
+
+#[test]
+fn a_global_install_runs_the_repositorys_own_hook_first() {
+    let home = tempfile::tempdir().unwrap();
+    let global_config = home.path().join("gitconfig");
+    std::fs::write(&global_config, "").unwrap();
+    let xdg = home.path().join("xdg");
+    let env = |cmd: &mut Command| {
+        git_env(cmd);
+        cmd.env("HOME", home.path()).env("XDG_CONFIG_HOME", &xdg).env("GIT_CONFIG_GLOBAL", &global_config);
+    };
+    let mut cmd = keyfence();
+    env(&mut cmd);
+    let out = cmd.current_dir(home.path()).args(["install", "--global"]).output().unwrap();
+    ok(&out);
+    assert!(stderr(&out).contains("run a repository's own"), "{}", stderr(&out));
+    let git = |dir: &Path, args: &[&str]| {
+        let mut cmd = Command::new("git");
+        env(&mut cmd);
+        cmd.current_dir(dir).args(args).output().unwrap()
+    };
+
+    // The repository's own hooks: a pre-commit framework hook (as
+    // `pre-commit install` writes it, the runner replaced by a check that
+    // fails on a file named `lint-error`) and a commit-msg hook.
+    let repo = Repo::new();
+    let hooks = repo.path().join(".git/hooks");
+    let ran = repo.path().join(".git/ran");
+    write_exec(
+        &hooks.join("pre-commit"),
+        &format!(
+            "#!/usr/bin/env bash\n# File generated by pre-commit: https://pre-commit.com\necho pre-commit >> '{0}'\n\
+             if git diff --cached --name-only | grep -q lint-error; then echo 'lint failed' >&2; exit 1; fi\n",
+            ran.display()
+        ),
+    );
+    write_exec(&hooks.join("commit-msg"), &format!("#!/bin/sh\necho \"commit-msg $1\" >> '{}'\n", ran.display()));
+
+    repo.write("README", "clean\n");
+    repo.git(&["add", "README"]);
+    let out = git(repo.path(), &["commit", "-q", "-m", "clean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = read(&ran);
+    assert!(log.starts_with("pre-commit\ncommit-msg "), "{log}");
+    assert!(log.contains("COMMIT_EDITMSG"), "with git's arguments: {log}");
+
+    // A failing repository hook blocks the commit.
+    repo.write("lint-error", "x\n");
+    repo.git(&["add", "lint-error"]);
+    let out = git(repo.path(), &["commit", "-q", "-m", "lint"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("lint failed"), "{}", stderr(&out));
+    assert_eq!(commits(repo.path()), 1);
+    repo.git(&["rm", "-q", "--cached", "lint-error"]);
+
+    // And keyfence still checks.
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds"]);
+    let out = git(repo.path(), &["commit", "-q", "-m", "creds"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("creds"), "{}", stderr(&out));
+    assert_eq!(commits(repo.path()), 1);
+
+    // A repository without hooks of its own commits as before.
+    let plain = Repo::new();
+    plain.write("README", "clean\n");
+    plain.git(&["add", "README"]);
+    let out = git(plain.path(), &["commit", "-q", "-m", "clean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let mut cmd = keyfence();
+    env(&mut cmd);
+    ok(&cmd.current_dir(home.path()).args(["uninstall", "--global"]).output().unwrap());
+}
+
 fn which(program: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap();
     std::env::split_paths(&path)
@@ -548,7 +719,8 @@ fn a_hook_edited_after_install_is_neither_overwritten_nor_removed_without_force(
     let hook = repo.path().join(".git/hooks/pre-commit");
     // The team added their own check to keyfence's hook.
     let ran = repo.path().join("edit-ran");
-    let edited = read(&hook).replace("\nexec ", &format!("\ntouch '{}' || exit 1\nexec ", ran.display()));
+    let call = "\n\"$keyfence\" hook";
+    let edited = read(&hook).replace(call, &format!("\ntouch '{}' || exit 1{call}", ran.display()));
     assert_ne!(edited, read(&hook));
     write_exec(&hook, &edited);
     let others: Vec<String> =
