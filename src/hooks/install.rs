@@ -10,9 +10,10 @@
 //! - anything else: renamed to `<hook>.local`, which our hook runs first;
 //! - with a `<hook>.d/` directory beside a runner hook (the multi-hook
 //!   convention): we add `<hook>.d/keyfence` and leave the runner alone;
-//! - a hook manager (husky, lefthook, pre-commit, see [`super::managers`]):
-//!   not touched; we print the line to add to its configuration and exit 2,
-//!   unless `--force`.
+//! - husky (see [`super::managers`]): our line goes into husky's own
+//!   scripts (`.husky/<hook>`), even with `--force`;
+//! - lefthook or pre-commit: not touched; we print what to add to its
+//!   configuration (exit 0), unless `--force`.
 //!
 //! Everything that could go wrong is checked before the first file is
 //! written, so a refusal leaves the hooks directory as it was.
@@ -27,7 +28,7 @@ use super::fs::{
     exists, file_name, free_name, installing_binary, is_executable, move_aside, render, set_executable, with_suffix,
     write_hook,
 };
-use super::managers::{detect_manager, print_manager_instructions};
+use super::managers::{add_to_husky, detect_manager, print_manager_instructions, remove_from_husky, Manager};
 use super::target::{global_target, repo_target, unset_global_hooks_path_if_ours, Target};
 use super::{HookKind, InstallRequest, HOOKS};
 
@@ -47,7 +48,8 @@ const EDITED_REFUSAL: &str = "is keyfence's hook with changes made after it was 
                               (--force keeps them aside as <hook>.keyfence-edited)";
 
 /// Install the requested hooks into the repository's (or the global) hooks
-/// directory. `Ok(2)` when a hook manager owns it and nothing was written.
+/// directory, or, in a husky repository, into husky's scripts. `Ok(0)` too
+/// when a hook manager owns the directory and instructions were printed.
 pub fn install(request: &InstallRequest) -> Result<i32> {
     let target = if request.global {
         global_target(true)?.expect("created when unset")
@@ -59,10 +61,19 @@ pub fn install(request: &InstallRequest) -> Result<i32> {
 
 fn install_into(target: Target, request: &InstallRequest) -> Result<i32> {
     let kinds = selected(&request.hooks)?;
-    if !request.force && !target.global {
-        if let Some(manager) = detect_manager(&target, &kinds) {
-            print_manager_instructions(&target, manager, &kinds);
-            return Ok(2);
+    if !target.global {
+        match detect_manager(&target, &kinds) {
+            // Always, --force or not: hooks written in `.husky/_` or
+            // `.git/hooks` are undone or ignored after husky's next run.
+            Some(Manager::Husky) => {
+                add_to_husky(&target, &kinds)?;
+                return Ok(0);
+            }
+            Some(manager) if !request.force => {
+                print_manager_instructions(&target, manager, &kinds);
+                return Ok(0);
+            }
+            _ => {}
         }
     }
     let binary = installing_binary();
@@ -112,6 +123,9 @@ pub fn uninstall(request: &InstallRequest) -> Result<i32> {
         }
     }
     let mut removed = 0;
+    if !target.global && detect_manager(&target, &kinds) == Some(Manager::Husky) {
+        removed += remove_from_husky(&target, &kinds)?;
+    }
     for kind in &kinds {
         removed += uninstall_one(&target.hooks_dir, kind)?;
     }

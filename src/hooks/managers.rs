@@ -1,10 +1,15 @@
 //! Hook managers: husky, lefthook and the pre-commit framework own a
 //! repository's hooks, and files written beside them would be overwritten or
-//! never run. `install` detects them here and, unless `--force`, prints the
-//! line to add to the manager's configuration instead of writing anything.
+//! never run. `install` detects them here. For husky it adds keyfence's line
+//! to husky's own scripts (`.husky/<hook>`), the one place husky's next run
+//! leaves alone; for lefthook and pre-commit, unless `--force`, it prints
+//! what to add to the manager's configuration instead of writing anything.
 
 use std::fs;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
 
 use super::target::Target;
 use super::{is_ours, HookKind};
@@ -50,51 +55,134 @@ pub(super) fn detect_manager(target: &Target, kinds: &[&HookKind]) -> Option<Man
     None
 }
 
-pub(super) fn print_manager_instructions(target: &Target, manager: Manager, kinds: &[&HookKind]) {
-    let shown = |path: &Path| -> String {
-        path.strip_prefix(&target.root).map(|p| p.display().to_string()).unwrap_or_else(|_| path.display().to_string())
-    };
-    match manager {
-        Manager::Husky => {
-            // husky 9 points core.hooksPath at .husky/_ and runs the
-            // user's scripts from .husky; older versions use .husky itself.
-            let dir = &target.hooks_dir;
-            let husky = target.root.join(".husky");
-            let scripts = if !target.configured {
-                eprintln!(
-                    "keyfence: this repository uses husky ({}), whose install points core.hooksPath at {} and \
-                     makes git ignore {}; not installing there.",
-                    shown(&husky),
-                    shown(&husky.join("_")),
-                    shown(dir)
-                );
-                &husky
-            } else {
-                eprintln!(
-                    "keyfence: git hooks here are managed by husky (core.hooksPath = {}); not overwriting them.",
-                    shown(dir)
-                );
-                if dir.file_name().is_some_and(|n| n == "_") {
-                    dir.parent().unwrap_or(dir)
+/// `path` relative to the repository root when inside it, for messages.
+fn shown(target: &Target, path: &Path) -> String {
+    path.strip_prefix(&target.root).map(|p| p.display().to_string()).unwrap_or_else(|_| path.display().to_string())
+}
+
+/// The directory of the user's husky scripts: husky 9 points core.hooksPath
+/// at `.husky/_` and runs the scripts from `.husky`; older versions use
+/// `.husky` itself; before husky's first run it is `.husky`.
+fn husky_scripts(target: &Target) -> PathBuf {
+    let dir = &target.hooks_dir;
+    if !target.configured {
+        target.root.join(".husky")
+    } else if dir.file_name().is_some_and(|n| n == "_") {
+        dir.parent().unwrap_or(dir).to_path_buf()
+    } else {
+        dir.clone()
+    }
+}
+
+/// Add keyfence's line to `.husky/<hook>` for each hook (creating the
+/// script when there is none); a script that already has it is left as it
+/// is, so running this twice changes nothing. husky's next run (every
+/// `npm install`) rewrites `.husky/_`, never these.
+pub(super) fn add_to_husky(target: &Target, kinds: &[&HookKind]) -> Result<()> {
+    let scripts = husky_scripts(target);
+    // Before husky 9 a script sourced husky.sh and had to be executable.
+    let old_style = target.configured && scripts == target.hooks_dir;
+    let mut added = false;
+    for kind in kinds {
+        let path = scripts.join(kind.name);
+        let text = match fs::read(&path) {
+            Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        match text {
+            Some(text) if text.lines().any(|line| line.trim() == kind.command) => {
+                println!("{} already runs keyfence: {}", shown(target, &path), kind.command);
+                continue;
+            }
+            Some(text) => {
+                let mut file = fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .with_context(|| format!("cannot open {}", path.display()))?;
+                let sep = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+                writeln!(file, "{sep}{}", kind.command).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            None => {
+                fs::create_dir_all(&scripts).with_context(|| format!("cannot create {}", scripts.display()))?;
+                let content = if old_style {
+                    format!("#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/_/husky.sh\"\n\n{}\n", kind.command)
                 } else {
-                    dir
-                }
-            };
-            eprintln!("Add these lines instead (and commit them):");
-            for kind in kinds {
-                eprintln!("  {}: {}", shown(&scripts.join(kind.name)), kind.command);
+                    format!("{}\n", kind.command)
+                };
+                super::fs::write_hook(&path, content.as_bytes())?;
             }
         }
+        added = true;
+        println!("added to {}: {}", shown(target, &path), kind.command);
+    }
+    eprintln!(
+        "keyfence: this repository uses husky, so keyfence runs from husky's scripts in {}{}.",
+        shown(target, &scripts),
+        if added { " (commit them, so everyone's commits are checked)" } else { "" }
+    );
+    if !target.configured {
+        eprintln!(
+            "husky has not set core.hooksPath here yet: run `npx husky` (every `npm install` does) and git runs them."
+        );
+    }
+    Ok(())
+}
+
+/// Take keyfence's line out of `.husky/<hook>` again (`uninstall`);
+/// returns how many scripts changed.
+pub(super) fn remove_from_husky(target: &Target, kinds: &[&HookKind]) -> Result<usize> {
+    let scripts = husky_scripts(target);
+    let mut removed = 0;
+    for kind in kinds {
+        let path = scripts.join(kind.name);
+        let Ok(bytes) = fs::read(&path) else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        if !text.lines().any(|line| line.trim() == kind.command) {
+            continue;
+        }
+        let kept: String = text.split_inclusive('\n').filter(|line| line.trim() != kind.command).collect();
+        fs::write(&path, kept).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("removed from {}: {}", shown(target, &path), kind.command);
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+/// The file keyfence's lefthook hooks go in, merged through `extends:`.
+const LEFTHOOK_FILE: &str = ".keyfence-lefthook.yml";
+
+pub(super) fn print_manager_instructions(target: &Target, manager: Manager, kinds: &[&HookKind]) {
+    match manager {
+        Manager::Husky => unreachable!("husky gets keyfence's lines written, not instructions"),
         Manager::Lefthook => {
+            // A second file, merged by lefthook, because a hook already in
+            // lefthook.yml cannot be given a second `pre-commit:` key.
+            let config = ["lefthook.yml", "lefthook.yaml", ".lefthook.yml", ".lefthook.yaml"]
+                .into_iter()
+                .find(|name| target.root.join(name).is_file())
+                .unwrap_or("lefthook.yml");
+            let has_extends = fs::read(target.root.join(config))
+                .is_ok_and(|b| String::from_utf8_lossy(&b).lines().any(|l| l.starts_with("extends:")));
             eprintln!("keyfence: git hooks here are managed by lefthook; not overwriting them.");
-            eprintln!("Add this to lefthook.yml instead (and run `lefthook install`):");
+            eprintln!("Add keyfence's hooks in a file of their own, which lefthook merges with {config}:");
+            eprintln!("# {LEFTHOOK_FILE} (a new file; commit it)");
             for kind in kinds {
-                eprintln!("  {}:\n    commands:\n      keyfence:\n        run: {}", kind.name, kind.lefthook_command);
+                eprintln!("{}:\n  commands:\n    keyfence:\n      run: {}", kind.name, kind.lefthook_command);
             }
+            if has_extends {
+                eprintln!("# {config}: add this line to its extends: list");
+                eprintln!("  - {LEFTHOOK_FILE}");
+            } else {
+                eprintln!("# {config} (append)");
+                eprintln!("extends:\n  - {LEFTHOOK_FILE}");
+            }
+            eprintln!("Then run `lefthook install`.");
         }
         Manager::PreCommit => {
+            let types: Vec<&str> = kinds.iter().map(|k| k.name).collect();
             eprintln!("keyfence: git hooks here are managed by the pre-commit framework; not overwriting them.");
-            eprintln!("Add this to .pre-commit-config.yaml instead (and run `pre-commit install`):");
+            eprintln!("Add this to .pre-commit-config.yaml instead:");
             eprintln!("  - repo: local\n    hooks:");
             for kind in kinds {
                 eprintln!(
@@ -106,7 +194,21 @@ pub(super) fn print_manager_instructions(target: &Target, manager: Manager, kind
                     kind.name
                 );
             }
+            eprintln!("{}", pre_commit_install_advice(&types));
         }
     }
-    eprintln!("Or run `keyfence install --force` to install keyfence's own hooks in {}.", shown(&target.hooks_dir));
+}
+
+/// How to make `pre-commit install` install every hook type keyfence
+/// needs: plain `pre-commit install` installs only `pre-commit`, and a key
+/// in a commit message would then go through. The README gives the same.
+pub(super) fn pre_commit_install_advice(types: &[&str]) -> String {
+    let flags: Vec<String> = types.iter().map(|t| format!("-t {t}")).collect();
+    format!(
+        "Then install these hook types (plain `pre-commit install` installs only pre-commit):\n  \
+         pre-commit install {}\nor set, at the top level of .pre-commit-config.yaml, then run `pre-commit install`:\n  \
+         default_install_hook_types: [{}]",
+        flags.join(" "),
+        types.join(", ")
+    )
 }

@@ -7,10 +7,10 @@ use std::process::{Command, Output};
 
 use crate::util::{code, credentials, git_env, keyfence, stderr, stdout, Repo, KEY_ID, SECRET};
 
-const HOOK_NAMES: [&str; 3] = ["pre-commit", "commit-msg", "prepare-commit-msg"];
+pub(crate) const HOOK_NAMES: [&str; 3] = ["pre-commit", "commit-msg", "prepare-commit-msg"];
 const MARKER: &str = "# keyfence-hook v1";
 
-fn install(repo: &Repo, args: &[&str]) -> Output {
+pub(crate) fn install(repo: &Repo, args: &[&str]) -> Output {
     let mut all = vec!["install"];
     all.extend_from_slice(args);
     repo.keyfence(&all)
@@ -21,7 +21,7 @@ fn uninstall(repo: &Repo) -> Output {
 }
 
 #[track_caller]
-fn ok(out: &Output) -> String {
+pub(crate) fn ok(out: &Output) -> String {
     assert_eq!(code(out), 0, "stdout: {}\nstderr: {}", stdout(out), stderr(out));
     stdout(out)
 }
@@ -38,7 +38,7 @@ fn commit(repo: &Repo, args: &[&str]) -> Output {
 }
 
 /// The number of commits on HEAD (0 before the first).
-fn commits(dir: &Path) -> usize {
+pub(crate) fn commits(dir: &Path) -> usize {
     let mut cmd = Command::new("git");
     git_env(&mut cmd);
     let out = cmd.current_dir(dir).args(["rev-list", "--count", "HEAD"]).output().unwrap();
@@ -83,7 +83,7 @@ fn mode(path: &Path) -> u32 {
     }
 }
 
-fn read(path: &Path) -> String {
+pub(crate) fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -353,33 +353,42 @@ fn refuses_an_unexpected_local_hook_without_force() {
 }
 
 #[test]
-fn husky_gets_instructions_not_overwritten_hooks() {
+fn husky_scripts_get_keyfences_line_even_with_force() {
     let repo = Repo::new();
     repo.write(".husky/_/husky.sh", "# husky\n");
     repo.write(".husky/pre-commit", "npm test\n");
     repo.git(&["config", "core.hooksPath", ".husky"]);
 
+    // Added to husky's scripts, which husky's next run leaves alone.
     let out = install(&repo, &[]);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(err.contains("husky"), "{err}");
-    assert!(err.contains(".husky/pre-commit: keyfence hook pre-commit"), "{err}");
-    assert!(err.contains(".husky/commit-msg: keyfence hook commit-msg \"$1\""), "{err}");
-    assert_eq!(read(&repo.path().join(".husky/pre-commit")), "npm test\n", "untouched");
-    assert!(!repo.path().join(".husky/commit-msg").exists());
-    assert!(stdout(&out).is_empty());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("husky"), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains(".husky/pre-commit: keyfence hook pre-commit"), "{text}");
+    assert!(text.contains(".husky/commit-msg: keyfence hook commit-msg \"$1\""), "{text}");
+    assert!(!stderr(&out).contains("--force"), "never offered: husky would undo it: {}", stderr(&out));
+    assert_eq!(read(&repo.path().join(".husky/pre-commit")), "npm test\nkeyfence hook pre-commit\n");
+    assert!(read(&repo.path().join(".husky/commit-msg")).contains("\nkeyfence hook commit-msg \"$1\"\n"));
+    assert!(!repo.path().join(".husky/_/pre-commit").exists());
 
-    // husky 9: core.hooksPath is .husky/_, the user's scripts are in .husky.
+    // Idempotent.
+    let scripts: Vec<String> = HOOK_NAMES.iter().map(|n| read(&repo.path().join(".husky").join(n))).collect();
+    ok(&install(&repo, &[]));
+    let again: Vec<String> = HOOK_NAMES.iter().map(|n| read(&repo.path().join(".husky").join(n))).collect();
+    assert_eq!(again, scripts);
+
+    // husky 9: core.hooksPath is .husky/_, the user's scripts are in .husky;
+    // --force does not write into .husky/_, which husky rewrites.
     let repo = Repo::new();
     repo.write(".husky/_/h", "#!/usr/bin/env sh\n");
     repo.git(&["config", "core.hooksPath", ".husky/_"]);
-    let out = install(&repo, &["--hooks", "pre-commit"]);
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains(".husky/pre-commit: keyfence hook pre-commit"), "{}", stderr(&out));
-
-    // --force installs anyway.
     ok(&install(&repo, &["--force", "--hooks", "pre-commit"]));
-    assert_ours(&repo.path().join(".husky/_/pre-commit"));
+    assert_eq!(read(&repo.path().join(".husky/pre-commit")), "keyfence hook pre-commit\n");
+    assert!(!repo.path().join(".husky/_/pre-commit").exists());
+
+    // uninstall takes the line out again.
+    ok(&repo.keyfence(&["uninstall", "--hooks", "pre-commit"]));
+    assert_eq!(read(&repo.path().join(".husky/pre-commit")), "");
 }
 
 #[test]
@@ -792,7 +801,7 @@ fn a_stray_dot_d_directory_beside_a_plain_hook_does_not_leave_the_repo_unprotect
 
 /// A directory holding only a `keyfence` that runs the binary under test,
 /// to put first on PATH the way a user's install would be.
-fn path_with_keyfence() -> (tempfile::TempDir, std::ffi::OsString) {
+pub(crate) fn path_with_keyfence() -> (tempfile::TempDir, std::ffi::OsString) {
     let dir = tempfile::tempdir().unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_keyfence"), dir.path().join("keyfence")).unwrap();
@@ -828,7 +837,7 @@ fn the_lines_given_for_lefthook_and_pre_commit_check_merges() {
     // leaves the placeholder of a missing one as it is.
     std::fs::write(repo.path().join("lefthook.yml"), "").unwrap();
     let out = install(&repo, &["--hooks", "prepare-commit-msg"]);
-    assert_eq!(code(&out), 2);
+    assert_eq!(code(&out), 0, "instructions printed are not an error");
     let run = line_after(&stderr(&out), "run: ").to_string();
     let lefthook = run.replace("{0}", ".git/MERGE_MSG merge").replace("{1}", ".git/MERGE_MSG").replace("{2}", "merge");
     let out = sh(&lefthook, &[]);
@@ -843,7 +852,7 @@ fn the_lines_given_for_lefthook_and_pre_commit_check_merges() {
         "#!/bin/sh\n# File generated by pre-commit: https://pre-commit.com\n",
     );
     let out = install(&repo, &["--hooks", "prepare-commit-msg"]);
-    assert_eq!(code(&out), 2);
+    assert_eq!(code(&out), 0, "instructions printed are not an error");
     let entry = line_after(&stderr(&out), "entry: ").to_string();
     let out = sh(&format!("{entry} .git/MERGE_MSG"), &[("PRE_COMMIT_COMMIT_MSG_SOURCE", "merge")]);
     assert_eq!(code(&out), 1, "`{entry}` checks the merge: {}", stderr(&out));
@@ -865,16 +874,16 @@ fn a_husky_repo_is_recognised_before_husky_has_set_core_hooks_path() {
     set_mode(&repo.path().join(".husky/pre-commit"), 0o755);
 
     let out = install(&repo, &["--hooks", "pre-commit"]);
-    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
     let err = stderr(&out);
     assert!(err.contains("husky") && err.contains("core.hooksPath"), "{err}");
-    let line = line_after(&err, ".husky/pre-commit: ").to_string();
+    let line = line_after(&stdout(&out), ".husky/pre-commit: ").to_string();
     assert_eq!(line, "keyfence hook pre-commit");
+    assert_eq!(read(&repo.path().join(".husky/pre-commit")), format!("#!/bin/sh\n{line}\n"));
     assert!(!repo.path().join(".git/hooks/pre-commit").exists(), "nothing written where git will stop looking");
 
-    // The line it gives works once husky runs the script.
+    // The line works once husky runs the script.
     let (_bin, path) = path_with_keyfence();
-    std::fs::write(repo.path().join(".husky/pre-commit"), format!("#!/bin/sh\n{line}\n")).unwrap();
     repo.git(&["config", "core.hooksPath", ".husky"]);
     repo.write("creds", &credentials(KEY_ID, SECRET));
     repo.git(&["add", "creds"]);
@@ -884,10 +893,11 @@ fn a_husky_repo_is_recognised_before_husky_has_set_core_hooks_path() {
     assert!(stderr(&out).contains("creds"), "{}", stderr(&out));
     assert_eq!(commits(repo.path()), 0);
 
-    // --force still installs keyfence's own hooks.
+    // --force does not write into .git/hooks either, which git ignores
+    // once husky has run.
     repo.git(&["config", "--unset", "core.hooksPath"]);
     ok(&install(&repo, &["--force", "--hooks", "pre-commit"]));
-    assert_ours(&repo.path().join(".git/hooks/pre-commit"));
+    assert!(!repo.path().join(".git/hooks/pre-commit").exists());
 }
 
 #[cfg(unix)]

@@ -7,6 +7,7 @@
 //! - `git_sources`: `--staged`, `--range`, `--history`, commit messages
 //! - `fail_closed`: a repository, file or walk that fails is exit 2, never a clean scan
 //! - `hooks`: `keyfence install` / `uninstall` through real `git commit`s
+//! - `hook_managers`: husky and lefthook from npm, pre-commit's advice
 
 mod util;
 
@@ -17,6 +18,7 @@ mod explain;
 mod fail_closed;
 mod git_secrets_compat;
 mod git_sources;
+mod hook_managers;
 mod hooks;
 mod readonly;
 mod reliability;
