@@ -6,7 +6,8 @@
 //! - `target`: which hooks directory git really uses (`core.hooksPath`,
 //!   the common dir for a linked worktree, the global directory);
 //! - `managers`: husky, lefthook and the pre-commit framework, which own
-//!   the hooks directory and get instructions instead of files;
+//!   the hooks directory: husky's scripts get keyfence's line, the others
+//!   instructions;
 //! - `existing`: what is at each hook's path (ours as installed by any
 //!   version, ours edited, git-secrets', someone else's);
 //! - `install`: the plan, and carrying it out (install and uninstall);
