@@ -61,7 +61,7 @@ pub(super) fn print_manager_instructions(target: &Target, manager: Manager, kind
             let dir = &target.hooks_dir;
             let husky = target.root.join(".husky");
             let scripts = if !target.configured {
-                eprintln!(
+                crate::note!(
                     "keyfence: this repository uses husky ({}), whose install points core.hooksPath at {} and \
                      makes git ignore {}; not installing there.",
                     shown(&husky),
@@ -70,7 +70,7 @@ pub(super) fn print_manager_instructions(target: &Target, manager: Manager, kind
                 );
                 &husky
             } else {
-                eprintln!(
+                crate::note!(
                     "keyfence: git hooks here are managed by husky (core.hooksPath = {}); not overwriting them.",
                     shown(dir)
                 );
@@ -80,24 +80,24 @@ pub(super) fn print_manager_instructions(target: &Target, manager: Manager, kind
                     dir
                 }
             };
-            eprintln!("Add these lines instead (and commit them):");
+            crate::note!("Add these lines instead (and commit them):");
             for kind in kinds {
-                eprintln!("  {}: {}", shown(&scripts.join(kind.name)), kind.command);
+                crate::note!("  {}: {}", shown(&scripts.join(kind.name)), kind.command);
             }
         }
         Manager::Lefthook => {
-            eprintln!("keyfence: git hooks here are managed by lefthook; not overwriting them.");
-            eprintln!("Add this to lefthook.yml instead (and run `lefthook install`):");
+            crate::note!("keyfence: git hooks here are managed by lefthook; not overwriting them.");
+            crate::note!("Add this to lefthook.yml instead (and run `lefthook install`):");
             for kind in kinds {
-                eprintln!("  {}:\n    commands:\n      keyfence:\n        run: {}", kind.name, kind.lefthook_command);
+                crate::note!("  {}:\n    commands:\n      keyfence:\n        run: {}", kind.name, kind.lefthook_command);
             }
         }
         Manager::PreCommit => {
-            eprintln!("keyfence: git hooks here are managed by the pre-commit framework; not overwriting them.");
-            eprintln!("Add this to .pre-commit-config.yaml instead (and run `pre-commit install`):");
-            eprintln!("  - repo: local\n    hooks:");
+            crate::note!("keyfence: git hooks here are managed by the pre-commit framework; not overwriting them.");
+            crate::note!("Add this to .pre-commit-config.yaml instead (and run `pre-commit install`):");
+            crate::note!("  - repo: local\n    hooks:");
             for kind in kinds {
-                eprintln!(
+                crate::note!(
                     "      - id: keyfence-{}\n        name: keyfence\n        entry: {}\n        \
                      language: system\n        pass_filenames: {}\n        always_run: true\n        stages: [{}]",
                     kind.name,
@@ -108,5 +108,5 @@ pub(super) fn print_manager_instructions(target: &Target, manager: Manager, kind
             }
         }
     }
-    eprintln!("Or run `keyfence install --force` to install keyfence's own hooks in {}.", shown(&target.hooks_dir));
+    crate::note!("Or run `keyfence install --force` to install keyfence's own hooks in {}.", shown(&target.hooks_dir));
 }
