@@ -30,7 +30,7 @@ use crate::suppress::Suppressors;
 
 mod finish;
 
-pub use finish::{finish, Destination, Output};
+pub use finish::{finish, output, Destination, Output};
 
 /// Default cap on a single file or blob: generous, but a 4 GB video is not
 /// read into memory to look for a 40-byte key.
