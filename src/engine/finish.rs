@@ -61,7 +61,8 @@ pub fn finish(outcome: &Outcome, output: &Output, policy: ExitPolicy) -> Result<
         Destination::GitSecrets if outcome.findings.is_empty() => {}
         Destination::GitSecrets => {
             let mut stderr = std::io::stderr().lock();
-            match report::write(outcome, &output.report, &mut stderr).and_then(|()| writeln!(stderr, "{GIT_SECRETS_BANNER}"))
+            match report::write(outcome, &output.report, &mut stderr)
+                .and_then(|()| writeln!(stderr, "{GIT_SECRETS_BANNER}"))
             {
                 // Nobody reads stderr any more: the exit status still tells.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}

@@ -89,7 +89,11 @@ pub(super) fn print_manager_instructions(target: &Target, manager: Manager, kind
             crate::note!("keyfence: git hooks here are managed by lefthook; not overwriting them.");
             crate::note!("Add this to lefthook.yml instead (and run `lefthook install`):");
             for kind in kinds {
-                crate::note!("  {}:\n    commands:\n      keyfence:\n        run: {}", kind.name, kind.lefthook_command);
+                crate::note!(
+                    "  {}:\n    commands:\n      keyfence:\n        run: {}",
+                    kind.name,
+                    kind.lefthook_command
+                );
             }
         }
         Manager::PreCommit => {
