@@ -287,7 +287,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
     let history = |branch: &Option<String>| HistoryOptions { branch: branch.clone(), read, threads: config.threads };
     let result = match (&config.source, &repo) {
         (Source::Paths { roots, no_ignore }, _) => {
-            worktree::scan_paths(roots, &walk(*no_ignore), &pipeline);
+            worktree::scan_paths(roots, &walk(*no_ignore), repo.as_ref(), &pipeline);
             Ok(())
         }
         (Source::Staged { .. }, Some(repo)) => {
@@ -303,7 +303,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         }),
         (Source::Files { files, recursive }, _) => {
             tracked::scan_files(files, *recursive, &pipeline, |root| {
-                worktree::scan_paths(&[root.to_path_buf()], &walk(true), &pipeline)
+                worktree::scan_paths(&[root.to_path_buf()], &walk(true), None, &pipeline)
             });
             Ok(())
         }
@@ -315,7 +315,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         (Source::GitGrep { pathspecs, .. }, _) => {
             let roots: Vec<PathBuf> =
                 if pathspecs.is_empty() { vec![".".into()] } else { pathspecs.iter().map(PathBuf::from).collect() };
-            worktree::scan_paths(&roots, &walk(true), &pipeline);
+            worktree::scan_paths(&roots, &walk(true), None, &pipeline);
             Ok(())
         }
         (Source::GitSecretsHistory, Some(repo)) => history::scan(repo, &history(&None), &pipeline),

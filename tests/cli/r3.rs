@@ -169,3 +169,52 @@ fn allowlist_with_too_many_globs_or_bytes_is_refused_naming_the_file() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains(".keyfence.toml: too large"), "{}", stderr(&out));
 }
+
+/// The paths of a `--format json` report's findings, sorted and deduplicated.
+fn found_paths(out: &std::process::Output) -> Vec<String> {
+    let mut paths: Vec<String> = crate::util::findings(&json(out)).into_iter().map(|(_, path, _)| path).collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+#[test]
+fn scan_path_in_a_repository_sees_what_git_sees_not_gitignores_above_it() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join(".gitignore"), "*\n").unwrap();
+    let proj = home.path().join("proj");
+    let mut init = std::process::Command::new("git");
+    crate::util::git_env(&mut init);
+    assert!(init.args(["init", "-q", "-b", "main"]).arg(&proj).status().unwrap().success());
+    let git = |args: &[&str]| {
+        let mut cmd = std::process::Command::new("git");
+        crate::util::git_env(&mut cmd);
+        assert!(cmd.current_dir(&proj).args(args).status().unwrap().success(), "git {args:?}");
+    };
+    let creds = credentials(KEY_ID, SECRET);
+    for file in ["credentials", "forced.env", "ignored.env", "hidden-by-dot-ignore.txt", "sub/deep.ini"] {
+        std::fs::create_dir_all(proj.join(file).parent().unwrap()).unwrap();
+        std::fs::write(proj.join(file), &creds).unwrap();
+    }
+    std::fs::write(proj.join(".gitignore"), "*.env\n").unwrap();
+    std::fs::write(proj.join(".ignore"), "hidden-by-dot-ignore.txt\n").unwrap();
+    git(&["add", "-f", "forced.env"]);
+    let scan = |args: &[&str]| {
+        let mut cmd = keyfence();
+        crate::util::git_env(&mut cmd);
+        cmd.current_dir(&proj).args(args).args(["--format", "json"]).output().unwrap()
+    };
+    let out = scan(&["scan"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    // Tracked (though .gitignore matches it) and untracked-not-ignored; not ignored.env.
+    assert_eq!(found_paths(&out), ["credentials", "forced.env", "hidden-by-dot-ignore.txt", "sub/deep.ini"]);
+    let out = scan(&["scan", "sub"]);
+    assert_eq!(found_paths(&out), ["sub/deep.ini"]);
+    let out = scan(&["scan", ".", "--no-ignore"]);
+    assert_eq!(found_paths(&out).len(), 5, "{:?}", found_paths(&out));
+    // Outside a repository, .gitignore and .ignore still apply.
+    std::fs::remove_dir_all(proj.join(".git")).unwrap();
+    std::fs::remove_file(home.path().join(".gitignore")).unwrap();
+    let out = scan(&["scan", "."]);
+    assert_eq!(found_paths(&out), ["credentials", "sub/deep.ini"]);
+}
