@@ -15,10 +15,12 @@ use crate::error::{Error, Result};
 /// ignored, since a report has many. Anything else is an error naming the
 /// file (exit 2): an empty file or another tool's report is a mistake that
 /// must not pass for "nothing accepted" unnoticed.
-pub fn load(path: &Path) -> Result<HashSet<String>> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+///
+/// The bytes are read by the engine, from disk or the base of a range, as
+/// a repository-supplied file (`config::supplied`); `path` names the file.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<HashSet<String>> {
     let bad = |reason: String| Error::Config { path: path.to_path_buf(), reason };
-    let text = std::str::from_utf8(&bytes).map_err(|_| bad("not a keyfence report: not UTF-8".into()))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("not a keyfence report: not UTF-8".into()))?;
     if text.trim().is_empty() {
         return Err(bad("the file is empty; write a baseline with `keyfence baseline FILE`".into()));
     }

@@ -14,7 +14,16 @@ use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::rules::{Rule, Severity};
 
+pub mod supplied;
+
+pub use supplied::{Files, MAX_BASELINE_BYTES, MAX_CONFIG_BYTES};
+
 pub const FILE_NAME: &str = ".keyfence.toml";
+
+/// Cap on `allowlist.paths` globs in `.keyfence.toml`.
+pub const MAX_ALLOWLIST_PATHS: usize = 2_000;
+/// Cap on `allowlist.regexes` in `.keyfence.toml`.
+pub const MAX_ALLOWLIST_REGEXES: usize = 1_000;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,15 +67,13 @@ pub struct Options {
 }
 
 impl ProjectConfig {
-    /// Read `.keyfence.toml` in `dir`; a missing file is an empty config.
-    pub fn load(dir: &Path) -> Result<ProjectConfig> {
-        let path = dir.join(FILE_NAME);
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ProjectConfig::default()),
-            Err(source) => return Err(Error::Io { path, source }),
+    /// Read `.keyfence.toml` from `files`; a missing file is an empty config.
+    pub fn load(files: &Files<'_>) -> Result<ProjectConfig> {
+        let path = files.shown(Path::new(FILE_NAME));
+        let Some(bytes) = files.read(Path::new(FILE_NAME), MAX_CONFIG_BYTES)? else {
+            return Ok(ProjectConfig::default());
         };
-        let text = String::from_utf8(text).map_err(|_| invalid(&path, "the file is not UTF-8".into()))?;
+        let text = String::from_utf8(bytes).map_err(|_| invalid(&path, "the file is not UTF-8".into()))?;
         Self::parse(&text, &path)
     }
 
@@ -90,6 +97,15 @@ impl ProjectConfig {
     /// The allowlist compiled; a bad glob or regex names itself. Path globs
     /// are relative to `root`, the directory holding the config file.
     pub fn allowlist(&self, path: &Path, root: &Path) -> Result<ConfigAllowlist> {
+        // Each glob becomes a regex: 200,000 of them cost gigabytes.
+        for (key, count, max) in [
+            ("allowlist.paths", self.allowlist.paths.len(), MAX_ALLOWLIST_PATHS),
+            ("allowlist.regexes", self.allowlist.regexes.len(), MAX_ALLOWLIST_REGEXES),
+        ] {
+            if count > max {
+                return Err(invalid(path, format!("{key}: {count} entries; the limit is {max}")));
+            }
+        }
         let mut globs = GlobSetBuilder::new();
         for pattern in &self.allowlist.paths {
             let glob = Glob::new(pattern).map_err(|e| invalid(path, format!("allowlist.paths: {e}")))?;

@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::config::{self, ProjectConfig};
+use crate::config::{self, Files, ProjectConfig};
 use crate::error::Error;
 use crate::exit::Exit;
 use crate::pipeline::{Outcome, Pipeline, Suppressor};
-use crate::rules::git_secrets::{GitSecretsConfig, Mode};
+use crate::rules::git_secrets::{self, GitSecretsConfig, Mode};
 use crate::rules::{RuleSet, Severity};
 use crate::scan::Scanner;
 use crate::source::git::ReadOptions;
@@ -30,7 +30,7 @@ use crate::suppress::Suppressors;
 
 mod finish;
 
-pub use finish::{finish, Destination, Output};
+pub use finish::{finish, output, Destination, Output};
 
 /// Default cap on a single file or blob: generous, but a 4 GB video is not
 /// read into memory to look for a 40-byte key.
@@ -134,9 +134,13 @@ pub struct EngineOptions<'r> {
     pub repo: Option<&'r gix::Repository>,
     pub mode: Mode,
     pub enable: Vec<String>,
-    /// Where `.keyfence.toml` is looked for.
-    pub project_dir: Option<PathBuf>,
-    pub baseline: Option<PathBuf>,
+    /// Where the repository's allowlists (`.keyfence.toml`, and
+    /// `.gitallowed` where git-secrets is set up) are read: the work tree,
+    /// the base of a range, or nowhere (`--no-config`).
+    pub project: Option<Files<'r>>,
+    /// The baseline file, and where its bytes come from: its path on disk,
+    /// or (inside the repository, with `--range`) the base commit's tree.
+    pub baseline: Option<(Files<'r>, PathBuf)>,
     pub max_blob_size: Option<u64>,
     pub fail_on: Option<Severity>,
 }
@@ -161,9 +165,10 @@ impl Engine {
             for rule in RuleSet::builtin().all() {
                 rules.set_enabled(&rule.id, false)?;
             }
-        } else if let Some(dir) = &options.project_dir {
-            let project = ProjectConfig::load(dir)?;
-            suppressors = suppressors.with_project(project.allowlist(&dir.join(config::FILE_NAME), dir)?);
+        } else if let Some(files) = &options.project {
+            let project = ProjectConfig::load(files)?;
+            let shown = files.shown(Path::new(config::FILE_NAME));
+            suppressors = suppressors.with_project(project.allowlist(&shown, files.root())?);
             rules.extend(project.rules)?;
             for id in &project.options.enable_rules {
                 rules.set_enabled(id, true)?;
@@ -177,11 +182,23 @@ impl Engine {
         for id in &options.enable {
             rules.set_enabled(id, true)?;
         }
-        let git_secrets = GitSecretsConfig::load(options.repo)?;
+        let mut git_secrets = GitSecretsConfig::load(options.repo)?;
+        if let Some(files) = gitallowed_files(options, &git_secrets) {
+            let name = Path::new(".gitallowed");
+            if let Some(bytes) = files.read(name, config::MAX_CONFIG_BYTES)? {
+                git_secrets.allowed.extend(git_secrets::parse_gitallowed(bytes, &files.shown(name))?);
+            }
+        }
         rules.extend(git_secrets.rules(options.mode)?)?;
         suppressors = suppressors.with_git_secrets(git_secrets.allowlist(options.mode)?);
-        if let Some(path) = &options.baseline {
-            suppressors = suppressors.with_baseline(crate::baseline::load(path)?);
+        if let Some((files, path)) = &options.baseline {
+            let shown = files.shown(path);
+            let missing = || Error::Io {
+                path: shown.clone(),
+                source: std::fs::metadata(&shown).err().unwrap_or_else(|| std::io::ErrorKind::NotFound.into()),
+            };
+            let bytes = files.read(path, config::MAX_BASELINE_BYTES)?.ok_or_else(missing)?;
+            suppressors = suppressors.with_baseline(crate::baseline::parse(&bytes, &shown)?);
         }
         Ok(Engine {
             scanner: Scanner::new(&rules)?,
@@ -196,24 +213,63 @@ impl Engine {
     }
 }
 
+/// Where `.gitallowed` is read, if anywhere. git-secrets mode reads the work
+/// tree's, as git-secrets does. keyfence's own commands read it only in a
+/// repository where git-secrets is set up (a `secrets.*` key in its git
+/// config), from the same place as `.keyfence.toml` (so never with
+/// `--no-config`, and from the base commit with `--range`): elsewhere it is
+/// a file any change could add to allowlist itself.
+fn gitallowed_files<'r>(options: &EngineOptions<'r>, git_secrets: &GitSecretsConfig) -> Option<Files<'r>> {
+    let repo = options.repo?;
+    match options.mode {
+        Mode::GitSecrets => repo.workdir().map(Files::Disk),
+        Mode::Keyfence => options.project.filter(|_| {
+            !(git_secrets.patterns.is_empty() && git_secrets.allowed.is_empty() && git_secrets.providers.is_empty())
+        }),
+    }
+}
+
 /// Open the repository → build the engine → run the source → record its
 /// error → finish. The one sequence behind `scan`, `baseline`, the hooks
 /// and git-secrets mode.
 pub fn run(config: &RunConfig) -> Result<Scanned> {
     let repo = open(&config.repo)?;
-    let project_dir = match &config.project {
-        ProjectAt::Nowhere => None,
+    // `--range` is the CI gate: the change under review must not bring its
+    // own allowlists, so they come from the range's base commit.
+    // A base that does not resolve reads no allowlist at all; the range's
+    // own listing then fails with the better message (a shallow clone).
+    let (base, base_error) = match (&config.source, &repo) {
+        (Source::Range(spec), Some(repo)) => match range::base(repo, spec) {
+            Ok(commit) => (Some((repo, commit)), None),
+            Err(e) => (None, Some(e)),
+        },
+        _ => (None, None),
+    };
+    let work_tree = repo.as_ref().map(|r| r.workdir().unwrap_or(r.git_dir()).to_path_buf());
+    let disk_dir = match &config.project {
         ProjectAt::RepoRootOr(dir) if repo.is_none() && dir.is_dir() => Some(dir.clone()),
-        ProjectAt::RepoRoot | ProjectAt::RepoRootOr(_) => {
-            repo.as_ref().and_then(|r| r.workdir()).map(Path::to_path_buf)
-        }
+        _ => repo.as_ref().and_then(|r| r.workdir()).map(Path::to_path_buf),
+    };
+    let project = match (&config.project, work_tree.as_deref(), base) {
+        (ProjectAt::Nowhere, ..) => None,
+        _ if base_error.is_some() => None,
+        (_, Some(root), Some((repo, commit))) => Some(Files::Commit { repo, commit, work_tree: root }),
+        _ => disk_dir.as_deref().map(Files::Disk),
+    };
+    let baseline = match &config.baseline {
+        _ if base_error.is_some() => None,
+        None => None,
+        Some(path) => Some(match (work_tree.as_deref().zip(base), repo.as_ref()) {
+            (Some((root, (_, commit))), Some(repo)) => baseline_source(repo, root, commit, path)?,
+            _ => (Files::Disk(Path::new("")), path.clone()),
+        }),
     };
     let engine = Engine::build(&EngineOptions {
         repo: repo.as_ref(),
         mode: config.mode,
         enable: config.enable_rules.clone(),
-        project_dir,
-        baseline: config.baseline.clone(),
+        project,
+        baseline,
         max_blob_size: config.max_blob_size,
         fail_on: config.fail_on,
     })?;
@@ -231,7 +287,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
     let history = |branch: &Option<String>| HistoryOptions { branch: branch.clone(), read, threads: config.threads };
     let result = match (&config.source, &repo) {
         (Source::Paths { roots, no_ignore }, _) => {
-            worktree::scan_paths(roots, &walk(*no_ignore), &pipeline);
+            worktree::scan_paths(roots, &walk(*no_ignore), repo.as_ref(), &pipeline);
             Ok(())
         }
         (Source::Staged { .. }, Some(repo)) => {
@@ -247,7 +303,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         }),
         (Source::Files { files, recursive }, _) => {
             tracked::scan_files(files, *recursive, &pipeline, |root| {
-                worktree::scan_paths(&[root.to_path_buf()], &walk(true), &pipeline)
+                worktree::scan_paths(&[root.to_path_buf()], &walk(true), None, &pipeline)
             });
             Ok(())
         }
@@ -259,7 +315,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         (Source::GitGrep { pathspecs, .. }, _) => {
             let roots: Vec<PathBuf> =
                 if pathspecs.is_empty() { vec![".".into()] } else { pathspecs.iter().map(PathBuf::from).collect() };
-            worktree::scan_paths(&roots, &walk(true), &pipeline);
+            worktree::scan_paths(&roots, &walk(true), None, &pipeline);
             Ok(())
         }
         (Source::GitSecretsHistory, Some(repo)) => history::scan(repo, &history(&None), &pipeline),
@@ -267,7 +323,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         // `cli::config` asks for `RepoAt::Required` with every git source.
         (_, None) => Err(Error::Git("this scan needs a git repository".into())),
     };
-    if let Err(e) = result {
+    if let Err(e) = result.and(base_error.map_or(Ok(()), Err)) {
         pipeline.error(e);
     }
     let mut outcome = pipeline.finish();
@@ -287,6 +343,43 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
     }
     let policy = ExitPolicy { fail_on: engine.fail_on, exit_zero: config.exit_zero };
     Ok(Scanned { outcome, policy })
+}
+
+/// Where a `--range` run reads its baseline: a path inside the work tree
+/// from the base commit's tree (a change cannot accept its own findings),
+/// any other path from disk. A baseline the checked-out change commits but
+/// its base lacks is an error; one that git does not track (a CI artifact
+/// downloaded into the workspace) is read from disk.
+fn baseline_source<'r>(
+    repo: &'r gix::Repository,
+    root: &'r Path,
+    base: gix::ObjectId,
+    path: &Path,
+) -> Result<(Files<'r>, PathBuf)> {
+    let on_disk = (Files::Disk(Path::new("")), path.to_path_buf());
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let (Some(dir), Some(name)) = (absolute.parent(), absolute.file_name()) else { return Ok(on_disk) };
+    let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let Ok(relative) = real(dir).join(name).strip_prefix(real(root)).map(Path::to_path_buf) else {
+        return Ok(on_disk);
+    };
+    let in_base = Files::Commit { repo, commit: base, work_tree: root };
+    if in_base.read(&relative, config::MAX_BASELINE_BYTES)?.is_some() {
+        return Ok((in_base, relative));
+    }
+    let head = repo.head_id().ok().map(|id| Files::Commit { repo, commit: id.detach(), work_tree: root });
+    if head.is_some_and(|h| h.read(&relative, config::MAX_BASELINE_BYTES).map_or(true, |b| b.is_some())) {
+        return Err(Error::Config {
+            path: path.to_path_buf(),
+            reason: format!(
+                "the baseline is committed by the change but not in the range's base {}: a change cannot accept \
+                 its own findings",
+                base.to_hex_with_len(12)
+            ),
+        }
+        .into());
+    }
+    Ok(on_disk)
 }
 
 fn open(at: &RepoAt) -> Result<Option<gix::Repository>> {

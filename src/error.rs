@@ -48,3 +48,22 @@ pub fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
     }
     message
 }
+
+/// One line on standard error that never panics: `eprintln!` panics when
+/// stderr is a pipe whose reader has gone (`2>&1 | head -1`, a closed log),
+/// and the panic hook's own `eprintln!` then aborts the process (SIGABRT)
+/// instead of exiting 1 or 2. A line nobody can read is dropped; the exit
+/// status still tells what was found.
+pub fn stderr_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_fmt(line).and_then(|()| stderr.write_all(b"\n"));
+}
+
+/// `eprintln!` through [`stderr_line`]: every stderr line of keyfence.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::error::stderr_line(format_args!($($arg)*))
+    };
+}

@@ -15,7 +15,7 @@ fn main() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        eprintln!("keyfence: internal error (please report): {message}");
+        keyfence::note!("keyfence: internal error (please report): {message}");
         std::process::exit(Exit::Error.code());
     }));
     let mut argv = std::env::args_os();
@@ -41,7 +41,7 @@ fn exit_with(result: anyhow::Result<Exit>) -> ! {
         Ok(exit) => exit,
         Err(err) => {
             // One line, whatever a path or ref in the message holds.
-            eprintln!(
+            keyfence::note!(
                 "keyfence: error: {}",
                 keyfence::blob::escape_for_terminal(keyfence::error::with_causes(err.as_ref()).as_bytes())
             );

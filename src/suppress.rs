@@ -49,7 +49,7 @@ impl Suppressors {
         self
     }
 
-    /// Fingerprints accepted by a baseline (`baseline::load`).
+    /// Fingerprints accepted by a baseline (`baseline::parse`).
     pub fn with_baseline(mut self, accepted: HashSet<String>) -> Self {
         self.baseline = Some(accepted);
         self

@@ -60,7 +60,7 @@ pub fn run(args: Vec<String>) -> Result<Exit> {
         Ok(parsed) => parsed,
         Err(message) => {
             // git-sh-setup's `die`: the bare message, exit 1.
-            eprintln!("{message}");
+            crate::note!("{message}");
             return Ok(Exit::Usage(1));
         }
     };
@@ -209,7 +209,7 @@ fn install(flags: &Flags, operands: &[String]) -> Result<Exit> {
         dir => match git_hooks_dir(dir)? {
             Some(hooks) => hooks,
             None => {
-                eprintln!("Not in a Git repository");
+                crate::note!("Not in a Git repository");
                 return Ok(Exit::Usage(1));
             }
         },
@@ -227,7 +227,7 @@ fn install(flags: &Flags, operands: &[String]) -> Result<Exit> {
     // hook and leaves the earlier ones installed.
     if !flags.force {
         if let Some((dest, ..)) = targets.iter().find(|(dest, ..)| dest.symlink_metadata().is_ok()) {
-            eprintln!("{} already exists. Use -f to force", dest.display());
+            crate::note!("{} already exists. Use -f to force", dest.display());
             return Ok(Exit::Usage(1));
         }
     }
@@ -242,7 +242,7 @@ fn install(flags: &Flags, operands: &[String]) -> Result<Exit> {
         .filter(|out| out.status.success() && operands.is_empty())
         .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
     {
-        eprintln!(
+        crate::note!(
             "warning: core.hooksPath is set ({hooks_path}): git runs the hooks there, not these; `keyfence install` installs where git looks"
         );
     }
@@ -336,7 +336,7 @@ fn register_aws(global: bool) -> Result<Exit> {
         println!("OK");
     }
     if std::io::stdout().is_terminal() {
-        eprintln!(
+        crate::note!(
             "keyfence: keyfence's own AWS rules also run in `keyfence scan`; these patterns are for git-secrets mode."
         );
     }

@@ -77,13 +77,11 @@ fn write_baseline(file: &Path, args: &ScanArgs) -> Result<Exit> {
     if engine::finish(outcome, &run.output, report_only)? != Exit::Clean {
         return Ok(Exit::Error);
     }
-    let mut writer = std::io::BufWriter::new(
-        std::fs::File::create(file).with_context(|| format!("cannot create {}", file.display()))?,
-    );
+    let mut writer = std::io::BufWriter::new(engine::output::create(file)?);
     crate::baseline::write(&outcome.findings, &mut writer)
         .and_then(|()| writer.flush())
         .with_context(|| format!("cannot write {}", file.display()))?;
-    eprintln!("keyfence: wrote {} finding(s) to {}", outcome.findings.len(), file.display());
+    crate::note!("keyfence: wrote {} finding(s) to {}", outcome.findings.len(), file.display());
     Ok(Exit::Clean)
 }
 

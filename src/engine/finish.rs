@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use super::ExitPolicy;
+
+pub mod output;
 use crate::exit::Exit;
 use crate::pipeline::Outcome;
 use crate::report::{self, ReportOptions};
@@ -46,11 +48,11 @@ pub enum Destination {
 pub fn finish(outcome: &Outcome, output: &Output, policy: ExitPolicy) -> Result<Exit> {
     if output.to != Destination::GitSecrets {
         for skipped in &outcome.skipped {
-            eprintln!("keyfence: skipped {} ({})", skipped.origin.display_path(), skipped.reason.describe());
+            crate::note!("keyfence: skipped {} ({})", skipped.origin.display_path(), skipped.reason.describe());
         }
     }
     for error in &outcome.errors {
-        eprintln!("keyfence: error: {}", crate::blob::escape_for_terminal(error.to_string().as_bytes()));
+        crate::note!("keyfence: error: {}", crate::blob::escape_for_terminal(error.to_string().as_bytes()));
     }
     match &output.to {
         Destination::Nowhere => {}
@@ -59,19 +61,27 @@ pub fn finish(outcome: &Outcome, output: &Output, policy: ExitPolicy) -> Result<
         Destination::GitSecrets if outcome.findings.is_empty() => {}
         Destination::GitSecrets => {
             let mut stderr = std::io::stderr().lock();
-            report::write(outcome, &output.report, &mut stderr)?;
-            writeln!(stderr, "{GIT_SECRETS_BANNER}")?;
+            match report::write(outcome, &output.report, &mut stderr)
+                .and_then(|()| writeln!(stderr, "{GIT_SECRETS_BANNER}"))
+            {
+                // Nobody reads stderr any more: the exit status still tells.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => other?,
+            }
         }
     }
     Ok(policy.exit(outcome))
 }
 
 fn write_file(outcome: &Outcome, options: &ReportOptions, path: &std::path::Path) -> Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let file = output::create(path)?;
+    // Only a regular file can be synced: a pipe or terminal behind
+    // `/dev/stdout` has everything once it is written (fsync: EINVAL).
+    let regular = file.metadata().is_ok_and(|m| m.is_file());
     let mut writer = std::io::BufWriter::new(file);
     report::write(outcome, options, &mut writer)
         .and_then(|()| writer.flush())
-        .and_then(|()| writer.get_ref().sync_all())
+        .and_then(|()| if regular { writer.get_ref().sync_all() } else { Ok(()) })
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

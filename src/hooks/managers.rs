@@ -116,13 +116,13 @@ pub(super) fn add_to_husky(target: &Target, kinds: &[&HookKind]) -> Result<()> {
         added = true;
         println!("added to {}: {}", shown(target, &path), kind.command);
     }
-    eprintln!(
+    crate::note!(
         "keyfence: this repository uses husky, so keyfence runs from husky's scripts in {}{}.",
         shown(target, &scripts),
         if added { " (commit them, so everyone's commits are checked)" } else { "" }
     );
     if !target.configured {
-        eprintln!(
+        crate::note!(
             "husky has not set core.hooksPath here yet: run `npx husky` (every `npm install` does) and git runs them."
         );
     }
@@ -164,28 +164,28 @@ pub(super) fn print_manager_instructions(target: &Target, manager: Manager, kind
                 .unwrap_or("lefthook.yml");
             let has_extends = fs::read(target.root.join(config))
                 .is_ok_and(|b| String::from_utf8_lossy(&b).lines().any(|l| l.starts_with("extends:")));
-            eprintln!("keyfence: git hooks here are managed by lefthook; not overwriting them.");
-            eprintln!("Add keyfence's hooks in a file of their own, which lefthook merges with {config}:");
-            eprintln!("# {LEFTHOOK_FILE} (a new file; commit it)");
+            crate::note!("keyfence: git hooks here are managed by lefthook; not overwriting them.");
+            crate::note!("Add keyfence's hooks in a file of their own, which lefthook merges with {config}:");
+            crate::note!("# {LEFTHOOK_FILE} (a new file; commit it)");
             for kind in kinds {
-                eprintln!("{}:\n  commands:\n    keyfence:\n      run: {}", kind.name, kind.lefthook_command);
+                crate::note!("{}:\n  commands:\n    keyfence:\n      run: {}", kind.name, kind.lefthook_command);
             }
             if has_extends {
-                eprintln!("# {config}: add this line to its extends: list");
-                eprintln!("  - {LEFTHOOK_FILE}");
+                crate::note!("# {config}: add this line to its extends: list");
+                crate::note!("  - {LEFTHOOK_FILE}");
             } else {
-                eprintln!("# {config} (append)");
-                eprintln!("extends:\n  - {LEFTHOOK_FILE}");
+                crate::note!("# {config} (append)");
+                crate::note!("extends:\n  - {LEFTHOOK_FILE}");
             }
-            eprintln!("Then run `lefthook install`.");
+            crate::note!("Then run `lefthook install`.");
         }
         Manager::PreCommit => {
             let types: Vec<&str> = kinds.iter().map(|k| k.name).collect();
-            eprintln!("keyfence: git hooks here are managed by the pre-commit framework; not overwriting them.");
-            eprintln!("Add this to .pre-commit-config.yaml instead:");
-            eprintln!("  - repo: local\n    hooks:");
+            crate::note!("keyfence: git hooks here are managed by the pre-commit framework; not overwriting them.");
+            crate::note!("Add this to .pre-commit-config.yaml instead:");
+            crate::note!("  - repo: local\n    hooks:");
             for kind in kinds {
-                eprintln!(
+                crate::note!(
                     "      - id: keyfence-{}\n        name: keyfence\n        entry: {}\n        \
                      language: system\n        pass_filenames: {}\n        always_run: true\n        stages: [{}]",
                     kind.name,
@@ -194,7 +194,7 @@ pub(super) fn print_manager_instructions(target: &Target, manager: Manager, kind
                     kind.name
                 );
             }
-            eprintln!("{}", pre_commit_install_advice(&types));
+            crate::note!("{}", pre_commit_install_advice(&types));
         }
     }
 }

@@ -90,7 +90,7 @@ pub(super) fn global_target(create: bool) -> Result<Option<Target>> {
             }
             fs::write(dir.join(GLOBAL_STATE), format!("{}\n", dir.display()))
                 .with_context(|| format!("cannot write {}", dir.join(GLOBAL_STATE).display()))?;
-            eprintln!(
+            crate::note!(
                 "keyfence: set core.hooksPath = {} in your global git config: git now ignores every repository's own \
                  .git/hooks. keyfence's global hooks run a repository's own {} hook first (the pre-commit \
                  framework's too); its other hooks (pre-push, post-checkout, ...) no longer run. \
@@ -129,7 +129,7 @@ pub(super) fn unset_global_hooks_path_if_ours(dir: &Path) -> Result<()> {
     }
     fs::remove_file(&state).with_context(|| format!("cannot remove {}", state.display()))?;
     let _ = fs::remove_dir(dir);
-    eprintln!(
+    crate::note!(
         "keyfence: unset core.hooksPath in your global git config (keyfence had set it): each repository's \
          .git/hooks run again"
     );

@@ -1,6 +1,6 @@
 //! git-secrets configuration as keyfence rules: `secrets.patterns`,
 //! `secrets.allowed`, `secrets.providers` (every git config scope, includes
-//! resolved by gix) and `.gitallowed` at the top of the work tree.
+//! resolved by gix); `.gitallowed` is parsed here, read by the engine.
 //!
 //! Patterns are POSIX ERE as GNU grep reads them; they are translated to
 //! Rust regex syntax here, and anything we cannot translate faithfully is
@@ -76,9 +76,8 @@ impl GitSecretsConfig {
         config.patterns = strings(&file, "secrets.patterns")?;
         config.allowed = strings(&file, "secrets.allowed")?;
         config.providers = strings(&file, "secrets.providers")?;
-        if let Some(top) = &config.work_tree {
-            config.allowed.extend(read_gitallowed(&top.join(".gitallowed"))?);
-        }
+        // `.gitallowed` is repository content: the engine decides where it
+        // is read from and whether it applies (`parse_gitallowed`).
         Ok(config)
     }
 
@@ -130,13 +129,8 @@ fn strings(file: &gix::config::File, key: &str) -> Result<Vec<String>> {
 }
 
 /// `.gitallowed`: one ERE per line; blank lines and `#` comments skipped.
-fn read_gitallowed(path: &Path) -> Result<Vec<String>> {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(Error::Io { path: path.to_path_buf(), source }),
-    };
-    let text = String::from_utf8(text).map_err(|_| Error::Git(format!("{} is not UTF-8", path.display())))?;
+pub fn parse_gitallowed(bytes: Vec<u8>, path: &Path) -> Result<Vec<String>> {
+    let text = String::from_utf8(bytes).map_err(|_| Error::Git(format!("{} is not UTF-8", path.display())))?;
     Ok(text
         .lines()
         .map(|l| l.trim_end_matches('\r'))

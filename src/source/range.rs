@@ -51,18 +51,27 @@ pub fn parse_range(spec: &str) -> Result<(String, String, bool), Error> {
     Ok((or_head(base), or_head(head), symmetric))
 }
 
+/// The commit a range is measured from: `A` of `A..B`, the merge base of
+/// `A...B` (the engine reads the allowlists from its tree).
+pub fn base(repo: &gix::Repository, spec: &str) -> Result<ObjectId, Error> {
+    let (base, head, symmetric) = parse_range(spec)?;
+    let base_id = resolve_commit(repo, &base)?;
+    if !symmetric {
+        return Ok(base_id);
+    }
+    let head_id = resolve_commit(repo, &head)?;
+    Ok(repo
+        .merge_base(base_id, head_id)
+        .map_err(context(format!("cannot compute the merge base of '{base}' and '{head}'")))?
+        .ok_or_else(|| Error::Git(format!("'{}' and '{}' have no merge base", shown(&base), shown(&head))))?
+        .detach())
+}
+
 /// The commits of the range, oldest first.
 pub fn commits(repo: &gix::Repository, spec: &str) -> Result<Vec<ObjectId>, Error> {
-    let (base, head, symmetric) = parse_range(spec)?;
+    let (_, head, _) = parse_range(spec)?;
     let head_id = resolve_commit(repo, &head)?;
-    let mut base_id = resolve_commit(repo, &base)?;
-    if symmetric {
-        base_id = repo
-            .merge_base(base_id, head_id)
-            .map_err(context(format!("cannot compute the merge base of '{base}' and '{head}'")))?
-            .ok_or_else(|| Error::Git(format!("'{}' and '{}' have no merge base", shown(&base), shown(&head))))?
-            .detach();
-    }
+    let base_id = base(repo, spec)?;
     let walk = repo
         .rev_walk([head_id])
         .with_hidden([base_id])

@@ -1,6 +1,7 @@
 //! Plain files and directories for `keyfence scan [PATH...]`, walked with
 //! `ignore` (ripgrep's walker): hidden files included, `.git/` skipped,
-//! `.gitignore` respected unless `--no-ignore`. Files are opened here and
+//! `.gitignore` respected unless `--no-ignore` (in a repository: git's view,
+//! see [`scan_paths`]). Files are opened here and
 //! handed to the sink, which reads them, from the walker's own threads.
 //!
 //! Paths given on the command line are always scanned, as ripgrep does: an
@@ -10,8 +11,10 @@
 //! size cap. Inside a directory walk, pipes and devices are left alone: one
 //! that nobody writes to would block the scan forever.
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
@@ -31,7 +34,15 @@ const STDIN: &str = "-";
 
 /// Scan every file under `roots`. Unreadable paths are recorded as errors on
 /// the sink (the scan goes on, and the exit code becomes 2).
-pub fn scan_paths(roots: &[PathBuf], options: &WalkOptions, sink: &dyn Sink) {
+///
+/// With `repo` (the roots are in that repository) and without `no_ignore`,
+/// the files are git's: everything it tracks, plus the untracked files it
+/// would not ignore. Ignore rules are git's (`.gitignore` from the
+/// repository's top down, never above it; `.git/info/exclude`; the global
+/// excludes file), not `ignore`'s `.ignore`, and a tracked file is scanned
+/// even where a `.gitignore` matches it. Outside a repository, `.gitignore`
+/// and `.ignore` files are respected as in an unpacked tarball.
+pub fn scan_paths(roots: &[PathBuf], options: &WalkOptions, repo: Option<&gix::Repository>, sink: &dyn Sink) {
     let mut walk_roots: Vec<&PathBuf> = Vec::new();
     for root in dedup(roots) {
         if root.as_os_str() == STDIN {
@@ -65,23 +76,92 @@ pub fn scan_paths(roots: &[PathBuf], options: &WalkOptions, sink: &dyn Sink) {
         .follow_links(false)
         .threads(options.threads)
         .filter_entry(|entry| entry.file_name() != ".git");
+    let repo = repo.filter(|_| !options.no_ignore);
     if options.no_ignore {
         builder.standard_filters(false).hidden(false);
+    } else if repo.is_some() {
+        builder.require_git(true).ignore(false);
     } else {
         // Respect .gitignore even outside a git repository, as a user who
         // points keyfence at an unpacked tarball would expect.
         builder.require_git(false);
     }
+    let walked = repo.map(|_| Walked::new(&walk_roots));
     builder.build_parallel().run(|| {
         Box::new(|entry| {
             match entry {
-                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => scan_file(entry.path(), options, sink),
+                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                    if let Some(walked) = &walked {
+                        walked.visit(entry.path());
+                    }
+                    scan_file(entry.path(), options, sink)
+                }
                 Ok(_) => {}
                 Err(err) => sink.error(Error::Walk(format!("cannot walk: {err}"))),
             }
             WalkState::Continue
         })
     });
+    if let (Some(repo), Some(walked)) = (repo, walked) {
+        walked.scan_ignored_tracked(repo, options, sink);
+    }
+}
+
+/// The files a walk saw, by absolute path, so that the tracked files it
+/// left out (a `.gitignore` matches them) are scanned after it.
+struct Walked {
+    /// Each walk root as given, and made absolute with symlinks resolved.
+    roots: Vec<(PathBuf, PathBuf)>,
+    seen: Mutex<HashSet<PathBuf>>,
+}
+
+impl Walked {
+    fn new(roots: &[&PathBuf]) -> Walked {
+        let roots = roots.iter().filter_map(|r| Some(((*r).clone(), std::fs::canonicalize(r).ok()?))).collect();
+        Walked { roots, seen: Mutex::new(HashSet::new()) }
+    }
+
+    fn absolute(&self, path: &Path) -> Option<PathBuf> {
+        self.roots.iter().find_map(|(root, real)| Some(real.join(path.strip_prefix(root).ok()?)))
+    }
+
+    fn visit(&self, path: &Path) {
+        if let Some(absolute) = self.absolute(path) {
+            self.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(absolute);
+        }
+    }
+
+    /// Every regular file in the index under a root that the walk did not
+    /// see, named as the walk would have named it.
+    fn scan_ignored_tracked(self, repo: &gix::Repository, options: &WalkOptions, sink: &dyn Sink) {
+        let Some(top) = repo.workdir().and_then(|w| std::fs::canonicalize(w).ok()) else { return };
+        let index = match repo.index_or_empty() {
+            Ok(index) => index,
+            Err(e) => return sink.error(Error::Git(format!("cannot read the index: {e}"))),
+        };
+        let seen = self.seen.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut done = HashSet::new();
+        for entry in index.entries() {
+            use gix::index::entry::Mode;
+            if !matches!(entry.mode, Mode::FILE | Mode::FILE_EXECUTABLE) {
+                continue;
+            }
+            let Ok(relative) = gix::path::from_bstr(entry.path(&index)) else { continue };
+            let absolute = top.join(relative);
+            if seen.contains(&absolute) || !done.insert(absolute.clone()) {
+                continue;
+            }
+            let Some(shown) =
+                self.roots.iter().find_map(|(root, real)| Some(root.join(absolute.strip_prefix(real).ok()?)))
+            else {
+                continue;
+            };
+            // Deleted from the work tree (or outside a sparse checkout): nothing on disk to scan.
+            if std::fs::symlink_metadata(&absolute).is_ok_and(|m| m.is_file()) {
+                scan_file(&shown, options, sink);
+            }
+        }
+    }
 }
 
 /// The roots without repeats (`k k`, `s s/`, `./k k`): each would be read

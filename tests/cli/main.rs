@@ -8,6 +8,7 @@
 //! - `fail_closed`: a repository, file or walk that fails is exit 2, never a clean scan
 //! - `hooks`: `keyfence install` / `uninstall` through real `git commit`s
 //! - `hook_managers`: husky and lefthook from npm, pre-commit's advice
+//! - `trust`: trust in repository-supplied files (allowlists, ignores, report paths) and stderr that nobody reads
 
 mod util;
 
@@ -20,6 +21,7 @@ mod git_secrets_compat;
 mod git_sources;
 mod hook_managers;
 mod hooks;
+mod trust;
 mod readonly;
 mod reliability;
 mod scan_paths;
