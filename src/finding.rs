@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::rules::{Kind, Severity};
 use crate::scan::{Match, Scanner};
@@ -94,11 +93,7 @@ pub fn redact(value: &str) -> String {
 }
 
 pub fn fingerprint(rule: &str, value: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(rule.as_bytes());
-    hasher.update([0]);
-    hasher.update(value.as_bytes());
-    hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::rules::content_id(rule, value)
 }
 
 /// Turn one blob's matches into findings, dropping inline-allowed lines.

@@ -523,7 +523,9 @@ impl Engine {
         rules.extend(git_secrets.rules(options.mode)?)?;
         let allowlist = git_secrets.allowlist(options.mode)?;
         if !allowlist.is_empty() {
-            suppressors.push(std::sync::Arc::new(move |f| allowlist.allows_finding(f)));
+            suppressors.push(std::sync::Arc::new(move |f| {
+                allowlist.allows(&f.location_prefix(), &f.line_text, f.value_in_text.clone())
+            }));
         }
         if let Some(path) = &options.baseline {
             let accepted = crate::baseline::load(path)?;

@@ -1,10 +1,13 @@
 //! Rules are data. The built-in set is compiled in from `builtin/*.toml`;
 //! users add more with the same schema. This module parses and validates
-//! rules; it does not scan (that is `scan`).
+//! rules; it does not scan (that is `scan`) and knows nothing about
+//! findings (that is `finding`).
 
+pub mod ere;
 pub mod git_secrets;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
@@ -177,6 +180,17 @@ impl RuleSet {
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
+}
+
+/// A short hex id made from content (sha256 of `namespace`, NUL, `value`;
+/// 16 bytes): finding fingerprints and git-secrets rule ids, so both stay the
+/// same wherever and whenever the content appears.
+pub fn content_id(namespace: &str, value: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(namespace.as_bytes());
+    hasher.update([0]);
+    hasher.update(value.as_bytes());
+    hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn validate(rule: &Rule) -> Result<()> {
