@@ -14,7 +14,6 @@
 //! Sources never scan, the scanner knows nothing about git, and only `pipeline`
 //! knows about threads.
 
-pub mod aws;
 pub mod baseline;
 pub mod cli;
 pub mod config;
@@ -22,6 +21,7 @@ pub mod error;
 pub mod finding;
 pub mod hook;
 pub mod pipeline;
+pub mod providers;
 pub mod report;
 pub mod rules;
 pub mod scan;

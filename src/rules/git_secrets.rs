@@ -236,6 +236,7 @@ fn prohibited_rule(pattern: &str) -> Result<Rule> {
         references: Vec::new(),
         examples: Vec::new(),
         negative_examples: Vec::new(),
+        provider: None,
         builtin: false,
     })
 }
