@@ -257,12 +257,15 @@ mod tests {
         for rule in set.all() {
             validate(rule).unwrap();
         }
-        let ids: Vec<_> = set.all().iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            ["aws-access-key-id", "aws-secret-access-key", "aws-session-token", "aws-bedrock-api-key", "aws-unique-id"]
-        );
-        assert!(!set.get("aws-unique-id").unwrap().enabled);
+        // The list as it ships is `fixtures/rules.snapshot` (the output of
+        // `keyfence rules`, compared by `tests/cli/rules_list.rs`).
+        let snapshot = include_str!("../../fixtures/rules.snapshot");
+        let shipped: Vec<(bool, &str)> = snapshot
+            .lines()
+            .map(|line| (line.starts_with("on "), line[5..].split_whitespace().next().unwrap()))
+            .collect();
+        let ids: Vec<_> = set.all().iter().map(|r| (r.enabled, r.id.as_str())).collect();
+        assert_eq!(ids, shipped, "update fixtures/rules.snapshot (see tests/cli/rules_list.rs)");
         assert!(set.all().iter().all(|r| r.builtin && r.provider.is_some()));
     }
 

@@ -6,6 +6,7 @@
 //! - `scan_paths`: `keyfence scan PATH` behaviour, formats and exit codes
 //! - `git_sources`: `--staged`, `--range`, `--history`, commit messages
 //! - `hooks`: `keyfence install` / `uninstall` through real `git commit`s
+//! - `rules_list`: `keyfence rules` against its snapshot, `fixtures/rules.snapshot`
 
 mod util;
 
@@ -17,5 +18,6 @@ mod git_sources;
 mod hooks;
 mod readonly;
 mod reliability;
+mod rules_list;
 mod scan_paths;
 mod walkthrough;
