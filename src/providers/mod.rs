@@ -44,7 +44,8 @@ pub struct Provider {
     pub sarif_help: &'static str,
 }
 
-/// Every provider with behaviour of its own, in the order reports list them.
+/// Every provider keyfence knows, in the order reports list them. Each
+/// built-in rule file's provider must be here (a test checks).
 pub const ALL: &[&Provider] = &[&aws::PROVIDER];
 
 /// Generic advice for a secret of a rule with no provider (a project or
