@@ -1,13 +1,14 @@
 //! Matches become findings here: a match plus its origin, line text,
-//! pairing, decoded account, fingerprint, after inline-allow comments are
-//! honoured. Also the added-line filter the pipeline applies. No I/O.
+//! pairing, the account its provider decodes, fingerprint, after inline-allow
+//! comments are honoured. Also the added-line filter the pipeline applies. No I/O,
+//! and nothing provider-specific: that is asked of `providers`.
 
 use std::collections::HashSet;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::blob::Origin;
+use crate::providers;
 use crate::rules::{Kind, Severity};
 use crate::scan::{Match, Scanner};
 
@@ -26,6 +27,14 @@ pub struct Finding {
     pub severity: Severity,
     #[serde(skip)]
     pub kind: Kind,
+    /// The rule's provider id (`providers::get`), if it names one.
+    #[serde(skip)]
+    pub provider: Option<String>,
+    /// The provider of the key id this finding names (its own value for a
+    /// key id, else `paired_key_id`): it decoded `account_id`, and its
+    /// response steps apply.
+    #[serde(skip)]
+    pub key_provider: Option<String>,
     #[serde(skip)]
     pub origin: Origin,
     pub line: u32,
@@ -50,6 +59,8 @@ pub struct Finding {
     #[serde(skip)]
     pub column_chars: u32,
     pub paired_key_id: Option<String>,
+    /// The account the key id (this one, or the paired one) belongs to, as
+    /// its provider decodes it offline.
     pub account_id: Option<String>,
     /// sha256 of (rule, value): independent of commit, path and line, so a
     /// baseline survives rebases, squashes and moved code.
@@ -94,11 +105,12 @@ pub fn redact(value: &str) -> String {
 }
 
 pub fn fingerprint(rule: &str, value: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(rule.as_bytes());
-    hasher.update([0]);
-    hasher.update(value.as_bytes());
-    hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::rules::content_id(rule, value)
+}
+
+/// What `rule`'s provider decodes from the key id `key_id`, if anything.
+fn account_of(rule: &crate::rules::Rule, key_id: &str) -> Option<String> {
+    providers::of(rule).and_then(|p| p.account).and_then(|decode| decode(key_id))
 }
 
 /// Turn one blob's matches into findings, dropping inline-allowed lines.
@@ -140,20 +152,25 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
             // Reports print the partner whole (it names the key to rotate),
             // so only a partner that is not secret is recorded: a project
             // rule may pair with a token, whose value must stay redacted.
-            let paired_key_id = m
-                .paired_with
-                .filter(|&j| matches!(scanner.rule(matches[j].rule).kind, Kind::KeyId | Kind::Identifier))
-                .map(|j| String::from_utf8_lossy(&haystack[matches[j].start..matches[j].end]).into_owned());
-            let account_id = match rule.kind {
-                Kind::KeyId => crate::aws::account_id(&secret),
-                _ => paired_key_id.as_deref().and_then(crate::aws::account_id),
+            let partner =
+                m.paired_with.filter(|&j| matches!(scanner.rule(matches[j].rule).kind, Kind::KeyId | Kind::Identifier));
+            let paired_key_id =
+                partner.map(|j| String::from_utf8_lossy(&haystack[matches[j].start..matches[j].end]).into_owned());
+            let (key_rule, key_id) = match (rule.kind, partner, &paired_key_id) {
+                (Kind::KeyId, _, _) => (Some(rule), Some(secret.as_str())),
+                (_, Some(j), Some(key_id)) => (Some(scanner.rule(matches[j].rule)), Some(key_id.as_str())),
+                _ => (None, None),
             };
+            let account_id = key_rule.zip(key_id).and_then(|(key_rule, key_id)| account_of(key_rule, key_id));
+            let key_provider = key_rule.and_then(|r| r.provider.clone());
             Some(Finding {
                 fingerprint: fingerprint(&rule.id, &secret),
                 rule: rule.id.clone(),
                 rule_name: rule.name.clone(),
                 severity: rule.severity,
                 kind: rule.kind,
+                provider: rule.provider.clone(),
+                key_provider,
                 origin: origin.clone(),
                 line: m.line,
                 column: m.column,

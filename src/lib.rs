@@ -17,7 +17,6 @@
 //! sources that find blobs on their own threads (`ignore`'s walker, gix's
 //! pack traversal) hand them to the same sink.
 
-pub mod aws;
 pub mod baseline;
 pub mod blob;
 pub mod cli;
@@ -28,6 +27,7 @@ pub mod exit;
 pub mod finding;
 pub mod hooks;
 pub mod pipeline;
+pub mod providers;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use keyfence::config::ProjectConfig;
-use keyfence::rules::git_secrets::{translate_ere, GitSecretsConfig, Mode};
+use keyfence::rules::ere::translate_ere;
+use keyfence::rules::git_secrets::{GitSecretsConfig, Mode};
 use keyfence::rules::RuleSet;
 use keyfence::scan::Scanner;
 use libfuzzer_sys::fuzz_target;

@@ -96,35 +96,8 @@ fn list_rules() -> Result<Exit> {
 }
 
 fn explain(id: &str) -> Result<Exit> {
-    let id = id.trim();
-    // Key ids are upper case, but one retyped or lower-cased on its way
-    // through a chat or a ticket is still that key: the commands need it as
-    // AWS spells it.
-    let key_id = id.to_ascii_uppercase();
-    let is_key_id = key_id.len() == 20 && key_id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if is_key_id && crate::aws::prefix_meaning(&key_id).is_some() {
-        // The scanner never reports such an id (0, 1, 8 and 9 are outside
-        // AWS's base32 alphabet), so explain must not treat it as a leak
-        // either; the documentation examples are the known exception.
-        let outside_base32 = key_id[4..].chars().find(|c| matches!(c, '0' | '1' | '8' | '9'));
-        if let (Some(c), false) = (outside_base32, key_id.ends_with("EXAMPLE")) {
-            anyhow::bail!("'{id}' is not an AWS key id: after the prefix, key ids use only A-Z and 2-7, not '{c}'");
-        }
-        print!("{}", crate::report::advice::explain(&key_id));
-        return Ok(Exit::Clean);
-    }
-    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        println!(
-            "{id} is a finding's fingerprint: a hash of the rule and the secret value, the same wherever and \
-             whenever the secret appears (any commit, path or line). It cannot be turned back into the secret.\n\
-             Find the finding it belongs to with `keyfence scan --history --format json` and look for this \
-             fingerprint; `keyfence explain KEY_ID` then gives the response steps for its key id."
-        );
-        return Ok(Exit::Clean);
-    }
-    anyhow::bail!(
-        "'{id}' is neither an AWS key id (AKIA…, ASIA…, 20 characters) nor a 32-hex-digit finding fingerprint"
-    )
+    print!("{}", crate::providers::explain(id)?);
+    Ok(Exit::Clean)
 }
 
 /// Write generated text; a closed pipe (`| head`) is not an error.

@@ -1,13 +1,15 @@
 //! The default report: findings grouped by file (and commit), then what to do
-//! about each leaked AWS key. Colour only when asked or on a terminal.
+//! about each leaked key, in the words of its provider (`providers`).
+//! Colour only when asked or on a terminal.
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-use super::{advice, ReportOptions};
+use super::ReportOptions;
 use crate::blob::escape_for_terminal;
 use crate::finding::Finding;
 use crate::pipeline::Outcome;
+use crate::providers::{self, Provider};
 use crate::rules::Kind;
 
 struct Paint {
@@ -94,41 +96,64 @@ fn write_summary(outcome: &Outcome, paint: &Paint, out: &mut dyn Write) -> io::R
 }
 
 fn write_advice(outcome: &Outcome, options: &ReportOptions, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
-    let mut keys: Vec<(&str, Option<&str>)> = Vec::new();
-    for finding in &outcome.findings {
-        let key_id = if finding.is_key_id() { Some(finding.secret.as_str()) } else { finding.paired_key_id.as_deref() };
-        if let Some(key_id) = key_id {
-            if !keys.iter().any(|(k, _)| *k == key_id) {
-                keys.push((key_id, finding.account_id.as_deref()));
-            }
-        }
-    }
-    // Identifiers (`--enable-rule aws-unique-id`) sign nothing: telling the
-    // user to find and rotate "the key" behind a role id sends them the
-    // wrong way. A user rule's secret is not an IAM key either.
-    let unpaired = |f: &&Finding| !f.is_key_id() && f.kind != Kind::Identifier && f.paired_key_id.is_none();
-    let unpaired_secret = outcome.findings.iter().filter(unpaired).any(|f| f.rule.starts_with("aws-"));
-    let other_secret = outcome.findings.iter().filter(unpaired).any(|f| !f.rule.starts_with("aws-"));
-    if keys.is_empty() && !unpaired_secret && !other_secret {
+    let advice = Advice::of(&outcome.findings);
+    if advice.keys.is_empty() && advice.providers.is_empty() && !advice.custom {
         return Ok(());
     }
     writeln!(out)?;
     writeln!(out, "{}", paint.paint("1;33", "What to do now"))?;
-    writeln!(out, "{}", advice::preamble(options.from_history))?;
-    for (key_id, _) in keys {
-        write!(out, "{}", advice::response_steps(key_id))?;
+    writeln!(out, "{}", providers::preamble(options.from_history))?;
+    for (key_id, steps) in advice.keys {
+        write!(out, "{}", steps(key_id))?;
         writeln!(out, "    All steps, with why: keyfence explain {key_id}")?;
     }
-    if unpaired_secret {
-        writeln!(
-            out,
-            "  A secret was found without its key id: find the key it belongs to (IAM console, access keys of each user) and rotate it the same way."
-        )?;
+    for provider in providers::ALL.iter().filter(|p| advice.providers.iter().any(|q| q.id == p.id)) {
+        writeln!(out, "  {}", provider.what_to_do)?;
     }
-    if other_secret {
-        writeln!(out, "  For a secret found by a custom rule: revoke it where it was issued and replace it.")?;
+    if advice.custom {
+        writeln!(out, "  {}", providers::CUSTOM_ADVICE)?;
     }
     writeln!(out, "  If this is a false positive, add `keyfence:allow` in a comment on that line.")
+}
+
+/// What the findings call for: response steps per key id (first seen
+/// first), a provider's short advice for its secrets no key id names, and
+/// the generic advice for secrets of rules with no provider.
+struct Advice<'f> {
+    keys: Vec<(&'f str, providers::Steps)>,
+    providers: Vec<&'static Provider>,
+    custom: bool,
+}
+
+impl<'f> Advice<'f> {
+    fn of(findings: &'f [Finding]) -> Advice<'f> {
+        let mut advice = Advice { keys: Vec::new(), providers: Vec::new(), custom: false };
+        for finding in findings {
+            // Identifiers (`--enable-rule aws-unique-id`) sign nothing: telling
+            // the user to find and rotate "the key" behind a role id sends them
+            // the wrong way.
+            if finding.kind == Kind::Identifier {
+                continue;
+            }
+            let key_id =
+                if finding.is_key_id() { Some(finding.secret.as_str()) } else { finding.paired_key_id.as_deref() };
+            let steps = finding.key_provider.as_deref().and_then(providers::get).and_then(|p| p.response_steps);
+            if let (Some(key_id), Some(steps)) = (key_id, steps) {
+                if !advice.keys.iter().any(|(k, _)| *k == key_id) {
+                    advice.keys.push((key_id, steps));
+                }
+                continue;
+            }
+            match finding.provider.as_deref().and_then(providers::get) {
+                Some(provider) if !advice.providers.iter().any(|p| p.id == provider.id) => {
+                    advice.providers.push(provider)
+                }
+                Some(_) => {}
+                None => advice.custom = true,
+            }
+        }
+        advice
+    }
 }
 
 fn plural(n: u64) -> &'static str {

@@ -2,7 +2,6 @@
 //! per format. Secrets are shown only where design §4 allows: human output on
 //! a terminal, or anywhere with `--show-secrets`.
 
-pub mod advice;
 pub mod git_secrets;
 pub mod human;
 pub mod json;

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::ReportOptions;
 use crate::finding::Finding;
 use crate::pipeline::Outcome;
+use crate::providers;
 use crate::rules::{RuleSet, Severity};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -56,7 +57,10 @@ fn rules(outcome: &Outcome) -> Vec<(String, Value)> {
     let mut rules: Vec<(String, Value)> = RuleSet::builtin()
         .enabled()
         .map(|r| {
-            let help = format!("{} Run `keyfence explain KEY_ID` for the response steps.", r.description);
+            let help = match providers::of(r) {
+                Some(provider) => format!("{} {}", r.description, provider.sarif_help),
+                None => r.description.clone(),
+            };
             (r.id.clone(), descriptor(&r.id, &r.name, &r.description, &help, r.severity))
         })
         .collect();
@@ -86,8 +90,9 @@ fn descriptor(id: &str, name: &str, description: &str, help: &str, severity: Sev
 
 fn result(finding: &Finding, rule_index: usize, roots: &Roots, options: &ReportOptions) -> Value {
     let mut message = format!("{} found: {}", finding.rule_name, finding.shown_secret(options.show_secrets));
-    if let Some(account) = &finding.account_id {
-        message.push_str(&format!(" (AWS account {account})"));
+    let key_provider = finding.key_provider.as_deref().and_then(providers::get);
+    if let (Some(account), Some(provider)) = (&finding.account_id, key_provider) {
+        message.push_str(&format!(" ({} {account})", provider.account_label));
     }
     let mut properties = json!({ "severity": finding.severity.as_str() });
     if let Some(commit) = &finding.origin.commit {

@@ -1,14 +1,21 @@
-//! Rules are data. The built-in set is compiled in from `builtin/*.toml`;
-//! users add more with the same schema. This module parses and validates
-//! rules; it does not scan (that is `scan`).
+//! Rules are data. The built-in set is compiled in from `builtin/*.toml`,
+//! one file per provider (listed in `BUILTIN`); users add more with the same
+//! schema. This module parses and validates rules; it does not scan (that is
+//! `scan`) and knows nothing about findings (that is `finding`): what a rule's
+//! provider does after a match lives in `providers`, reached by `Rule::provider`.
 
+pub mod ere;
 pub mod git_secrets;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-const BUILTIN_AWS: &str = include_str!("builtin/aws.toml");
+/// The built-in rule files, `(provider id, text)`: adding a provider's rules
+/// is one line here plus its `builtin/<id>.toml`. Every rule in a file names
+/// that provider (`provider = "<id>"`), checked at load.
+const BUILTIN: &[(&str, &str)] = &[("aws", include_str!("builtin/aws.toml"))];
 
 /// How bad a finding of this rule is. Ordered, so `--fail-on` can compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize, clap::ValueEnum)]
@@ -103,6 +110,11 @@ pub struct Rule {
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// Who issued the secret: a `providers` id (`"aws"`). Every built-in rule
+    /// names one; a user or git-secrets rule may, and otherwise gets the
+    /// generic advice for a custom rule.
+    #[serde(default)]
+    pub provider: Option<String>,
     /// Shipped with keyfence (its patterns are unit-tested, so they may
     /// compile lazily); never set from a rules file.
     #[serde(skip)]
@@ -130,11 +142,34 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    /// The rules keyfence ships with, including disabled ones.
+    /// The rules keyfence ships with, including disabled ones, from every
+    /// file in `BUILTIN`. Each is validated here, as user rules are: the
+    /// checks are a few byte comparisons per rule (patterns still compile
+    /// lazily, in `scan`), so a hook's start-up does not notice them.
     pub fn builtin() -> Self {
-        let mut file: RulesFile = toml::from_str(BUILTIN_AWS).expect("built-in rules parse (unit-tested)");
-        file.rules.iter_mut().for_each(|rule| rule.builtin = true);
-        RuleSet { rules: file.rules }
+        Self::load_builtin(BUILTIN).expect("built-in rules parse and validate (unit-tested)")
+    }
+
+    fn load_builtin(files: &[(&str, &str)]) -> Result<Self> {
+        let mut set = RuleSet { rules: Vec::new() };
+        for &(provider, text) in files {
+            let origin = format!("built-in rules {provider}.toml");
+            for mut rule in Self::parse(text, &origin)? {
+                validate(&rule)?;
+                if rule.provider.as_deref() != Some(provider) {
+                    return Err(Error::Rule {
+                        id: rule.id,
+                        reason: format!("{origin}: needs provider = \"{provider}\""),
+                    });
+                }
+                if set.get(&rule.id).is_some() {
+                    return Err(Error::Rule { id: rule.id, reason: format!("{origin}: the id is already taken") });
+                }
+                rule.builtin = true;
+                set.rules.push(rule);
+            }
+        }
+        Ok(set)
     }
 
     /// Parse rules from TOML text (`[[rules]]` tables), naming `origin` in errors.
@@ -144,12 +179,19 @@ impl RuleSet {
         Ok(file.rules)
     }
 
-    /// Add rules; a rule whose id already exists replaces it.
+    /// Add rules; a rule whose id already exists replaces it, and keeps the
+    /// replaced rule's provider unless it names its own (a project that
+    /// retunes `aws-unique-id` still gets AWS's advice for its findings).
     pub fn extend(&mut self, rules: impl IntoIterator<Item = Rule>) -> Result<()> {
-        for rule in rules {
+        for mut rule in rules {
             validate(&rule)?;
             match self.rules.iter_mut().find(|r| r.id == rule.id) {
-                Some(existing) => *existing = rule,
+                Some(existing) => {
+                    if rule.provider.is_none() {
+                        rule.provider = existing.provider.take();
+                    }
+                    *existing = rule;
+                }
                 None => self.rules.push(rule),
             }
         }
@@ -179,6 +221,17 @@ impl RuleSet {
     }
 }
 
+/// A short hex id made from content (sha256 of `namespace`, NUL, `value`;
+/// 16 bytes): finding fingerprints and git-secrets rule ids, so both stay the
+/// same wherever and whenever the content appears.
+pub fn content_id(namespace: &str, value: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(namespace.as_bytes());
+    hasher.update([0]);
+    hasher.update(value.as_bytes());
+    hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn validate(rule: &Rule) -> Result<()> {
     let fail = |reason: &str| Error::Rule { id: rule.id.clone(), reason: reason.to_string() };
     if rule.id.is_empty() || !rule.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
@@ -204,12 +257,36 @@ mod tests {
         for rule in set.all() {
             validate(rule).unwrap();
         }
-        let ids: Vec<_> = set.all().iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            ["aws-access-key-id", "aws-secret-access-key", "aws-session-token", "aws-bedrock-api-key", "aws-unique-id"]
-        );
-        assert!(!set.get("aws-unique-id").unwrap().enabled);
+        // The list as it ships is `fixtures/rules.snapshot` (the output of
+        // `keyfence rules`, compared by `tests/cli/rules_list.rs`).
+        let snapshot = include_str!("../../fixtures/rules.snapshot");
+        let shipped: Vec<(bool, &str)> = snapshot
+            .lines()
+            .map(|line| (line.starts_with("on "), line[5..].split_whitespace().next().unwrap()))
+            .collect();
+        let ids: Vec<_> = set.all().iter().map(|r| (r.enabled, r.id.as_str())).collect();
+        assert_eq!(ids, shipped, "update fixtures/rules.snapshot (see tests/cli/rules_list.rs)");
+        assert!(set.all().iter().all(|r| r.builtin && r.provider.is_some()));
+    }
+
+    /// `aws.toml`'s header promises readable patterns: a `'''(?x)` string
+    /// over several lines, comments allowed, whitespace ignored (in `[...]` too).
+    #[test]
+    fn verbose_multi_line_patterns_parse_and_compile() {
+        let text = "[[rules]]\nid = \"v\"\nname = \"v\"\npattern = '''(?x)\n  tok_    # the prefix\n  [a-z\\ ]{3}  # three letters or escaped spaces\n'''\n";
+        let rule = &RuleSet::parse(text, "t").unwrap()[0];
+        let regex = regex::bytes::Regex::new(&rule.pattern).unwrap();
+        assert!(regex.is_match(b"tok_a b") && !regex.is_match(b"tok_\tab"));
+    }
+
+    #[test]
+    fn builtin_files_must_name_their_provider_and_not_share_ids() {
+        let rule = "[[rules]]\nid = \"x-one\"\nname = \"x\"\npattern = \"x\"\nprovider = \"x\"\n";
+        assert!(RuleSet::load_builtin(&[("x", rule)]).is_ok());
+        assert!(RuleSet::load_builtin(&[("y", rule)]).is_err(), "wrong provider");
+        assert!(RuleSet::load_builtin(&[("x", rule), ("x", rule)]).is_err(), "duplicate id across files");
+        let bad_id = rule.replace("x-one", "x one");
+        assert!(RuleSet::load_builtin(&[("x", &bad_id)]).is_err(), "validated at load");
     }
 
     #[test]
@@ -219,6 +296,7 @@ mod tests {
             RuleSet::parse("[[rules]]\nid = \"aws-unique-id\"\nname = \"x\"\npattern = \"AIDA\"\n", "test").unwrap();
         set.extend(extra).unwrap();
         assert!(set.get("aws-unique-id").unwrap().enabled);
+        assert_eq!(set.get("aws-unique-id").unwrap().provider.as_deref(), Some("aws"), "provider kept");
         let bad = RuleSet::parse("[[rules]]\nid = \"a b\"\nname = \"x\"\npattern = \"x\"\n", "test").unwrap();
         assert!(set.extend(bad).is_err());
         assert!(RuleSet::parse("[[rules]]\nid = 3\n", "cfg.toml").is_err());

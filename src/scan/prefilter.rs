@@ -6,8 +6,29 @@
 //! `AhoCorasick::new`: with a mix of prefixes and keywords the automatic mode
 //! skips Teddy and runs at ~0.5 GB/s, while Teddy holds 3.8–7.7 GB/s for up to
 //! 64 literals (measured in notes/gix-and-detection.md §3).
+//!
+//! **The budget.** One Teddy searcher takes at most `FAST_LIMIT` (64)
+//! literals: past that it packs more literals per bucket and slows down, and
+//! aho-corasick refuses 128 or more (`packed::PATTERN_LIMIT`). The built-in
+//! rules must fit one searcher (a test counts their literals: 36 today).
+//! Beyond the budget, in this order:
+//! 1. More than 64 literals (many providers, or user rules): the literals are
+//!    split into groups of at most 64, one Teddy searcher each, and their hits
+//!    are merged by position. Each group is one more pass over the blob, so
+//!    ~150 literals (the next ~40 providers) cost three passes at Teddy speed,
+//!    still several times the DFA. Hits from different groups may overlap,
+//!    which one searcher would not report; the scanner deduplicates matches,
+//!    so an extra hit costs one verification and never changes a result.
+//! 2. No packed searcher on this CPU (Teddy needs SSSE3/AVX2 or NEON): one
+//!    DFA over all literals, slower but exact.
+//!
+//! Folding (`keyword_case = "fold"`) turns one keyword into 3–4 literals, so
+//! a new provider should prefer shared, case-exact prefixes (`ghp_`, `xoxb-`).
 
 use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, MatchKind};
+
+/// Most literals one Teddy searcher is given; see the module doc.
+pub const FAST_LIMIT: usize = 64;
 
 /// A keyword occurrence: which literal, and where it starts.
 #[derive(Debug, Clone, Copy)]
@@ -17,8 +38,12 @@ pub struct Hit {
 }
 
 pub enum Prefilter {
+    /// At most `FAST_LIMIT` literals: one pass (the built-in rules).
     Teddy(packed::Searcher),
-    /// More literals than Teddy takes (user rules): a DFA, slower but exact.
+    /// More: groups of at most `FAST_LIMIT`, each with the index of its
+    /// first literal; one pass per group, hits merged by position.
+    Groups(Vec<(usize, packed::Searcher)>),
+    /// No packed searcher on this CPU: a DFA, slower but exact.
     Automaton(AhoCorasick),
 }
 
@@ -28,10 +53,19 @@ impl Prefilter {
         if literals.is_empty() {
             return None;
         }
-        let teddy =
-            packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(literals).build();
-        if let Some(searcher) = teddy {
-            return Some(Prefilter::Teddy(searcher));
+        let teddy = |group: &[Vec<u8>]| {
+            packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(group).build()
+        };
+        if literals.len() <= FAST_LIMIT {
+            if let Some(searcher) = teddy(literals) {
+                return Some(Prefilter::Teddy(searcher));
+            }
+        } else {
+            let groups: Option<Vec<_>> =
+                literals.chunks(FAST_LIMIT).enumerate().map(|(i, g)| Some((i * FAST_LIMIT, teddy(g)?))).collect();
+            if let Some(groups) = groups {
+                return Some(Prefilter::Groups(groups));
+            }
         }
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
@@ -47,6 +81,25 @@ impl Prefilter {
             Prefilter::Teddy(searcher) => {
                 for m in searcher.find_iter(haystack) {
                     on_hit(Hit { literal: m.pattern().as_usize(), start: m.start() });
+                }
+            }
+            Prefilter::Groups(groups) => {
+                let mut streams: Vec<_> = groups
+                    .iter()
+                    .map(|(first, searcher)| {
+                        searcher
+                            .find_iter(haystack)
+                            .map(move |m| Hit { literal: first + m.pattern().as_usize(), start: m.start() })
+                    })
+                    .collect();
+                let mut heads: Vec<Option<Hit>> = streams.iter_mut().map(Iterator::next).collect();
+                // A handful of groups: the leftmost head is found by a scan.
+                while let Some(i) = (0..heads.len())
+                    .filter(|&i| heads[i].is_some())
+                    .min_by_key(|&i| heads[i].map(|h| (h.start, h.literal)))
+                {
+                    on_hit(heads[i].expect("filtered to some"));
+                    heads[i] = streams[i].next();
                 }
             }
             Prefilter::Automaton(automaton) => {
@@ -97,9 +150,39 @@ mod tests {
 
         let many: Vec<Vec<u8>> = (0..200).map(|i| format!("kw{i:03}").into_bytes()).collect();
         let pre = Prefilter::new(&many).unwrap();
+        assert!(matches!(&pre, Prefilter::Groups(groups) if groups.len() == 4));
         let mut hits = vec![];
-        pre.for_each_hit(b"..kw150..kw007", |h| hits.push(h.literal));
-        assert_eq!(hits, [150, 7]);
+        pre.for_each_hit(b"..kw150..kw007..kw199kw000", |h| hits.push((h.literal, h.start)));
+        assert_eq!(hits, [(150, 2), (7, 9), (199, 16), (0, 21)]);
         assert!(Prefilter::new(&[]).is_none());
+    }
+
+    /// The literals the built-in rules make, every rule counted (disabled
+    /// ones too: `--enable-rule` turns them on), deduplicated as `Scanner` does.
+    fn builtin_literals() -> Vec<Vec<u8>> {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        for rule in crate::rules::RuleSet::builtin().all() {
+            let fold = rule.keyword_case == crate::rules::KeywordCase::Fold;
+            for spelling in rule.keywords.iter().flat_map(|k| spellings(k, fold)) {
+                if !literals.contains(&spelling.as_bytes().to_vec()) {
+                    literals.push(spelling.into_bytes());
+                }
+            }
+        }
+        literals
+    }
+
+    /// The budget test: the built-in rules keep the one-pass Teddy searcher.
+    /// If this fails, a new rule pushed the literal count past `FAST_LIMIT`:
+    /// share prefixes, prefer exact case over `fold`, or measure the grouped
+    /// prefilter (`cargo bench --bench engine -- prefilter/no-hits`) and
+    /// raise the budget in the module doc with the numbers.
+    #[test]
+    fn builtin_rules_fit_one_fast_searcher() {
+        let literals = builtin_literals();
+        assert!(literals.len() <= FAST_LIMIT, "{} built-in literals, budget {FAST_LIMIT}", literals.len());
+        assert!(matches!(Prefilter::new(&literals), Some(Prefilter::Teddy(_))), "Teddy not chosen");
+        let scanner = super::super::Scanner::new(&crate::rules::RuleSet::builtin()).unwrap();
+        assert!(matches!(scanner.prefilter, Some(Prefilter::Teddy(_))), "the shipped scanner uses Teddy");
     }
 }

@@ -9,6 +9,7 @@
 //! - `hooks`: `keyfence install` / `uninstall` through real `git commit`s
 //! - `hook_managers`: husky and lefthook from npm, pre-commit's advice
 //! - `trust`: trust in repository-supplied files (allowlists, ignores, report paths) and stderr that nobody reads
+//! - `rules_list`: `keyfence rules` against its snapshot, `fixtures/rules.snapshot`
 
 mod util;
 
@@ -21,8 +22,9 @@ mod git_secrets_compat;
 mod git_sources;
 mod hook_managers;
 mod hooks;
-mod trust;
 mod readonly;
 mod reliability;
+mod rules_list;
 mod scan_paths;
+mod trust;
 mod walkthrough;

@@ -1,10 +1,75 @@
-//! What to do after an AWS key leaks, with the key id and account filled in
-//! so every command can be pasted as is. Shared by the human report (short
-//! form) and `keyfence explain` (long form). Never calls the network.
+//! AWS, the first provider: facts about key ids that need no network (which
+//! prefixes are credentials, the account id encoded inside modern AKIA/ASIA
+//! ids), and what to do after a key leaks, with the key id and account filled
+//! in so every command can be pasted as is: the short form in the human
+//! report, the long form in `keyfence explain`.
 
 use std::fmt::Write;
 
-use crate::aws;
+use super::{ExplainError, Provider};
+
+pub static PROVIDER: Provider = Provider {
+    id: "aws",
+    name: "Amazon Web Services",
+    revoke_url: "https://console.aws.amazon.com/iam/home#/security_credentials",
+    what_to_do: "A secret was found without its key id: find the key it belongs to (IAM console, access keys of each user) and rotate it the same way.",
+    account_label: "AWS account",
+    account: Some(account_id),
+    response_steps: Some(response_steps),
+    explain: Some(explain_id),
+    explain_takes: "an AWS key id (AKIA…, ASIA…, 20 characters)",
+    sarif_help: "Run `keyfence explain KEY_ID` for the response steps.",
+};
+
+/// What a key-id prefix says about the credential.
+pub fn prefix_meaning(key_id: &str) -> Option<&'static str> {
+    Some(match key_id.get(..4)? {
+        "AKIA" => "long-lived access key of an IAM user (or the root user)",
+        "ASIA" => "temporary access key issued by AWS STS (needs its session token)",
+        "ABIA" => "AWS STS service bearer token",
+        "ACCA" => "context-specific credential",
+        "AIDA" => "IAM user unique id (an identifier, not a secret)",
+        "AROA" => "IAM role unique id (an identifier, not a secret)",
+        "AGPA" => "IAM group unique id (an identifier, not a secret)",
+        "ANPA" => "managed policy id (an identifier, not a secret)",
+        "ANVA" => "managed policy version id (an identifier, not a secret)",
+        "AIPA" => "EC2 instance profile id (an identifier, not a secret)",
+        "ASCA" => "certificate id (an identifier, not a secret)",
+        "APKA" => "public key id (an identifier, not a secret)",
+        _ => return None,
+    })
+}
+
+/// Why an id carries no account: old-format ids (fifth character `I` or `J`)
+/// predate the encoding, so decoding them yields a meaningless number.
+pub fn is_legacy_format(key_id: &str) -> bool {
+    matches!(key_id.as_bytes().get(4), Some(b'I' | b'J'))
+}
+
+/// The 12-digit AWS account id encoded in an AKIA/ASIA key id.
+///
+/// Layout from Aidan Steele's "AWS Access Key ID formats" (2020), bit offsets
+/// corrected by Tal Be'ery (2023): base32-decode the 16 characters after the
+/// prefix; the first 48 bits, less the top bit, shifted right by 7, are the
+/// account. `None` for legacy ids and anything that is not base32.
+pub fn account_id(key_id: &str) -> Option<String> {
+    let suffix = key_id.as_bytes().get(4..20)?;
+    if key_id.len() != 20 || is_legacy_format(key_id) {
+        return None;
+    }
+    let mut bits: u64 = 0;
+    // 10 base32 characters = 50 bits: the 48 we need plus 2 spare.
+    for &c in &suffix[..10] {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        bits = (bits << 5) | u64::from(value);
+    }
+    let first_48 = bits >> 2;
+    Some(format!("{:012}", (first_48 & 0x7fff_ffff_ff80) >> 7))
+}
 
 /// One response step: what to do, why (one line), and the command.
 pub struct Step {
@@ -72,7 +137,7 @@ pub fn steps(key_id: &str) -> Vec<Step> {
 /// What the id itself says, before the steps.
 pub fn describe(key_id: &str) -> String {
     let mut text = String::new();
-    let meaning = aws::prefix_meaning(key_id).unwrap_or("not a known AWS key id prefix");
+    let meaning = prefix_meaning(key_id).unwrap_or("not a known AWS key id prefix");
     let _ = writeln!(text, "{key_id}: {meaning}");
     if key_id.ends_with("EXAMPLE") {
         let _ = writeln!(
@@ -81,9 +146,9 @@ pub fn describe(key_id: &str) -> String {
         );
         return text;
     }
-    let _ = match aws::account_id(key_id) {
+    let _ = match account_id(key_id) {
         Some(account) => writeln!(text, "AWS account: {account} (decoded offline from the key id; no network call was made)"),
-        None if aws::is_legacy_format(key_id) => writeln!(
+        None if is_legacy_format(key_id) => writeln!(
             text,
             "AWS account: not encoded (old-format id, {}I…/{}J…); find it with your own credentials: aws sts get-access-key-info --access-key-id {key_id}",
             &key_id[..4],
@@ -134,7 +199,7 @@ pub fn explain(key_id: &str) -> String {
 }
 
 /// The short form printed after AWS findings in the human report.
-pub fn response_steps(key_id: &str) -> String {
+fn response_steps(key_id: &str) -> String {
     let mut text = String::new();
     for line in describe(key_id).lines() {
         let _ = writeln!(text, "  {line}");
@@ -148,21 +213,51 @@ pub fn response_steps(key_id: &str) -> String {
     text
 }
 
-/// The paragraph before the steps.
-pub fn preamble(from_history: bool) -> &'static str {
-    if from_history {
-        "A key that reached git history is exposed to everyone who can clone the repository: deleting the file, or \
-         even rewriting history, does not help once it was pushed. Treat it as compromised and rotate it."
-    } else {
-        "If this key was ever pushed, shared or committed anywhere, treat it as compromised: scripts find keys in \
-         public repositories within minutes. If it never left this machine, remove it and use a credentials \
-         profile or an IAM role instead."
+/// `keyfence explain` for an AWS key id, or `None` when `id` is not shaped
+/// like one.
+fn explain_id(id: &str) -> Option<Result<String, ExplainError>> {
+    // Key ids are upper case, but one retyped or lower-cased on its way
+    // through a chat or a ticket is still that key: the commands need it as
+    // AWS spells it.
+    let key_id = id.to_ascii_uppercase();
+    let is_key_id = key_id.len() == 20 && key_id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if !is_key_id || prefix_meaning(&key_id).is_none() {
+        return None;
     }
+    // The scanner never reports such an id (0, 1, 8 and 9 are outside
+    // AWS's base32 alphabet), so explain must not treat it as a leak
+    // either; the documentation examples are the known exception.
+    let outside_base32 = key_id[4..].chars().find(|c| matches!(c, '0' | '1' | '8' | '9'));
+    if let (Some(c), false) = (outside_base32, key_id.ends_with("EXAMPLE")) {
+        return Some(Err(ExplainError(format!(
+            "'{id}' is not an AWS key id: after the prefix, key ids use only A-Z and 2-7, not '{c}'"
+        ))));
+    }
+    Some(Ok(explain(&key_id)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_the_published_example() {
+        assert_eq!(account_id("ASIAY34FZKBOKMUTVV7A").as_deref(), Some("609629065308"));
+    }
+
+    #[test]
+    fn legacy_and_malformed_ids_have_no_account() {
+        assert_eq!(account_id("AKIAIOSFODNN7EXAMPLE"), None);
+        assert_eq!(account_id("AKIAJ44QH8DHBEXAMPLE"), None);
+        assert_eq!(account_id("AKIA"), None);
+        assert_eq!(account_id("AKIAY34F0KBOKMUTVV7A"), None);
+    }
+
+    #[test]
+    fn prefixes_are_explained() {
+        assert!(prefix_meaning("ASIAY34FZKBOKMUTVV7A").unwrap().contains("STS"));
+        assert_eq!(prefix_meaning("XXXX1234"), None);
+    }
 
     #[test]
     fn explain_fills_in_the_id_and_account() {
