@@ -1,4 +1,4 @@
-//! keyfence: a git secret scanner for AWS credentials.
+//! keyfence: a git secret scanner (AWS credentials first; every provider is data, see `providers`).
 //!
 //! The crate reads like its data flow:
 //!
@@ -17,19 +17,43 @@
 //! sources that find blobs on their own threads (`ignore`'s walker, gix's
 //! pack traversal) hand them to the same sink.
 
-pub mod baseline;
-pub mod blob;
-pub mod cli;
-pub mod config;
-pub mod engine;
+// In data-flow order (docs/architecture.md); blank lines keep
+// rustfmt from sorting it.
+
+// Leaves: errors, the exit status, what a blob is.
 pub mod error;
+
 pub mod exit;
-pub mod finding;
-pub mod hooks;
-pub mod pipeline;
-pub mod providers;
-pub mod report;
+
+pub mod blob;
+
+// What to look for, and who issued it.
 pub mod rules;
+
+pub mod providers;
+
+// Matching, then matches become findings.
 pub mod scan;
-pub mod source;
+
+pub mod finding;
+
+// What may suppress a finding: project config, baselines, the suppressors.
+pub mod config;
+
+pub mod baseline;
+
 pub mod suppress;
+
+// Blobs in, findings out.
+pub mod source;
+
+pub mod pipeline;
+
+pub mod report;
+
+// Assembly and the front ends.
+pub mod engine;
+
+pub mod hooks;
+
+pub mod cli;
