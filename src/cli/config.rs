@@ -64,6 +64,11 @@ pub fn hook(hook: HookCommand) -> HookRequest {
         HookCommand::PrepareCommitMsg { source, commit, output, .. } => {
             (Hook::PrepareCommitMsg { source, commit }, output, true)
         }
+        HookCommand::PreCommitFramework { whole_files, files, output } => {
+            let check = crate::hooks::framework::decide(files, |name| std::env::var_os(name));
+            let from_history = matches!(check, crate::hooks::framework::Check::Range(_));
+            (Hook::Framework { check, whole_files }, output, from_history)
+        }
     };
     HookRequest { hook, mode: Mode::Keyfence, output: self::output(&output, from_history) }
 }
