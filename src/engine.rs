@@ -151,6 +151,8 @@ pub struct EngineOptions<'r> {
 pub struct Engine {
     scanner: Scanner,
     suppressors: Vec<Suppressor>,
+    /// git-secrets does not honour `keyfence:allow`, so its mode does not.
+    inline_allow: bool,
     pub fail_on: Severity,
     pub max_blob_size: u64,
 }
@@ -203,13 +205,15 @@ impl Engine {
         Ok(Engine {
             scanner: Scanner::new(&rules)?,
             suppressors: suppressors.into_predicates(),
+            inline_allow: options.mode != Mode::GitSecrets,
             fail_on: options.fail_on.or(project_fail_on).unwrap_or(Severity::Low),
             max_blob_size: options.max_blob_size.or(project_max_blob_size).unwrap_or(DEFAULT_MAX_BLOB_SIZE),
         })
     }
 
     pub fn pipeline(&self) -> Pipeline<'_> {
-        self.suppressors.iter().cloned().fold(Pipeline::new(&self.scanner), Pipeline::with_suppressor)
+        let pipeline = Pipeline::new(&self.scanner).with_inline_allow(self.inline_allow);
+        self.suppressors.iter().cloned().fold(pipeline, Pipeline::with_suppressor)
     }
 }
 

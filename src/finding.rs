@@ -115,6 +115,19 @@ fn account_of(rule: &crate::rules::Rule, key_id: &str) -> Option<String> {
 
 /// Turn one blob's matches into findings, dropping inline-allowed lines.
 pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origin: &Origin) -> Vec<Finding> {
+    from_matches_with(scanner, haystack, matches, origin, true)
+}
+
+/// [`from_matches`], with `inline_allow` saying whether `keyfence:allow`
+/// (and the other markers) drop their line: git-secrets mode does not
+/// honour them, as git-secrets does not.
+pub fn from_matches_with(
+    scanner: &Scanner,
+    haystack: &[u8],
+    matches: &[Match],
+    origin: &Origin,
+    inline_allow: bool,
+) -> Vec<Finding> {
     // Matches are sorted by start; with the longest one's length, the few
     // that can overlap a window are found without a pass over all of them
     // (a dump of thousands of keys would otherwise cost a quadratic pass).
@@ -128,7 +141,7 @@ pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origi
         .iter()
         .filter_map(|m| {
             let (line_start, line) = line_at(haystack, m.start);
-            if INLINE_ALLOW.iter().any(|marker| memchr::memmem::find(line, marker).is_some()) {
+            if inline_allow && INLINE_ALLOW.iter().any(|marker| memchr::memmem::find(line, marker).is_some()) {
                 return None;
             }
             // A user pattern may match from a line break (`\nfoo`): the match

@@ -81,6 +81,7 @@ pub struct Pipeline<'s> {
     scan_binary: bool,
     whole_files: bool,
     all_objects: bool,
+    inline_allow: bool,
     progress: progress::Bar,
     suppressors: Vec<Suppressor>,
 }
@@ -105,6 +106,7 @@ impl<'s> Pipeline<'s> {
             scan_binary: false,
             whole_files: false,
             all_objects: false,
+            inline_allow: true,
             progress: progress::Bar::default(),
             suppressors: Vec::new(),
         }
@@ -127,6 +129,13 @@ impl<'s> Pipeline<'s> {
     /// named `blob <id>`; without it they are dropped.
     pub fn with_all_objects(mut self, all_objects: bool) -> Self {
         self.all_objects = all_objects;
+        self
+    }
+
+    /// Whether inline `keyfence:allow` markers drop their line (not in
+    /// git-secrets mode).
+    pub fn with_inline_allow(mut self, inline_allow: bool) -> Self {
+        self.inline_allow = inline_allow;
         self
     }
 
@@ -168,7 +177,7 @@ impl<'s> Pipeline<'s> {
             if matches.is_empty() {
                 return Vec::new();
             }
-            finding::from_matches(self.scanner, bytes, matches, origin)
+            finding::from_matches_with(self.scanner, bytes, matches, origin, self.inline_allow)
         })
     }
 

@@ -179,6 +179,23 @@ pub enum HookCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// The pre-commit framework's hook: checks what pre-commit asks, from its
+    /// environment. In a `git commit`: the staged changes. With
+    /// PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF (`--from-ref A --to-ref B`):
+    /// the commits A..B. Otherwise (`--all-files`, `--files`): FILES' content.
+    #[command(
+        after_help = "Example (.pre-commit-hooks.yaml):\n  entry: keyfence hook pre-commit-framework\n  pass_filenames: true"
+    )]
+    PreCommitFramework {
+        /// In a commit, report every line of the staged files, not only added
+        /// lines (the `keyfence-whole-files` hook).
+        #[arg(long)]
+        whole_files: bool,
+        /// The files pre-commit passes.
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Scan what a non-fast-forward merge brings in (added lines only).
     #[command(after_help = "Example (.git/hooks/prepare-commit-msg):\n  exec keyfence hook prepare-commit-msg \"$@\"")]
     PrepareCommitMsg {

@@ -64,6 +64,11 @@ pub fn hook(hook: HookCommand) -> HookRequest {
         HookCommand::PrepareCommitMsg { source, commit, output, .. } => {
             (Hook::PrepareCommitMsg { source, commit }, output, true)
         }
+        HookCommand::PreCommitFramework { whole_files, files, output } => {
+            let check = crate::hooks::framework::decide(files, |name| std::env::var_os(name));
+            let from_history = matches!(check, crate::hooks::framework::Check::Range(_));
+            (Hook::Framework { check, whole_files }, output, from_history)
+        }
     };
     HookRequest { hook, mode: Mode::Keyfence, output: self::output(&output, from_history) }
 }
@@ -95,16 +100,15 @@ pub fn output(args: &OutputArgs, from_history: bool) -> Output {
 }
 
 /// git-secrets mode's output: its `path:line:text` lines and banner on
-/// stderr, values shown unless `CI` is set.
+/// stderr, values shown as git-secrets shows them, `CI` or not (scripts
+/// grep them).
 pub fn git_secrets_output() -> Output {
-    let report =
-        ReportOptions { format: Format::GitSecrets, show_secrets: !in_ci(), color: false, from_history: false };
+    let report = ReportOptions { format: Format::GitSecrets, show_secrets: true, color: false, from_history: false };
     Output { report, to: Destination::GitSecrets }
 }
 
 /// `CI` is set by GitHub Actions, GitLab, CircleCI, Travis, Buildkite and
-/// most others. Any value counts, as in `git-secrets` mode: a wrong guess
-/// only redacts more.
+/// most others. Any value counts: a wrong guess only redacts more.
 fn in_ci() -> bool {
     std::env::var_os("CI").is_some()
 }

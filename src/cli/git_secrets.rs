@@ -6,9 +6,10 @@
 //!
 //! Intended differences (README, "Migrating from git-secrets"): an empty or
 //! deletion-only commit scans nothing; `--scan-history` reads every unique
-//! blob once; the regex engine is the same on every platform; values are
-//! redacted when `CI` is set; `--install` from a linked worktree writes the
-//! hooks git runs, and refuses before writing any.
+//! blob once; the regex engine is the same on every platform; `--install`
+//! prints no `✓` off a terminal, and from a linked worktree writes the
+//! hooks git runs, refusing before writing any. Output is git-secrets'
+//! byte for byte, `CI` or not: redaction is for keyfence's own formats.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -56,6 +57,13 @@ pub fn run(args: Vec<String>) -> Result<Exit> {
         println!("{USAGE}");
         return Ok(Exit::Clean);
     };
+    // git-secrets' arguments go through `git rev-parse --parseopt` first: an
+    // option it does not know, anywhere before `--`, stops it with usage on
+    // stderr and 129, before any other check.
+    if let Some(error) = unknown_option(&args) {
+        eprintln!("error: {error}\n{USAGE}\n");
+        return Ok(Exit::Usage(129));
+    }
     let (flags, operands) = match parse_flags(command, rest) {
         Ok(parsed) => parsed,
         Err(message) => {
@@ -65,7 +73,12 @@ pub fn run(args: Vec<String>) -> Result<Exit> {
         }
     };
     match command.as_str() {
-        "-h" | "--help" | "--" => {
+        // parseopt answers `-h` itself: usage on stdout, 129.
+        "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(Exit::Usage(129))
+        }
+        "--" => {
             println!("{USAGE}");
             Ok(Exit::Clean)
         }
@@ -100,11 +113,56 @@ pub fn run(args: Vec<String>) -> Result<Exit> {
                 commit: operands.get(2).cloned().filter(|c| !c.is_empty()),
             })
         }
+        // A word that is no option: git-secrets echoes it and runs `-h`.
         other => {
             println!("Unknown option: {other}\n{USAGE}");
-            Ok(Exit::Error)
+            Ok(Exit::Usage(129))
         }
     }
+}
+
+/// The long options and switches git-secrets declares to parseopt.
+const LONG_OPTIONS: [&str; 20] = [
+    "scan",
+    "scan-history",
+    "install",
+    "list",
+    "add",
+    "add-provider",
+    "aws-provider",
+    "register-aws",
+    "recursive",
+    "cached",
+    "no-index",
+    "untracked",
+    "force",
+    "literal",
+    "allowed",
+    "global",
+    "commit_msg_hook",
+    "pre_commit_hook",
+    "prepare_commit_msg_hook",
+    "help",
+];
+const SWITCHES: &str = "rflah";
+
+/// parseopt's complaint about the first option git-secrets does not
+/// declare (before `--`; `-` alone is an operand), as git words it.
+fn unknown_option(args: &[String]) -> Option<String> {
+    for arg in args.iter().take_while(|arg| *arg != "--") {
+        if let Some(long) = arg.strip_prefix("--") {
+            let name = long.split_once('=').map_or(long, |(name, _)| name);
+            let known = |name: &str| LONG_OPTIONS.contains(&name);
+            if !known(name) && !name.strip_prefix("no-").is_some_and(known) {
+                return Some(format!("unknown option `{name}'"));
+            }
+        } else if let Some(switches) = arg.strip_prefix('-') {
+            if let Some(c) = switches.chars().find(|c| !SWITCHES.contains(*c)) {
+                return Some(format!("unknown switch `{c}'"));
+            }
+        }
+    }
+    None
 }
 
 /// git-secrets' flag rules: each flag belongs to one mode, `--` ends flags.
@@ -231,11 +289,12 @@ fn install(flags: &Flags, operands: &[String]) -> Result<Exit> {
             return Ok(Exit::Usage(1));
         }
     }
-    let check = if std::io::stdout().is_terminal() { "\x1b[32m✓\x1b[0m" } else { "✓" };
+    // The green tick is for a person at a terminal; a script reads the line.
+    let check = if std::io::stdout().is_terminal() { "\x1b[32m✓\x1b[0m " } else { "" };
     for (dest, name, function) in &targets {
         let script = format!("#!/usr/bin/env bash\ngit secrets {function} -- \"$@\"\n");
         crate::hooks::write_hook(dest, script.as_bytes())?;
-        println!("{check} Installed {name} hook to {}", dest.display());
+        println!("{check}Installed {name} hook to {}", dest.display());
     }
     if let Some(hooks_path) = git_config(false, &["--get", "core.hooksPath"])
         .ok()

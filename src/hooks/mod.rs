@@ -13,13 +13,17 @@
 //! - `install`: the plan, and carrying it out (install and uninstall);
 //! - `fs`: rendering a script, writing it atomically, file modes and names;
 //! - `run`: the hook entry points git runs (`keyfence hook pre-commit`, …),
-//!   which scan through the engine.
+//!   which scan through the engine; `blocked`: what a blocked commit says;
+//! - `framework`: what the pre-commit framework's hook checks, decided from
+//!   pre-commit's environment (a commit, named files, a range).
 //!
 //! Nothing here sees the command line: callers build an [`InstallRequest`].
 
 use std::path::PathBuf;
 
+mod blocked;
 mod existing;
+pub mod framework;
 mod fs;
 mod install;
 mod managers;
@@ -71,8 +75,10 @@ struct HookKind {
     /// unquoted, and left as the literal text `{N}` when git passed fewer
     /// arguments.
     lefthook_command: &'static str,
-    /// The pre-commit framework's `entry`, which gets the message file as
-    /// its one argument and the rest of git's arguments in the environment.
+    /// The pre-commit framework's `entry`: the pre-commit hook gets the
+    /// file names (`framework.rs` decides what to check), the message hooks
+    /// the message file as their one argument, the rest of git's arguments
+    /// in the environment.
     pre_commit_entry: &'static str,
 }
 
@@ -84,7 +90,7 @@ const HOOKS: [HookKind; 3] = [
         git_secrets_fn: "--pre_commit_hook",
         command: "keyfence hook pre-commit",
         lefthook_command: "keyfence hook pre-commit",
-        pre_commit_entry: "keyfence hook pre-commit",
+        pre_commit_entry: "keyfence hook pre-commit-framework",
     },
     HookKind {
         name: "commit-msg",

@@ -1,12 +1,15 @@
 //! The hook entry points (`keyfence hook pre-commit | commit-msg |
 //! prepare-commit-msg`, and git-secrets' `--*_hook` callbacks): a plain
 //! [`HookRequest`], built by the command line, becomes one engine run.
-//! A hook that finds nothing says nothing: it runs on every commit.
+//! A hook that finds nothing says nothing: it runs on every commit. One
+//! that blocks a commit says so, and how to go on (`blocked.rs`).
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 
+use super::blocked::{self, Carrier};
+use super::framework::Check;
 use crate::engine::{self, Destination, Output, ProjectAt, RepoAt, RunConfig, Source};
 use crate::exit::Exit;
 use crate::report::Format;
@@ -22,6 +25,9 @@ pub enum Hook {
     /// `source`: what prepared the message (message, template, merge,
     /// squash, commit); `commit`: the commit when amending or reusing one.
     PrepareCommitMsg { source: Option<String>, commit: Option<String> },
+    /// The pre-commit framework's hook, with what its environment asks
+    /// (see `framework.rs`); `whole_files` for `keyfence-whole-files`.
+    Framework { check: Check, whole_files: bool },
 }
 
 /// One hook run, resolved: the hook, keyfence's or git-secrets' rules and
@@ -43,7 +49,25 @@ pub fn run(request: &HookRequest) -> Result<Exit> {
     if clean && request.output.report.format == Format::Human && to_stdout {
         return Ok(Exit::Clean);
     }
-    engine::finish(outcome, &request.output, scanned.policy)
+    let exit = engine::finish(outcome, &request.output, scanned.policy)?;
+    let human = request.output.report.format == Format::Human && request.output.to != Destination::Nowhere;
+    if let (Some(carrier), true) = (carrier(&request.hook), human && request.mode == Mode::Keyfence) {
+        if let Some(text) = blocked::message(carrier, exit, &outcome.findings) {
+            eprint!("{text}");
+        }
+    }
+    Ok(exit)
+}
+
+/// What a commit this hook stops carries the secret in; `None` when the
+/// hook stops no commit (pre-commit's `--all-files`, `--files`, a range).
+fn carrier(hook: &Hook) -> Option<Carrier<'_>> {
+    match hook {
+        Hook::PreCommit | Hook::Framework { check: Check::Commit, .. } => Some(Carrier::Staged),
+        Hook::CommitMsg(file) => file.to_str().map(Carrier::Message),
+        Hook::PrepareCommitMsg { .. } => Some(Carrier::Merge),
+        Hook::Framework { .. } => None,
+    }
 }
 
 /// What the hook scans. Only a non-fast-forward merge brings in commits
@@ -58,6 +82,15 @@ fn run_config(request: &HookRequest) -> RunConfig {
             (RepoAt::Required(here), Source::MergeHeads)
         }
         Hook::PrepareCommitMsg { .. } => (RepoAt::Required(here), Source::Nothing),
+        Hook::Framework { check, whole_files } => (
+            RepoAt::Required(here),
+            match check {
+                Check::Commit => Source::Staged { whole_files: *whole_files },
+                Check::Range(spec) => Source::Range(spec.clone()),
+                Check::Files(files) if files.is_empty() => Source::Nothing,
+                Check::Files(files) => Source::Paths { roots: files.clone(), no_ignore: false },
+            },
+        ),
     };
     RunConfig {
         repo,

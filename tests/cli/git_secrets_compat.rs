@@ -32,10 +32,18 @@ impl GitSecrets {
     /// Any git command with the symlink on PATH: hooks that call
     /// `git secrets` back find it, as they would on the user's machine.
     fn git(&self, repo: &Repo, args: &[&str]) -> Output {
+        self.git_with_ci(repo, args, None)
+    }
+
+    /// [`Self::git`] with `CI` set to `ci` (every CI runner sets it), or unset.
+    fn git_with_ci(&self, repo: &Repo, args: &[&str], ci: Option<&str>) -> Output {
         let path = format!("{}:{}", self.dir.path().display(), std::env::var("PATH").unwrap());
         let mut cmd = Command::new("git");
         git_env(&mut cmd);
         cmd.env("PATH", path).env_remove("CI").current_dir(repo.path()).args(args);
+        if let Some(ci) = ci {
+            cmd.env("CI", ci);
+        }
         cmd.output().unwrap()
     }
 }
@@ -409,4 +417,99 @@ fn a_misplaced_flag_dies_with_git_secrets_message() {
         assert_eq!(code(&out), 1, "{args:?}");
         assert_eq!(stderr(&out), format!("{message}\n"), "{args:?}");
     }
+}
+
+/// git-secrets mode is a contract: scripts grep its output, so under `CI`
+/// (set by every runner) it prints exactly what it prints without, values
+/// whole, as git-secrets does. Redaction is for keyfence's own formats.
+#[test]
+fn output_is_the_same_bytes_with_or_without_ci() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    repo.git(&["config", "--add", "secrets.patterns", "AKIA[A-Z0-9]{16}"]);
+    repo.write("test.txt", &format!("@todo stuff\nid {KEY_ID}\n"));
+    let plain = gs.run(&repo, &["--scan", "test.txt"]);
+    assert_eq!(code(&plain), 1);
+    assert!(
+        stderr(&plain).starts_with(&format!("test.txt:1:@todo stuff\ntest.txt:2:id {KEY_ID}\n")),
+        "{}",
+        stderr(&plain)
+    );
+    for ci in ["true", "1", ""] {
+        let in_ci = gs.git_with_ci(&repo, &["secrets", "--scan", "test.txt"], Some(ci));
+        assert_eq!((code(&in_ci), &in_ci.stdout, &in_ci.stderr), (1, &plain.stdout, &plain.stderr), "CI={ci:?}");
+    }
+}
+
+/// git-secrets parses its arguments with `git rev-parse --parseopt`: an
+/// option it does not know exits 129 with git's message and the usage on
+/// stderr, nothing on stdout; `-h` prints the usage on stdout, also 129; a
+/// word that is no option is echoed, then the usage, 129.
+#[test]
+fn unknown_options_exit_129_with_usage_on_stderr() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    for (args, error) in [
+        (&["--bogus"][..], "error: unknown option `bogus'\n"),
+        (&["--scan", "--bogus", "file"][..], "error: unknown option `bogus'\n"),
+        (&["--scan", "-z"][..], "error: unknown switch `z'\n"),
+        (&["--install", "-fz"][..], "error: unknown switch `z'\n"),
+    ] {
+        let out = gs.run(&repo, args);
+        assert_eq!(code(&out), 129, "{args:?}");
+        assert!(stdout(&out).is_empty(), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(error) && err[error.len()..].starts_with("usage: git secrets --scan"),
+            "{args:?}: {err}"
+        );
+    }
+    // After `--`, anything is an operand (the hooks pass git's arguments so).
+    repo.write("-z", "clean\n");
+    assert_eq!(code(&gs.run(&repo, &["--scan", "--", "-z"])), 0);
+    let help = gs.run(&repo, &["-h"]);
+    assert_eq!(code(&help), 129);
+    assert!(stdout(&help).starts_with("usage: git secrets"));
+    let word = gs.run(&repo, &["scan"]);
+    assert_eq!(code(&word), 129);
+    assert!(stdout(&word).starts_with("Unknown option: scan\nusage: git secrets"), "{}", stdout(&word));
+}
+
+/// `--install` off a terminal (a script, a CI log): plain lines, no `✓`.
+#[test]
+fn install_prints_no_tick_when_not_on_a_terminal() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    let out = gs.run(&repo, &["--install"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "Installed commit-msg hook to .git/hooks/commit-msg\n\
+         Installed pre-commit hook to .git/hooks/pre-commit\n\
+         Installed prepare-commit-msg hook to .git/hooks/prepare-commit-msg\n"
+    );
+}
+
+/// git-secrets honours no inline marker: in its mode `keyfence:allow` (or
+/// gitleaks' marker) on the line does not hide a match, in a scan or a hook;
+/// keyfence's own scan still honours it.
+#[test]
+fn inline_allow_markers_are_not_honoured_in_git_secrets_mode() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    repo.write("notes.txt", "@todo later # keyfence:allow\nok\nme // gitleaks:allow\n");
+    let out = gs.run(&repo, &["--scan", "notes.txt"]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).starts_with("notes.txt:1:@todo later # keyfence:allow\nnotes.txt:3:me // gitleaks:allow\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(code(&gs.run(&repo, &["--install"])), 0);
+    repo.git(&["add", "notes.txt"]);
+    let commit = gs.git(&repo, &["commit", "-q", "-m", "reviewed"]);
+    assert_eq!(code(&commit), 1, "{}", stderr(&commit));
+    assert!(stderr(&commit).contains("notes.txt:1:@todo later # keyfence:allow"), "{}", stderr(&commit));
+    let own = repo.keyfence(&["scan", "notes.txt", "--format", "json"]);
+    assert_eq!(code(&own), 0, "{}", stderr(&own));
 }

@@ -14,6 +14,7 @@
 mod util;
 
 mod architecture;
+mod blocked_commit;
 mod ci_gate;
 mod contexts;
 mod explain;
@@ -22,6 +23,7 @@ mod git_secrets_compat;
 mod git_sources;
 mod hook_managers;
 mod hooks;
+mod pre_commit_framework;
 mod readonly;
 mod reliability;
 mod rules_list;
