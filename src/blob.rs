@@ -66,8 +66,11 @@ pub fn path_bytes(path: &std::path::Path) -> Vec<u8> {
 }
 
 /// Lossy UTF-8 with control characters (newline, escape, ...) shown as
-/// `\n`, `\x1b`, so neither a path nor a matched line can inject terminal
-/// sequences or fake extra lines of output.
+/// `\n`, `\x1b`, and the invisible characters that reorder or break a line
+/// (bidi overrides and isolates, U+2028/U+2029, zero-width and other format
+/// characters) shown as `\u{202e}`, so neither a path nor a matched line can
+/// inject terminal sequences, fake extra lines of output, or display as
+/// something it is not.
 pub fn escape_for_terminal(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let mut out = String::with_capacity(text.len());
@@ -77,10 +80,24 @@ pub fn escape_for_terminal(bytes: &[u8]) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push('\t'),
             c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if is_invisible_format(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Unicode's line and paragraph separators (Zl, Zp) and format characters
+/// (Cf): bidi embeddings, overrides, isolates and marks, zero-width spaces
+/// and joiners, the byte-order mark, soft hyphen, interlinear annotation and
+/// tag characters. None is visible, and each can make text display other
+/// than it reads (Trojan Source) or break a line where a log viewer shows it.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c as u32,
+        0x00ad | 0x0600..=0x0605 | 0x061c | 0x06dd | 0x070f | 0x0890..=0x0891 | 0x08e2 | 0x180e
+        | 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f | 0xfeff
+        | 0xfff9..=0xfffb | 0x110bd | 0x110cd | 0x13430..=0x1343f | 0x1bca0..=0x1bca3
+        | 0x1d173..=0x1d17a | 0xe0001 | 0xe0020..=0xe007f)
 }
 
 /// Blob ids already scanned, sharded so pack threads rarely contend.
@@ -168,6 +185,15 @@ mod tests {
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(escape_for_terminal(b"a\nb\x1b[31m\xffc"), "a\\nb\\x1b[31m\u{fffd}c");
+    }
+
+    #[test]
+    fn bidi_controls_line_separators_and_format_characters_are_escaped() {
+        let text = "a\u{202e}b\u{2028}c\u{2029}d\u{2066}e\u{200b}f\u{feff}g\u{e0041}h 上";
+        assert_eq!(
+            escape_for_terminal(text.as_bytes()),
+            "a\\u{202e}b\\u{2028}c\\u{2029}d\\u{2066}e\\u{200b}f\\u{feff}g\\u{e0041}h 上"
+        );
     }
 
     #[test]

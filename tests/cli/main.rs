@@ -7,6 +7,7 @@
 //! - `git_sources`: `--staged`, `--range`, `--history`, commit messages
 //! - `fail_closed`: a repository, file or walk that fails is exit 2, never a clean scan
 //! - `hooks`: `keyfence install` / `uninstall` through real `git commit`s
+//! - `r1`: text decoding (UTF-16, git's binary probe), closed stdin, invisible characters, dense keywords (#17)
 
 mod util;
 
@@ -18,6 +19,7 @@ mod fail_closed;
 mod git_secrets_compat;
 mod git_sources;
 mod hooks;
+mod r1;
 mod readonly;
 mod reliability;
 mod scan_paths;

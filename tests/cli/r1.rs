@@ -1,0 +1,54 @@
+//! Text, decoding, probes and scan cost (issue 17: 02, 08, 09, 10, 14, 18,
+//! 27): UTF-16 files through the added-line filter, git's binary probe,
+//! mark-less UTF-16, a leading `FF FE` that is not UTF-16, a closed standard
+//! input, invisible characters in output, keyword-dense lines.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::*;
+
+const KEY_ID_RULE: &str = "aws-access-key-id";
+const SECRET_RULE: &str = "aws-secret-access-key";
+
+fn utf16le(text: &str, with_mark: bool) -> Vec<u8> {
+    let mark: &[u8] = if with_mark { &[0xff, 0xfe] } else { &[] };
+    [mark.to_vec(), text.encode_utf16().flat_map(u16::to_le_bytes).collect()].concat()
+}
+
+fn write_bytes(dir: &Path, name: &str, bytes: &[u8]) {
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+/// `(rule, path, line)` of a run's JSON report.
+fn found_in(out: &std::process::Output) -> Vec<(String, String, u64)> {
+    findings(&json(out))
+}
+
+fn hit(rule: &str, path: &str, line: u64) -> (String, String, u64) {
+    (rule.to_string(), path.to_string(), line)
+}
+
+/// #27: bidi overrides (U+202E), isolates (U+2066), line and paragraph
+/// separators (U+2028, U+2029) and zero-width characters in a path or a
+/// matched line are escaped in every human output and on stderr.
+#[test]
+fn bidi_controls_and_line_separators_are_escaped_in_paths_and_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = format!("aws_access_key_id = {KEY_ID} \u{2029}\u{2066}x\n");
+    for name in ["rtl\u{202e}ini.sj", "a\u{2028}keyfence: 0 findings.env", "zw\u{200b}.env"] {
+        std::fs::write(dir.path().join(name), &line).unwrap();
+    }
+    let runs = [
+        run_in(dir.path(), &["scan", ".", "--color", "never"]),
+        run_in(dir.path(), &["scan", ".", "--format", "git-secrets", "--show-secrets"]),
+        run_in(dir.path(), &["scan", ".", "--max-blob-size", "5"]),
+    ];
+    let all: String = runs.iter().map(|out| stdout(out) + &stderr(out)).collect();
+    for raw in ['\u{202e}', '\u{2028}', '\u{2029}', '\u{2066}', '\u{200b}'] {
+        assert!(!all.contains(raw), "raw U+{:04X} in output:\n{all}", raw as u32);
+    }
+    for escaped in ["rtl\\u{202e}ini.sj", "a\\u{2028}keyfence", "zw\\u{200b}.env"] {
+        assert!(all.contains(escaped), "{escaped} missing:\n{all}");
+    }
+}
