@@ -8,8 +8,12 @@ use std::sync::Mutex;
 
 use gix::ObjectId;
 
-/// git and grep call a file binary when a NUL byte appears this early.
-pub const BINARY_PROBE: usize = 8 * 1024;
+/// git calls a blob binary when a NUL byte is among its first 8000 bytes:
+/// `buffer_is_binary()` in git's `xdiff-interface.c` looks at
+/// `FIRST_FEW_BYTES` (8000) bytes, and `git grep -I`, `git diff` and so
+/// git-secrets follow it. Exactly that many, so a NUL at byte 8100 does not
+/// make keyfence skip what git shows as text.
+pub const BINARY_PROBE: usize = 8000;
 
 /// Where a blob came from. Paths are raw bytes: git paths need not be UTF-8.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -194,6 +198,16 @@ mod tests {
             escape_for_terminal(text.as_bytes()),
             "a\\u{202e}b\\u{2028}c\\u{2029}d\\u{2066}e\\u{200b}f\\u{feff}g\\u{e0041}h 上"
         );
+    }
+
+    #[test]
+    fn the_binary_probe_is_gits_first_few_bytes() {
+        assert_eq!(BINARY_PROBE, 8000);
+        let mut late = vec![b'x'; 8000];
+        late.push(0);
+        assert!(!looks_binary(&late));
+        late[7999] = 0;
+        assert!(looks_binary(&late));
     }
 
     #[test]

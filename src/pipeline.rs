@@ -251,9 +251,9 @@ impl Sink for Pipeline<'_> {
         }
     }
 
-    /// The first 8 KB decide whether it is binary, so a 200 MB image under
-    /// the size cap is not read whole only to be skipped; the rest is read
-    /// up to the cap, and one byte more to tell a blob over it.
+    /// The first `BINARY_PROBE` bytes decide whether it is binary, so a
+    /// 200 MB image under the size cap is not read whole only to be skipped;
+    /// the rest is read up to the cap, and one byte more to tell a blob over it.
     fn read(&self, reader: &mut dyn Read, origin: &Origin, max_size: u64) -> std::io::Result<()> {
         let mut bytes = Vec::new();
         (&mut *reader).take(BINARY_PROBE as u64).read_to_end(&mut bytes)?;

@@ -52,3 +52,28 @@ fn bidi_controls_and_line_separators_are_escaped_in_paths_and_lines() {
         assert!(all.contains(escaped), "{escaped} missing:\n{all}");
     }
 }
+
+/// #08: git's `buffer_is_binary` looks at the first 8000 bytes
+/// (`FIRST_FEW_BYTES`); a NUL at byte 8100 leaves the file text, one at
+/// byte 7999 makes it binary, for keyfence as for `git grep -I`.
+#[test]
+fn a_nul_past_gits_first_8000_bytes_leaves_a_file_text() {
+    let repo = Repo::new();
+    let creds = credentials(KEY_ID, SECRET).into_bytes();
+    for (name, nul_at) in [("late.log", 8100), ("early.log", 7999)] {
+        let mut bytes = creds.clone();
+        bytes.resize(nul_at, b'x');
+        bytes.extend_from_slice(b"\0\nmore\n");
+        write_bytes(repo.path(), name, &bytes);
+    }
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "logs"]);
+    let grep = repo.git_cmd().args(["grep", "-I", "-l", KEY_ID]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&grep.stdout).trim(), "late.log");
+    let expected = [hit(KEY_ID_RULE, "late.log", 2), hit(SECRET_RULE, "late.log", 3)];
+    for args in [&["scan", "."][..], &["scan", "--history"]] {
+        let out = repo.keyfence(&[args, &["--format", "json"]].concat());
+        assert_eq!(found_in(&out), expected, "{args:?}: {}", stderr(&out));
+        assert_eq!(json(&out)["stats"]["skipped_binary"], 1, "{args:?}");
+    }
+}
