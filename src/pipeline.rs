@@ -13,6 +13,7 @@
 mod progress;
 mod threads;
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Read;
@@ -22,7 +23,7 @@ use std::sync::Mutex;
 use gix::ObjectId;
 use serde::Serialize;
 
-use crate::blob::{looks_binary, utf16_to_utf8, Origin, BINARY_PROBE};
+use crate::blob::{looks_binary, text_of, Origin, BINARY_PROBE};
 use crate::error::Error;
 use crate::finding::{self, added_lines, Finding};
 use crate::rules::Severity;
@@ -153,13 +154,12 @@ impl<'s> Pipeline<'s> {
     /// Scan one blob and return its findings without recording them.
     fn findings_in(&self, bytes: &[u8], origin: &Origin) -> Vec<Finding> {
         // UTF-16 files (Windows tools write them) are full of NUL bytes but
-        // are text: scan them as UTF-8, detected by their byte-order mark.
-        if let Some(text) = utf16_to_utf8(bytes) {
-            return self.findings_in(text.as_bytes(), origin);
-        }
-        if self.skip_if_binary(bytes) {
+        // are text: scan them as UTF-8 (`blob::text_of`).
+        let text = text_of(bytes);
+        if matches!(text, Cow::Borrowed(_)) && self.skip_if_binary(bytes) {
             return Vec::new();
         }
+        let bytes = &text[..];
         self.counters.blobs.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         SCRATCH.with(|scratch| {

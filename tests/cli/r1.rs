@@ -77,3 +77,42 @@ fn a_nul_past_gits_first_8000_bytes_leaves_a_file_text() {
         assert_eq!(json(&out)["stats"]["skipped_binary"], 1, "{args:?}");
     }
 }
+
+/// #09: one U+3000, U+0100 or U+4E00 (a zero low byte) in mark-less UTF-16.
+#[test]
+fn utf16_without_a_mark_holding_a_u_xx00_character_is_scanned_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, comment) in [("space.ini", "; 配置\u{3000}文件"), ("latin.ini", "; Ā"), ("one.ini", "; 一")] {
+        let text = format!("{comment}\r\n{}", credentials(KEY_ID, SECRET));
+        write_bytes(dir.path(), name, &utf16le(&text, false));
+        let out = run_in(dir.path(), &["scan", name, "--format", "json"]);
+        assert_eq!(found_in(&out), [hit(KEY_ID_RULE, name, 3), hit(SECRET_RULE, name, 4)], "{}", stderr(&out));
+    }
+}
+
+/// #10: `FF FE` at the start of a file without NULs (Latin-1 "ÿþ") is not
+/// UTF-16, and ASCII lines a shell appended to a UTF-16 log stay ASCII.
+#[test]
+fn a_leading_ff_fe_does_not_hide_ascii_that_is_not_utf16() {
+    let repo = Repo::new();
+    let mut appended = utf16le("log start\r\n", true);
+    appended.extend_from_slice(credentials(KEY_ID, SECRET).as_bytes());
+    write_bytes(repo.path(), "deploy.log", &appended);
+    write_bytes(
+        repo.path(),
+        "latin1.txt",
+        &[b"\xff\xfe\n".as_slice(), credentials(KEY_ID_2, SECRET_2).as_bytes()].concat(),
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "logs"]);
+    let expected = [
+        hit(KEY_ID_RULE, "deploy.log", 3),
+        hit(SECRET_RULE, "deploy.log", 4),
+        hit(KEY_ID_RULE, "latin1.txt", 3),
+        hit(SECRET_RULE, "latin1.txt", 4),
+    ];
+    for args in [&["scan", "."][..], &["scan", "--history"]] {
+        let out = repo.keyfence(&[args, &["--format", "json"]].concat());
+        assert_eq!(found_in(&out), expected, "{args:?}: {}", stderr(&out));
+    }
+}
