@@ -187,15 +187,19 @@ impl<'s> Pipeline<'s> {
     /// and the error recorded), as an unread blob would.
     fn added_only(&self, findings: &mut Vec<Finding>, bytes: &[u8], lines: Lines<'_>) -> Result<(), Error> {
         let Lines::AddedSince { earlier, read } = lines else { return Ok(()) };
-        if self.whole_files {
+        if self.whole_files || findings.is_empty() {
             return Ok(());
         }
+        // Findings are numbered in the scanned text (UTF-16 decoded): the
+        // versions are compared as that text too, or a UTF-16 unit holding a
+        // 0x0A byte (U+4E0A) would shift every line after it.
+        let text = text_of(bytes);
         for &previous in earlier {
+            let added = added_lines(&text_of(&read(previous)?), &text);
+            findings.retain(|f| added.contains(&f.line));
             if findings.is_empty() {
                 break;
             }
-            let added = added_lines(&read(previous)?, bytes);
-            findings.retain(|f| added.contains(&f.line));
         }
         Ok(())
     }

@@ -116,3 +116,27 @@ fn a_leading_ff_fe_does_not_hide_ascii_that_is_not_utf16() {
         assert_eq!(found_in(&out), expected, "{args:?}: {}", stderr(&out));
     }
 }
+
+/// #02: '上' (U+4E0A) and '《' (U+300A) put a 0x0A byte in a UTF-16 unit; the
+/// added-line filter must split the decoded text, as the findings do.
+#[test]
+fn utf16_added_line_keeps_its_line_number_when_a_unit_holds_0x0a() {
+    let repo = Repo::new();
+    let before = "; 上传《配置》\r\n[default]\r\nregion = eu-west-1\r\n";
+    write_bytes(repo.path(), "conf.ini", &utf16le(before, true));
+    repo.git(&["add", "conf.ini"]);
+    repo.git(&["commit", "-qm", "base"]);
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    let after = format!(
+        "; 上传《配置》\r\n[default]\r\naws_access_key_id = {KEY_ID}\r\naws_secret_access_key = {SECRET}\r\nregion = eu-west-1\r\n"
+    );
+    write_bytes(repo.path(), "conf.ini", &utf16le(&after, true));
+    repo.git(&["add", "conf.ini"]);
+    let expected = [hit(KEY_ID_RULE, "conf.ini", 3), hit(SECRET_RULE, "conf.ini", 4)];
+    let staged = repo.keyfence(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(found_in(&staged), expected, "{}", stderr(&staged));
+    repo.git(&["commit", "-qm", "key"]);
+    let range = repo.keyfence(&["scan", "--range", &format!("{base}..HEAD"), "--format", "json"]);
+    assert_eq!(found_in(&range), expected, "{}", stderr(&range));
+    assert_eq!(code(&range), 1);
+}
