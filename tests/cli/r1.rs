@@ -140,3 +140,27 @@ fn utf16_added_line_keeps_its_line_number_when_a_unit_holds_0x0a() {
     assert_eq!(found_in(&range), expected, "{}", stderr(&range));
     assert_eq!(code(&range), 1);
 }
+
+/// #14: `scan -` and `scan /dev/stdin` with standard input closed cannot
+/// read what was asked: exit 2 naming standard input. An empty input
+/// (`</dev/null`) is still clean.
+#[test]
+fn a_closed_standard_input_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (redirect, path, want) in
+        [("<&-", "-", 2), ("<&-", "/dev/stdin", 2), ("</dev/null", "-", 0), ("</dev/null", "/dev/stdin", 0)]
+    {
+        let script = format!("exec \"$KF\" scan {path} {redirect}");
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(script).env("KF", env!("CARGO_BIN_EXE_keyfence")).current_dir(dir.path());
+        cmd.env_remove("CI").env_remove("NO_COLOR");
+        let out = cmd.output().unwrap();
+        assert_eq!(code(&out), want, "scan {path} {redirect}: {}", stderr(&out));
+        if want == 2 {
+            let err = stderr(&out);
+            let lines: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
+            assert_eq!(lines.len(), 1, "{lines:?}");
+            assert!(lines[0].contains("standard input"), "{lines:?}");
+        }
+    }
+}
