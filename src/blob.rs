@@ -8,8 +8,12 @@ use std::sync::Mutex;
 
 use gix::ObjectId;
 
-/// git and grep call a file binary when a NUL byte appears this early.
-pub const BINARY_PROBE: usize = 8 * 1024;
+/// git calls a blob binary when a NUL byte is among its first 8000 bytes:
+/// `buffer_is_binary()` in git's `xdiff-interface.c` looks at
+/// `FIRST_FEW_BYTES` (8000) bytes, and `git grep -I`, `git diff` and so
+/// git-secrets follow it. Exactly that many, so a NUL at byte 8100 does not
+/// make keyfence skip what git shows as text.
+pub const BINARY_PROBE: usize = 8000;
 
 /// Where a blob came from. Paths are raw bytes: git paths need not be UTF-8.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,8 +70,11 @@ pub fn path_bytes(path: &std::path::Path) -> Vec<u8> {
 }
 
 /// Lossy UTF-8 with control characters (newline, escape, ...) shown as
-/// `\n`, `\x1b`, so neither a path nor a matched line can inject terminal
-/// sequences or fake extra lines of output.
+/// `\n`, `\x1b`, and the invisible characters that reorder or break a line
+/// (bidi overrides and isolates, U+2028/U+2029, zero-width and other format
+/// characters) shown as `\u{202e}`, so neither a path nor a matched line can
+/// inject terminal sequences, fake extra lines of output, or display as
+/// something it is not.
 pub fn escape_for_terminal(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let mut out = String::with_capacity(text.len());
@@ -77,10 +84,24 @@ pub fn escape_for_terminal(bytes: &[u8]) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push('\t'),
             c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if is_invisible_format(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Unicode's line and paragraph separators (Zl, Zp) and format characters
+/// (Cf): bidi embeddings, overrides, isolates and marks, zero-width spaces
+/// and joiners, the byte-order mark, soft hyphen, interlinear annotation and
+/// tag characters. None is visible, and each can make text display other
+/// than it reads (Trojan Source) or break a line where a log viewer shows it.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c as u32,
+        0x00ad | 0x0600..=0x0605 | 0x061c | 0x06dd | 0x070f | 0x0890..=0x0891 | 0x08e2 | 0x180e
+        | 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f | 0xfeff
+        | 0xfff9..=0xfffb | 0x110bd | 0x110cd | 0x13430..=0x1343f | 0x1bca0..=0x1bca3
+        | 0x1d173..=0x1d17a | 0xe0001 | 0xe0020..=0xe007f)
 }
 
 /// Blob ids already scanned, sharded so pack threads rarely contend.
@@ -118,20 +139,44 @@ pub fn looks_binary(probe: &[u8]) -> bool {
 
 type Utf16Order = fn([u8; 2]) -> u16;
 
-/// The UTF-8 text of a UTF-16 blob (see `utf16_order`).
-pub fn utf16_to_utf8(bytes: &[u8]) -> Option<String> {
+/// The bytes a blob is scanned as: UTF-16 decoded to UTF-8 (see
+/// `utf16_to_utf8`), anything else as it is. Findings carry line numbers of
+/// this text, so whatever compares lines with them (the added-line filter)
+/// must split this text too, never the raw bytes.
+pub fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    utf16_to_utf8(bytes).map_or(std::borrow::Cow::Borrowed(bytes), std::borrow::Cow::Owned)
+}
+
+/// The text of a UTF-16 blob as UTF-8 bytes (see `utf16_order`), or `None`
+/// when the blob is to be scanned as it is.
+///
+/// Only the code units up to the one holding the blob's last NUL byte are
+/// decoded; the NUL-free bytes after it are kept as they are. Every UTF-16
+/// unit of an ASCII character holds a NUL, so those bytes cannot hold an
+/// ASCII key as UTF-16, but they can as plain text: ASCII lines a shell
+/// appended (`>>`) to a UTF-16 log. For the same reason a blob that starts
+/// with a byte-order mark but has no NUL at all (a Latin-1 file starting
+/// `ÿþ`) is not UTF-16.
+pub fn utf16_to_utf8(bytes: &[u8]) -> Option<Vec<u8>> {
     let (from, skip) = utf16_order(&bytes[..bytes.len().min(BINARY_PROBE)])?;
-    let units = bytes[skip..].chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
-    Some(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect())
+    let body = &bytes[skip..];
+    let units_end = body.len().min(memchr::memrchr(0, body)? / 2 * 2 + 2);
+    let units = body[..units_end].chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
+    let text: String = char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect();
+    let mut out = text.into_bytes();
+    out.extend_from_slice(&body[units_end..]);
+    Some(out)
 }
 
 /// The byte order of a UTF-16 blob, and how many bytes its byte-order mark
-/// takes, judged from its start. With a mark it is certain. Without one
-/// (.NET's `Encoding.Unicode.GetBytes`, some Windows exports) it is guessed,
-/// because skipping such a file as binary would hide a key in plain text:
-/// mostly-ASCII text puts a NUL in the high byte of most units and never in
-/// the low one, and decodes to no control characters but whitespace. Binary
-/// formats break one of these within a few bytes.
+/// takes, judged from its start. With a mark it is taken as given. Without
+/// one (.NET's `Encoding.Unicode.GetBytes`, some Windows exports) it is
+/// guessed, because skipping such a file as binary would hide a key in plain
+/// text: mostly-ASCII text puts a NUL in the high byte of at least half of
+/// its units and in the low byte of few (U+3000, U+0100, U+4E00 and the
+/// other U+xx00 characters), and decodes to no control characters but
+/// whitespace. Binary formats break one of these within a few bytes. Only
+/// the bytes up to the last NUL are judged (see `utf16_to_utf8`).
 pub fn utf16_order(probe: &[u8]) -> Option<(Utf16Order, usize)> {
     match probe.get(..2)? {
         [0xff, 0xfe] => return Some((u16::from_le_bytes, 2)),
@@ -140,16 +185,15 @@ pub fn utf16_order(probe: &[u8]) -> Option<(Utf16Order, usize)> {
     }
     // Every blob comes through here first: text without a NUL (nearly all
     // of it) cannot be mark-less UTF-16, and one SIMD search says so.
-    memchr::memchr(0, probe)?;
-    let pairs: Vec<[u8; 2]> = probe.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
-    let zero_high = |high: usize| {
-        let with_zero = pairs.iter().filter(|p| p[high] == 0).count();
-        let no_zero_low = pairs.iter().all(|p| p[1 - high] != 0);
-        pairs.len() >= 2 && no_zero_low && with_zero * 2 >= pairs.len()
-    };
-    let from: Utf16Order = if zero_high(1) {
+    let last_nul = memchr::memrchr(0, probe)?;
+    let judged = &probe[..probe.len().min(last_nul / 2 * 2 + 2)];
+    let pairs: Vec<[u8; 2]> = judged.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+    let zeros = |byte: usize| pairs.iter().filter(|p| p[byte] == 0).count();
+    let (zero_first, zero_second) = (zeros(0), zeros(1));
+    let mostly_ascii = |high: usize, low: usize| pairs.len() >= 2 && high * 2 >= pairs.len() && low * 4 <= high;
+    let from: Utf16Order = if mostly_ascii(zero_second, zero_first) {
         u16::from_le_bytes
-    } else if zero_high(0) {
+    } else if mostly_ascii(zero_first, zero_second) {
         u16::from_be_bytes
     } else {
         return None;
@@ -171,12 +215,55 @@ mod tests {
     }
 
     #[test]
+    fn bidi_controls_line_separators_and_format_characters_are_escaped() {
+        let text = "a\u{202e}b\u{2028}c\u{2029}d\u{2066}e\u{200b}f\u{feff}g\u{e0041}h 上";
+        assert_eq!(
+            escape_for_terminal(text.as_bytes()),
+            "a\\u{202e}b\\u{2028}c\\u{2029}d\\u{2066}e\\u{200b}f\\u{feff}g\\u{e0041}h 上"
+        );
+    }
+
+    #[test]
+    fn the_binary_probe_is_gits_first_few_bytes() {
+        assert_eq!(BINARY_PROBE, 8000);
+        let mut late = vec![b'x'; 8000];
+        late.push(0);
+        assert!(!looks_binary(&late));
+        late[7999] = 0;
+        assert!(looks_binary(&late));
+    }
+
+    #[test]
+    fn utf16_without_a_mark_may_hold_characters_with_a_zero_low_byte() {
+        for odd in ['\u{3000}', '\u{100}', '\u{4e00}'] {
+            let text = format!("; x{odd}y\r\naws_access_key_id = AKIA2E3MTGS5LTN4WCQV\r\n");
+            let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+            assert_eq!(utf16_to_utf8(&le).as_deref(), Some(text.as_bytes()), "{odd:?}");
+            assert_eq!(utf16_to_utf8(&be).as_deref(), Some(text.as_bytes()), "{odd:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_units_up_to_the_last_nul_are_utf16() {
+        // A byte-order mark and no NUL: Latin-1 "ÿþ", not UTF-16.
+        assert_eq!(utf16_to_utf8(b"\xff\xfe\nkey = AKIA2E3MTGS5LTN4WCQV\n"), None);
+        // ASCII a shell appended to a UTF-16 log stays ASCII.
+        let mut log: Vec<u8> =
+            [0xff, 0xfe].into_iter().chain("start\r\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        log.extend_from_slice(b"key = AKIA2E3MTGS5LTN4WCQV\n");
+        assert_eq!(utf16_to_utf8(&log).as_deref(), Some(&b"start\r\nkey = AKIA2E3MTGS5LTN4WCQV\n"[..]));
+        // The same without a mark: judged only up to the last NUL.
+        assert_eq!(utf16_to_utf8(&log[2..]).as_deref(), Some(&b"start\r\nkey = AKIA2E3MTGS5LTN4WCQV\n"[..]));
+    }
+
+    #[test]
     fn utf16_without_a_byte_order_mark_is_told_from_binary() {
         let text = "[default]\r\naws_access_key_id = AKIA2E3MTGS5LTN4WCQV\r\n";
         let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
         let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
-        assert_eq!(utf16_to_utf8(&le).as_deref(), Some(text));
-        assert_eq!(utf16_to_utf8(&be).as_deref(), Some(text));
+        assert_eq!(utf16_to_utf8(&le).as_deref(), Some(text.as_bytes()));
+        assert_eq!(utf16_to_utf8(&be).as_deref(), Some(text.as_bytes()));
         // An ELF header, a run of NULs, u16 numbers: binary, not text.
         for binary in [&b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00"[..], &[0u8; 64], &[1, 0, 2, 0, 3, 0, 4, 0]] {
             assert!(utf16_order(binary).is_none(), "{binary:?}");

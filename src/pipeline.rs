@@ -13,6 +13,7 @@
 mod progress;
 mod threads;
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Read;
@@ -22,7 +23,7 @@ use std::sync::Mutex;
 use gix::ObjectId;
 use serde::Serialize;
 
-use crate::blob::{looks_binary, utf16_to_utf8, Origin, BINARY_PROBE};
+use crate::blob::{looks_binary, text_of, Origin, BINARY_PROBE};
 use crate::error::Error;
 use crate::finding::{self, added_lines, Finding};
 use crate::rules::Severity;
@@ -162,13 +163,12 @@ impl<'s> Pipeline<'s> {
     /// Scan one blob and return its findings without recording them.
     fn findings_in(&self, bytes: &[u8], origin: &Origin) -> Vec<Finding> {
         // UTF-16 files (Windows tools write them) are full of NUL bytes but
-        // are text: scan them as UTF-8, detected by their byte-order mark.
-        if let Some(text) = utf16_to_utf8(bytes) {
-            return self.findings_in(text.as_bytes(), origin);
-        }
-        if self.skip_if_binary(bytes) {
+        // are text: scan them as UTF-8 (`blob::text_of`).
+        let text = text_of(bytes);
+        if matches!(text, Cow::Borrowed(_)) && self.skip_if_binary(bytes) {
             return Vec::new();
         }
+        let bytes = &text[..];
         self.counters.blobs.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         SCRATCH.with(|scratch| {
@@ -196,15 +196,19 @@ impl<'s> Pipeline<'s> {
     /// and the error recorded), as an unread blob would.
     fn added_only(&self, findings: &mut Vec<Finding>, bytes: &[u8], lines: Lines<'_>) -> Result<(), Error> {
         let Lines::AddedSince { earlier, read } = lines else { return Ok(()) };
-        if self.whole_files {
+        if self.whole_files || findings.is_empty() {
             return Ok(());
         }
+        // Findings are numbered in the scanned text (UTF-16 decoded): the
+        // versions are compared as that text too, or a UTF-16 unit holding a
+        // 0x0A byte (U+4E0A) would shift every line after it.
+        let text = text_of(bytes);
         for &previous in earlier {
+            let added = added_lines(&text_of(&read(previous)?), &text);
+            findings.retain(|f| added.contains(&f.line));
             if findings.is_empty() {
                 break;
             }
-            let added = added_lines(&read(previous)?, bytes);
-            findings.retain(|f| added.contains(&f.line));
         }
         Ok(())
     }
@@ -260,9 +264,9 @@ impl Sink for Pipeline<'_> {
         }
     }
 
-    /// The first 8 KB decide whether it is binary, so a 200 MB image under
-    /// the size cap is not read whole only to be skipped; the rest is read
-    /// up to the cap, and one byte more to tell a blob over it.
+    /// The first `BINARY_PROBE` bytes decide whether it is binary, so a
+    /// 200 MB image under the size cap is not read whole only to be skipped;
+    /// the rest is read up to the cap, and one byte more to tell a blob over it.
     fn read(&self, reader: &mut dyn Read, origin: &Origin, max_size: u64) -> std::io::Result<()> {
         let mut bytes = Vec::new();
         (&mut *reader).take(BINARY_PROBE as u64).read_to_end(&mut bytes)?;

@@ -189,7 +189,9 @@ pub(super) fn print_manager_instructions(target: &Target, manager: Manager, kind
                     "      - id: keyfence-{}\n        name: keyfence\n        entry: {}\n        \
                      language: system\n        pass_filenames: true\n        always_run: true\n        \
                      require_serial: true\n        stages: [{}]",
-                    kind.name, kind.pre_commit_entry, kind.name
+                    kind.name,
+                    kind.pre_commit_entry,
+                    kind.name
                 );
             }
             crate::note!("{}", pre_commit_install_advice(&types));

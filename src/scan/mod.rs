@@ -25,6 +25,11 @@ use prefilter::Prefilter;
 /// minified JavaScript on one line costs a bounded amount per hit.
 const MAX_WINDOW: usize = 4096;
 
+/// Window ends past `MAX_WINDOW` are rounded up to a multiple of this, so
+/// the keyword hits of a long line share one window end per step, and with
+/// it the memo of their search (`Searched`).
+const WINDOW_STEP: usize = 1024;
+
 /// How far a verification window reaches back before its keyword, so a
 /// pattern can require what precedes a key id: the escape a JSON string or a
 /// URL puts there (`\n`, `\u0022`, `%22`) ends in a word character, which
@@ -57,6 +62,27 @@ pub struct Match {
 #[derive(Default)]
 pub struct Scratch {
     matches: Vec<Match>,
+    /// Per rule, its last window search in this blob.
+    searched: Vec<Searched>,
+}
+
+/// One rule's last search: the leftmost match (its span) starting at or
+/// after `from` in `haystack[..to]`, and the last match already verified.
+///
+/// A keyword-dense line ("secret secret …") puts a hit every few bytes, and
+/// each hit's window would be searched again, ~4 KB of regex work per hit.
+/// But a later search from `from2 >= from` with the same `to` has the same
+/// answer when there was none, or when the match starts at or after `from2`
+/// (leftmost-first: no match starts in between, and the match at a given
+/// start does not depend on where the search began; the bytes before stay
+/// visible to `\b`). So a search runs only when its answer can differ: the
+/// regex work is bounded per byte of the blob, not per hit.
+#[derive(Default, Clone, Copy)]
+struct Searched {
+    from: usize,
+    to: usize,
+    found: Option<(usize, usize)>,
+    verified: Option<(usize, usize)>,
 }
 
 struct CompiledRule {
@@ -179,12 +205,16 @@ impl Scanner {
     pub fn scan<'s>(&self, haystack: &[u8], scratch: &'s mut Scratch) -> &'s [Match] {
         let found = &mut scratch.matches;
         found.clear();
+        let searched = &mut scratch.searched;
+        searched.clear();
+        searched.resize(self.rules.len(), Searched { to: usize::MAX, ..Searched::default() });
         if let Some(prefilter) = &self.prefilter {
             prefilter.for_each_hit(haystack, |hit| {
                 for &ri in &self.rules_of_literal[hit.literal] {
                     let compiled = &self.rules[ri];
                     let end = line_end(haystack, hit.start, 0);
-                    let matched = self.verify_first(ri, compiled.pattern.get(), haystack, hit.start, end, found);
+                    let memo = &mut searched[ri];
+                    let matched = self.verify_first(ri, compiled.pattern.get(), haystack, hit.start, end, memo, found);
                     if let (false, Some(across)) = (matched, &compiled.across_lines) {
                         let end = line_end(haystack, hit.start, FOLLOWING_LINES);
                         // Sliced at the keyword so `\A` anchors there.
@@ -248,6 +278,7 @@ impl Scanner {
 
     /// The first match of `regex` around the keyword at `at`, up to `to`,
     /// recorded if confirmed. Returns whether there was a match at all.
+    #[allow(clippy::too_many_arguments)]
     fn verify_first(
         &self,
         ri: usize,
@@ -255,6 +286,7 @@ impl Scanner {
         haystack: &[u8],
         at: usize,
         to: usize,
+        memo: &mut Searched,
         found: &mut Vec<Match>,
     ) -> bool {
         // Slicing the end (not the start) keeps the bytes before the window
@@ -262,17 +294,19 @@ impl Scanner {
         // starts `LOOKBEHIND` bytes early; a match that ends before the
         // keyword is another place's business, so look again from the keyword.
         let window = &haystack[..to];
-        let mut caps = regex.captures_at(window, at.saturating_sub(LOOKBEHIND));
-        if caps.as_ref().is_some_and(|c| c.get(0).is_some_and(|m| m.end() <= at)) {
-            caps = regex.captures_at(window, at);
+        let mut span = leftmost(regex, window, at.saturating_sub(LOOKBEHIND), memo);
+        if span.is_some_and(|(_, end)| end <= at) {
+            span = leftmost(regex, window, at, memo);
         }
-        match caps {
-            Some(caps) => {
+        let Some((start, _)) = span else { return false };
+        // An earlier hit verified this very match: its verdict stands.
+        if memo.verified != span {
+            memo.verified = span;
+            if let Some(caps) = regex.captures_at(window, start) {
                 self.push_if_confirmed(ri, &caps, 0, found);
-                true
             }
-            None => false,
         }
+        true
     }
 
     fn verify_all(&self, ri: usize, regex: &Regex, haystack: &[u8], from: usize, to: usize, found: &mut Vec<Match>) {
@@ -308,6 +342,17 @@ impl Scanner {
     }
 }
 
+/// The span of the leftmost match of `regex` starting at or after `from` in
+/// `window`, from `memo` when its last search has the same answer.
+fn leftmost(regex: &Regex, window: &[u8], from: usize, memo: &mut Searched) -> Option<(usize, usize)> {
+    let same_answer = memo.to == window.len() && memo.from <= from && memo.found.is_none_or(|(s, _)| s >= from);
+    if !same_answer {
+        let found = regex.find_at(window, from).map(|m| (m.start(), m.end()));
+        *memo = Searched { from, to: window.len(), found, verified: memo.verified };
+    }
+    memo.found
+}
+
 fn check_pattern(rule: &Rule, pattern: &str) -> Result<Regex> {
     Lazy::compile(pattern).map_err(|e| Error::Rule {
         id: format!("{} ({})", rule.id, rule.name),
@@ -320,9 +365,9 @@ fn one_line(text: &str) -> String {
 }
 
 /// End of the line holding `at`, or of the `following` lines after it, but
-/// no further than `MAX_WINDOW` bytes.
+/// no further than `MAX_WINDOW` bytes, rounded up to a `WINDOW_STEP`.
 fn line_end(haystack: &[u8], at: usize, following: usize) -> usize {
-    let cap = haystack.len().min(at + MAX_WINDOW);
+    let cap = haystack.len().min((at + MAX_WINDOW).next_multiple_of(WINDOW_STEP));
     past_line_breaks(haystack, at, cap, following + 1).map_or(cap, |past| past - 1)
 }
 
@@ -499,6 +544,25 @@ mod tests {
         let found = scanner.scan(json, &mut scratch);
         assert_eq!(found.len(), 1);
         assert_eq!(&json[found[0].start..found[0].end], b"AKIA2E3MTGS5LTN4WCQV");
+    }
+
+    /// Hits a few bytes apart on one long line share their window search
+    /// (`Searched`); every value on the line is still found, each once.
+    #[test]
+    fn keyword_dense_lines_share_window_searches_and_keep_every_value() {
+        let secrets = ["9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA", "Zr4/Ny8Tq2Wv6Xk0Bm3Pc7Hd1Lf5Gs9Ja+EuQiOp"];
+        let mut text = String::new();
+        for (i, secret) in secrets.iter().cycle().take(6).enumerate() {
+            text.push_str(&"secret ".repeat(300 * (i + 1)));
+            text.push_str(&format!("secret_key = {secret} secret secret_key: {secret} "));
+        }
+        text.push('\n');
+        let found: Vec<_> = scan_ids(&text).into_iter().map(|(_, value, _)| value).collect();
+        let expected: Vec<_> = secrets.iter().cycle().take(6).flat_map(|s| [s.to_string(), s.to_string()]).collect();
+        assert_eq!(found, expected);
+        assert_eq!(line_end(text.as_bytes(), 0, 0), MAX_WINDOW);
+        assert_eq!(line_end(text.as_bytes(), 1, 0), MAX_WINDOW + WINDOW_STEP);
+        assert_eq!(line_end(text.as_bytes(), WINDOW_STEP, 0), MAX_WINDOW + WINDOW_STEP);
     }
 
     #[test]

@@ -45,9 +45,19 @@ const STDIN: &str = "-";
 pub fn scan_paths(roots: &[PathBuf], options: &WalkOptions, repo: Option<&gix::Repository>, sink: &dyn Sink) {
     let mut walk_roots: Vec<&PathBuf> = Vec::new();
     for root in dedup(roots) {
-        if root.as_os_str() == STDIN {
-            let origin = Origin::file(Path::new("<stdin>"));
-            scan_stream(std::io::stdin().lock(), root, &origin, options, sink);
+        if root.as_os_str() == STDIN || names_stdin(root) {
+            if stdin_was_closed() {
+                let source = std::io::Error::other("it is closed (nothing to read; was it `<&-`?)");
+                sink.error(Error::Io { path: PathBuf::from("standard input"), source });
+            } else if root.as_os_str() == STDIN {
+                let origin = Origin::file(Path::new("<stdin>"));
+                scan_stream(std::io::stdin().lock(), Path::new("standard input"), &origin, options, sink);
+            } else {
+                match std::fs::File::open(root) {
+                    Ok(file) => scan_stream(file, root, &Origin::file(root), options, sink),
+                    Err(source) => sink.error(Error::Io { path: root.clone(), source }),
+                }
+            }
             continue;
         }
         if let Err(source) = std::fs::symlink_metadata(root) {
@@ -162,6 +172,32 @@ impl Walked {
             }
         }
     }
+}
+
+/// The names Linux and the BSDs give standard input.
+fn names_stdin(path: &Path) -> bool {
+    ["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"].iter().any(|name| path == Path::new(name))
+}
+
+/// Whether standard input was closed when keyfence started (`<&-`, a
+/// daemon's closed descriptors). The Rust runtime reopens a closed fd 0 as
+/// `/dev/null` read-write (std's `sanitize_standard_fds`), which would read
+/// as an empty, clean input; a shell's `</dev/null` opens it read-only. So:
+/// fd 0 is `/dev/null` and takes a zero-byte write.
+#[cfg(unix)]
+fn stdin_was_closed() -> bool {
+    use std::io::Write;
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else { return true };
+    let mut file = std::fs::File::from(fd);
+    let (Ok(on_fd), Ok(null)) = (file.metadata(), std::fs::metadata("/dev/null")) else { return false };
+    on_fd.rdev() == null.rdev() && !on_fd.is_file() && file.write(&[]).is_ok()
+}
+
+#[cfg(not(unix))]
+fn stdin_was_closed() -> bool {
+    false
 }
 
 /// The roots without repeats (`k k`, `s s/`, `./k k`): each would be read

@@ -10,6 +10,7 @@
 //! - `hook_managers`: husky and lefthook from npm, pre-commit's advice
 //! - `trust`: trust in repository-supplied files (allowlists, ignores, report paths) and stderr that nobody reads
 //! - `rules_list`: `keyfence rules` against its snapshot, `fixtures/rules.snapshot`
+//! - `decoding`: text decoding (UTF-16, git's binary probe), closed stdin, invisible characters, dense keywords (#17)
 
 mod util;
 
@@ -17,6 +18,7 @@ mod architecture;
 mod blocked_commit;
 mod ci_gate;
 mod contexts;
+mod decoding;
 mod explain;
 mod fail_closed;
 mod git_secrets_compat;
