@@ -32,7 +32,10 @@ pub struct Introduced {
     pub earlier: Vec<ObjectId>,
 }
 
-/// Split `A..B` or `A...B`; an empty side means HEAD, as in git.
+/// Split `A..B` or `A...B`. An empty head means HEAD, as in git
+/// (`origin/main..`); an empty base is an error, not HEAD: it is what
+/// `--since "$UNSET"` or `--range "$UNSET...$SHA"` become, and HEAD..HEAD
+/// would scan nothing and pass.
 pub fn parse_range(spec: &str) -> Result<(String, String, bool), Error> {
     let (base, head, symmetric) = if let Some((a, b)) = spec.split_once("...") {
         (a, b, true)
@@ -41,6 +44,12 @@ pub fn parse_range(spec: &str) -> Result<(String, String, bool), Error> {
     } else {
         return Err(Error::Git(format!("bad range '{}': expected A..B or A...B", shown(spec))));
     };
+    if base.trim().is_empty() {
+        return Err(Error::Git(format!(
+            "bad range '{}': the base revision is empty (an unset variable?); name the commit to start after",
+            shown(spec)
+        )));
+    }
     let or_head = |s: &str| {
         if s.is_empty() {
             "HEAD".to_string()
@@ -207,5 +216,13 @@ mod tests {
         assert_eq!(parse_range("a...b").unwrap(), ("a".into(), "b".into(), true));
         assert_eq!(parse_range("origin/main..").unwrap(), ("origin/main".into(), "HEAD".into(), false));
         assert!(parse_range("main").is_err());
+    }
+
+    #[test]
+    fn an_empty_base_revision_is_an_error_not_head() {
+        for spec in ["..HEAD", "...abc", "..", " ..HEAD"] {
+            let error = parse_range(spec).unwrap_err().to_string();
+            assert!(error.contains("base revision is empty"), "{spec}: {error}");
+        }
     }
 }

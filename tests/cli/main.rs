@@ -7,6 +7,7 @@
 //! - `git_sources`: `--staged`, `--range`, `--history`, commit messages
 //! - `fail_closed`: a repository, file or walk that fails is exit 2, never a clean scan
 //! - `hooks`: `keyfence install` / `uninstall` through real `git commit`s
+//! - `r2`: git sources in unusual repositories (sparse, reftable, cherry-picks, packed bombs, #17)
 
 mod util;
 
@@ -18,6 +19,7 @@ mod fail_closed;
 mod git_secrets_compat;
 mod git_sources;
 mod hooks;
+mod r2;
 mod readonly;
 mod reliability;
 mod scan_paths;
