@@ -36,12 +36,44 @@ pub fn open(dir: &Path) -> Result<gix::Repository, Error> {
     for options in [&mut trust.full, &mut trust.reduced] {
         *options = options.clone().config_overrides(["core.useReplaceRefs=false"]);
     }
-    gix::ThreadSafeRepository::discover_with_environment_overrides_opts(dir, Default::default(), trust)
+    let shown_dir = || crate::blob::escape_for_terminal(&crate::blob::path_bytes(dir));
+    let repo = gix::ThreadSafeRepository::discover_with_environment_overrides_opts(dir, Default::default(), trust)
         .map(|repo| repo.to_thread_local())
         .map_err(|e| {
-            let dir = crate::blob::escape_for_terminal(&crate::blob::path_bytes(dir));
-            Error::Git(format!("not a git repository (or cannot open it): {dir}: {}", one_line(e)))
-        })
+            // A repository that is there but cannot be opened (an
+            // `include.path` loop, a broken config) is not "not a
+            // repository": its causes say what is wrong with it.
+            let causes = one_line(crate::error::with_causes(&e));
+            if let Ok((found, _)) = gix::discover::upwards(dir) {
+                let (git_dir, _) = found.into_repository_and_work_tree_directories();
+                let git_dir = crate::blob::escape_for_terminal(&crate::blob::path_bytes(&git_dir));
+                let hint = if causes.contains("include chain") { " (an include.path loop?)" } else { "" };
+                Error::Git(format!(
+                    "the git repository {git_dir} is there, but keyfence cannot open it: {causes}{hint}"
+                ))
+            } else {
+                Error::Git(format!("not a git repository (or cannot open it): {}: {causes}", shown_dir()))
+            }
+        })?;
+    reject_reftable(&repo)?;
+    Ok(repo)
+}
+
+/// gix (0.90) reads only the files backend of refs: in a reftable
+/// repository (`git init --ref-format=reftable`) every ref lookup fails with
+/// a decoding error that does not say why. Say it once, up front.
+fn reject_reftable(repo: &gix::Repository) -> Result<(), Error> {
+    let storage = repo.config_snapshot().string("extensions.refStorage");
+    let reftable =
+        storage.is_some_and(|s| s.eq_ignore_ascii_case(b"reftable")) || repo.common_dir().join("reftable").is_dir();
+    if reftable {
+        return Err(Error::Git(format!(
+            "the repository at {} uses the reftable ref storage (extensions.refStorage = reftable), which keyfence \
+             does not support yet; `git refs migrate --ref-format=files` converts it",
+            crate::blob::escape_for_terminal(&crate::blob::path_bytes(repo.git_dir()))
+        )));
+    }
+    Ok(())
 }
 
 /// Turn any error into `Error::Git` with context, on one line: the context

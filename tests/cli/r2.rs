@@ -26,3 +26,34 @@ fn an_empty_range_base_is_an_error_naming_it_not_a_clean_scan() {
     let base = repo.git(&["rev-parse", "HEAD~1"]);
     assert_eq!(code(&repo.keyfence(&["scan", "--range", &format!("{base}..")])), 1);
 }
+
+#[test]
+fn a_reftable_repository_is_refused_with_a_message_naming_reftable() {
+    let repo = Repo::new();
+    let probe = repo.git_cmd().args(["init", "-q", "--ref-format=reftable", "rt"]).output().unwrap();
+    if !probe.status.success() {
+        return; // git older than 2.45
+    }
+    let rt = repo.path().join("rt");
+    for args in [&["scan", "--staged"][..], &["scan", "--history"], &["scan", "--since", "HEAD"]] {
+        let mut cmd = keyfence();
+        git_env(&mut cmd);
+        let out = cmd.current_dir(&rt).args(args).output().unwrap();
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("reftable") && err.lines().count() == 1, "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn an_include_path_loop_is_reported_as_such_not_as_not_a_repository() {
+    let repo = Repo::new();
+    let config = repo.path().join(".git/config");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("[include]\n\tpath = config\n");
+    std::fs::write(&config, text).unwrap();
+    let out = repo.keyfence(&["scan", "--staged"]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(!err.contains("not a git repository") && err.contains("include"), "{err}");
+}
