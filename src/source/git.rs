@@ -136,13 +136,20 @@ pub fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<ObjectId, Er
 /// clock skew can date a child before its parent; either would put a
 /// descendant first and attribute a blob to it rather than to the commit
 /// that introduced it. Ties go to the older commit, then to walk order.
-pub fn oldest_first(walk: gix::revision::Walk<'_>, what: &str) -> Result<Vec<ObjectId>, Error> {
+///
+/// A commit the walk cannot decode is named (gix's error does not say which).
+pub fn oldest_first(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    walk: gix::revision::Walk<'_>,
+    what: &str,
+) -> Result<Vec<ObjectId>, Error> {
     use std::cmp::Reverse;
     use std::collections::{BinaryHeap, HashMap};
 
     let mut commits = Vec::new();
     for info in walk {
-        let info = info.map_err(context(format!("cannot walk {what}")))?;
+        let info = info.map_err(walk_error(repo, tips, what))?;
         commits.push((info.id, info.parent_ids.to_vec(), info.commit_time.unwrap_or(0)));
     }
     // The walk is newest first; index = position from the oldest end.
@@ -170,6 +177,51 @@ pub fn oldest_first(walk: gix::revision::Walk<'_>, what: &str) -> Result<Vec<Obj
         }
     }
     Ok(order)
+}
+
+/// An error of a walk from `tips`, naming the commit it could not decode.
+pub fn walk_error<'a, E: Display>(
+    repo: &'a gix::Repository,
+    tips: &'a [ObjectId],
+    what: &'a str,
+) -> impl FnOnce(E) -> Error + 'a {
+    move |e| match undecodable_commit(repo, tips) {
+        Some((id, reason)) => {
+            Error::Git(format!("cannot walk {}: commit {id} cannot be decoded: {reason}", shown(what)))
+        }
+        None => context(format!("cannot walk {what}"))(e),
+    }
+}
+
+/// The first commit reachable from `tips` that cannot be decoded, with why:
+/// the walk's own error does not say which. Only runs once a walk failed.
+fn undecodable_commit(repo: &gix::Repository, tips: &[ObjectId]) -> Option<(ObjectId, String)> {
+    let mut seen: std::collections::HashSet<ObjectId> = tips.iter().copied().collect();
+    let mut queue: std::collections::VecDeque<ObjectId> = tips.iter().copied().collect();
+    while let Some(id) = queue.pop_front() {
+        let Ok(object) = repo.find_object(id).map(gix::Object::detach) else { continue };
+        if object.kind != gix::object::Kind::Commit {
+            continue;
+        }
+        // The walk decodes with the token iterator (the committer first,
+        // for its time), stricter than `CommitRef`.
+        let iter = || gix::objs::CommitRefIter::from_bytes(&object.data, repo.object_hash());
+        if let Err(e) = iter().committer() {
+            return Some((id, one_line(crate::error::with_causes(&e))));
+        }
+        for token in iter() {
+            match token {
+                Ok(gix::objs::commit::ref_iter::Token::Parent { id: parent }) => {
+                    if seen.insert(parent) {
+                        queue.push_back(parent);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return Some((id, one_line(crate::error::with_causes(&e)))),
+            }
+        }
+    }
+    None
 }
 
 /// The content of the blob a changed file had before, for the added-line

@@ -16,7 +16,7 @@ use gix::bstr::ByteSlice;
 use gix::objs::FindExt;
 use gix::ObjectId;
 
-use super::git::{context, oldest_first, read_blob, read_previous, resolve_commit, shown, ReadOptions};
+use super::git::{context, oldest_first, read_blob, read_previous, resolve_commit, shown, walk_error, ReadOptions};
 use super::{Lines, Listing, Sink};
 use crate::blob::Origin;
 use crate::error::Error;
@@ -77,8 +77,8 @@ pub fn commits(repo: &gix::Repository, spec: &str) -> Result<Vec<ObjectId>, Erro
         .with_hidden([base_id])
         .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
         .all()
-        .map_err(context(format!("cannot walk {spec}")))?;
-    oldest_first(walk, spec)
+        .map_err(walk_error(repo, &[head_id], spec))?;
+    oldest_first(repo, &[head_id], walk, spec)
 }
 
 /// What each commit introduced, in commit order; a blob introduced twice

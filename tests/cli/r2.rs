@@ -57,3 +57,38 @@ fn an_include_path_loop_is_reported_as_such_not_as_not_a_repository() {
     let err = stderr(&out);
     assert!(!err.contains("not a git repository") && err.contains("include"), "{err}");
 }
+
+#[test]
+fn an_undecodable_commit_is_named_by_its_id() {
+    let repo = Repo::new();
+    let hash = |args: &[&str], input: &str| {
+        use std::io::Write;
+        let mut child = repo
+            .git_cmd()
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap().trim().to_string()
+    };
+    let blob = hash(&["hash-object", "-w", "--stdin"], &credentials(KEY_ID, SECRET));
+    let tree = hash(&["mktree"], &format!("100644 blob {blob}\tcreds\n"));
+    // git reads it (fsck: missingEmail); gix cannot decode the author.
+    let commit = hash(
+        &["hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
+        &format!("tree {tree}\nauthor A a@b 1700000000 +0000\ncommitter C <c@d> 1700000000 +0000\n\nodd\n"),
+    );
+    repo.git(&["update-ref", "refs/heads/main", &commit]);
+    for args in [
+        &["scan", "--history"][..],
+        &["scan", "--range", &format!("{}..main", "4b825dc642cb6eb9a060e54bf8d69288fbee4904")],
+    ] {
+        let out = repo.keyfence(args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        if args[1] == "--history" {
+            assert!(stderr(&out).contains(&commit), "{args:?}: {}", stderr(&out));
+        }
+    }
+}

@@ -11,7 +11,7 @@ use std::ops::ControlFlow;
 use gix::objs::FindExt;
 use gix::ObjectId;
 
-use super::super::git::{context, oldest_first, one_line};
+use super::super::git::{context, oldest_first, one_line, walk_error};
 use super::tips::Tips;
 use super::Blobs;
 use crate::blob::{Origin, SkipReason};
@@ -155,8 +155,8 @@ fn walk_blobs(
             .rev_walk(tips.commits.iter().copied())
             .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
             .all()
-            .map_err(context("cannot walk history"))?;
-        oldest_first(walk, "history")?
+            .map_err(walk_error(repo, &tips.commits, "history"))?;
+        oldest_first(repo, &tips.commits, walk, "history")?
     };
 
     // Trees are mostly deltas against each other: a delta-base cache avoids
