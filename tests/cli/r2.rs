@@ -92,3 +92,26 @@ fn an_undecodable_commit_is_named_by_its_id() {
         }
     }
 }
+
+#[test]
+fn staged_reads_a_sparse_directory_entry_that_differs_from_head() {
+    let repo = Repo::new();
+    repo.write("in/a.txt", "a\n");
+    repo.write("out/b.txt", "b\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "base"]);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.commit_file("out/deeper/creds", &credentials(KEY_ID, SECRET), "wip");
+    repo.commit_file("in/a.txt", "a\nx\n", "more");
+    repo.git(&["config", "index.sparse", "true"]);
+    repo.git(&["sparse-checkout", "set", "--cone", "in"]);
+    // The squash step: out/ stays one collapsed entry, now holding the key.
+    repo.git(&["reset", "-q", "--soft", "main"]);
+    let out = repo.keyfence(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let paths: Vec<String> = findings(&json(&out)).into_iter().map(|(_, path, _)| path).collect();
+    assert_eq!(paths, ["out/deeper/creds", "out/deeper/creds"]);
+    // An unchanged collapsed directory is still skipped whole.
+    repo.git(&["commit", "-q", "--no-verify", "-m", "squashed"]);
+    assert_eq!(code(&repo.keyfence(&["scan", "--staged"])), 0);
+}
