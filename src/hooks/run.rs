@@ -46,8 +46,9 @@ pub fn run(request: &HookRequest) -> Result<Exit> {
     engine::finish(outcome, &request.output, scanned.policy)
 }
 
-/// What the hook scans. Only a non-fast-forward merge brings in commits
-/// the pre-commit hook never saw; everything else was checked already.
+/// What the hook scans. A non-fast-forward merge brings in commits the
+/// pre-commit hook never saw; cherry-pick, revert and rebase commit without
+/// running pre-commit at all. A plain `git commit` was checked already.
 fn run_config(request: &HookRequest) -> RunConfig {
     let here = PathBuf::from(".");
     let (repo, source) = match &request.hook {
@@ -57,7 +58,11 @@ fn run_config(request: &HookRequest) -> RunConfig {
         Hook::PrepareCommitMsg { source, commit } if source.as_deref() == Some("merge") && commit.is_none() => {
             (RepoAt::Required(here), Source::MergeHeads)
         }
-        Hook::PrepareCommitMsg { .. } => (RepoAt::Required(here), Source::Nothing),
+        // cherry-pick, revert and rebase commit without running pre-commit;
+        // the engine tells them from a plain `git commit` by git's state.
+        Hook::PrepareCommitMsg { .. } => {
+            (RepoAt::Required(here), Source::SequencedCommit { whole_files: request.mode == Mode::GitSecrets })
+        }
     };
     RunConfig {
         repo,

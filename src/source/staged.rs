@@ -33,6 +33,27 @@ pub fn list(repo: &gix::Repository, options: &ReadOptions) -> Result<Staged, Err
     Ok(Staged { changes: staged_changes(repo)?, options: *options })
 }
 
+/// Whether the commit being made is one of cherry-pick, revert or rebase,
+/// which commit without running the pre-commit hook (prepare-commit-msg
+/// still runs). git's state says so: `CHERRY_PICK_HEAD` (every pick,
+/// rebase's too), `REVERT_HEAD` (a revert that stopped), `sequencer/` (a
+/// series), `rebase-merge/` or `rebase-apply/`; a single revert leaves none
+/// and is known by the message git prepared ("This reverts commit <id>.").
+pub fn sequenced_commit(repo: &gix::Repository) -> bool {
+    let git_dir = repo.git_dir();
+    let state = ["CHERRY_PICK_HEAD", "REVERT_HEAD", "sequencer", "rebase-merge", "rebase-apply"];
+    if state.iter().any(|name| git_dir.join(name).exists()) {
+        return true;
+    }
+    // Read with a bound: the file is the repository's, and may be anything.
+    let mut message = Vec::new();
+    if let Ok(file) = std::fs::File::open(git_dir.join("COMMIT_EDITMSG")) {
+        use std::io::Read;
+        let _ = file.take(64 * 1024).read_to_end(&mut message);
+    }
+    message.split(|&b| b == b'\n').any(|line| line.starts_with(b"This reverts commit "))
+}
+
 /// The staged changes of one commit, for the sink's owner to read.
 pub struct Staged {
     changes: Vec<Change>,

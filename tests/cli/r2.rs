@@ -115,3 +115,49 @@ fn staged_reads_a_sparse_directory_entry_that_differs_from_head() {
     repo.git(&["commit", "-q", "--no-verify", "-m", "squashed"]);
     assert_eq!(code(&repo.keyfence(&["scan", "--staged"])), 0);
 }
+
+#[test]
+fn cherry_pick_revert_and_rebase_of_a_keyed_change_are_blocked_by_the_hooks() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "base");
+    repo.git(&["checkout", "-q", "-b", "contrib"]);
+    repo.commit_file("creds", &credentials(KEY_ID, SECRET), "contrib: config");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit_file("other", "x\n", "main moves on");
+    assert_eq!(code(&repo.keyfence(&["install"])), 0);
+    let head = || repo.git(&["rev-parse", "HEAD"]);
+    let try_git = |args: &[&str]| repo.git_cmd().args(args).output().unwrap();
+
+    let before = head();
+    let out = try_git(&["cherry-pick", "contrib"]);
+    assert!(!out.status.success(), "cherry-pick went through");
+    assert_eq!(head(), before, "nothing committed");
+    assert!(stderr(&out).contains("prepare-commit-msg"), "{}", stderr(&out));
+    repo.git(&["cherry-pick", "--abort"]);
+
+    // A revert of the commit that removed a key brings it back.
+    repo.git(&["-c", "core.hooksPath=/dev/null", "merge", "-q", "--no-edit", "contrib"]);
+    repo.git(&["rm", "-q", "creds"]);
+    repo.git(&["commit", "-q", "-m", "remove"]);
+    let before = head();
+    assert!(!try_git(&["revert", "--no-edit", "HEAD"]).status.success(), "revert went through");
+    assert_eq!(head(), before);
+    repo.git(&["reset", "-q", "--hard"]);
+
+    // A rebase replays commits without pre-commit too.
+    repo.git(&["checkout", "-q", "-b", "topic", "main~3"]);
+    repo.commit_file("t", "t\n", "topic");
+    repo.write("creds2", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds2"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "key, skipping the hook"]);
+    let before = head();
+    assert!(!try_git(&["rebase", "-q", "main"]).status.success(), "rebase went through");
+    repo.git(&["rebase", "--abort"]);
+    assert_eq!(head(), before);
+
+    // A plain commit is still pre-commit's alone: --no-verify skips the check.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("creds3", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds3"]);
+    assert!(try_git(&["commit", "-q", "--no-verify", "-m", "deliberate"]).status.success());
+}
