@@ -81,8 +81,10 @@ pub fn commits(repo: &gix::Repository, spec: &str) -> Result<Vec<ObjectId>, Erro
     oldest_first(repo, &[head_id], walk, spec)
 }
 
-/// What each commit introduced, in commit order; a blob introduced twice
-/// (a merge re-showing its side branch) is kept at its first commit only.
+/// What each commit introduced, in commit order; a blob introduced twice at
+/// one path (re-added, or a merge re-showing its side branch) is kept at its
+/// first commit only. The same blob at another path is another place, and
+/// is listed again: an allowlisted copy (`fixtures/**`) must not hide it.
 pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<Introduced>, Error> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -130,7 +132,7 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
             };
             // A symlink is a blob whose content is the target text, which
             // can be a key as well as any file can.
-            if !mode.is_blob_or_symlink() || seen.contains(&id) {
+            if !mode.is_blob_or_symlink() || seen.contains(&(id, path.clone())) {
                 continue;
             }
             let mut other_parents = Vec::new();
@@ -146,7 +148,7 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
             if other_parents.contains(&id) {
                 continue;
             }
-            seen.insert(id);
+            seen.insert((id, path.clone()));
             let mut earlier = other_parents;
             if let Some(previous) = previous {
                 earlier.insert(0, previous);

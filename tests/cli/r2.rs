@@ -161,3 +161,53 @@ fn cherry_pick_revert_and_rebase_of_a_keyed_change_are_blocked_by_the_hooks() {
     repo.git(&["add", "creds3"]);
     assert!(try_git(&["commit", "-q", "--no-verify", "-m", "deliberate"]).status.success());
 }
+
+fn paths_found(out: &std::process::Output) -> Vec<String> {
+    let mut paths: Vec<String> = findings(&json(out)).into_iter().map(|(_, path, _)| path).collect();
+    paths.dedup();
+    paths
+}
+
+#[test]
+fn an_allowlisted_copy_of_a_blob_does_not_hide_it_at_another_path() {
+    let repo = Repo::new();
+    let base = repo.commit_file(".keyfence.toml", "[allowlist]\npaths = [\"fixtures/**\"]\n", "base");
+    let creds = credentials(KEY_ID, SECRET);
+    // One commit: the fixture and the real config, same content.
+    repo.write("fixtures/aws.env", &creds);
+    repo.write("src/config.env", &creds);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "config and its fixture"]);
+    let range = format!("{base}..HEAD");
+    let out = repo.keyfence(&["scan", "--range", &range, "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(paths_found(&out), ["src/config.env"]);
+    let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(paths_found(&out), ["src/config.env"]);
+
+    // Two commits, the fixture first; then a whole copied directory.
+    repo.git(&["reset", "-q", "--hard", &base]);
+    repo.commit_file("fixtures/aws.env", &creds, "fixture");
+    let used = repo.commit_file("src/config.env", &creds, "use it");
+    let out = repo.keyfence(&["scan", "--range", &range, "--format", "json"]);
+    assert_eq!(paths_found(&out), ["src/config.env"]);
+    let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
+    assert_eq!(paths_found(&out), ["src/config.env"]);
+    assert_eq!(json(&out)["findings"][0]["commit"], used.as_str());
+
+    repo.git(&["reset", "-q", "--hard", &base]);
+    repo.commit_file("fixtures/set/aws.env", &creds, "fixture");
+    repo.write("deploy/set/aws.env", &creds);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "copy the directory"]);
+    let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
+    assert_eq!(paths_found(&out), ["deploy/set/aws.env"]);
+
+    // Only allowlisted places: still suppressed, exit 0.
+    repo.git(&["reset", "-q", "--hard", &base]);
+    repo.commit_file("fixtures/aws.env", &creds, "fixture");
+    repo.commit_file("fixtures/copy.env", &creds, "another fixture");
+    assert_eq!(code(&repo.keyfence(&["scan", "--history"])), 0);
+    assert_eq!(code(&repo.keyfence(&["scan", "--range", &range])), 0);
+}
