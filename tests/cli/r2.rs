@@ -211,3 +211,35 @@ fn an_allowlisted_copy_of_a_blob_does_not_hide_it_at_another_path() {
     assert_eq!(code(&repo.keyfence(&["scan", "--history"])), 0);
     assert_eq!(code(&repo.keyfence(&["scan", "--range", &range])), 0);
 }
+
+#[test]
+fn history_skips_a_packed_compression_bomb_without_inflating_it() {
+    let repo = Repo::new();
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    // 100 MiB of zeros packs to about 100 KB.
+    let zeros = std::fs::File::create(repo.path().join("zeros.bin")).unwrap();
+    zeros.set_len(100 << 20).unwrap();
+    repo.git(&["add", "creds", "zeros.bin"]);
+    repo.git(&["commit", "-qm", "bomb"]);
+    std::fs::remove_file(repo.path().join("zeros.bin")).unwrap();
+    repo.git(&["repack", "-adq"]);
+    let time = std::path::Path::new("/usr/bin/time");
+    let rss = repo.path().join("rss");
+    let mut cmd = if time.exists() {
+        let mut cmd = std::process::Command::new(time);
+        cmd.args(["-o", rss.to_str().unwrap(), "-f", "%M"]).arg(env!("CARGO_BIN_EXE_keyfence"));
+        cmd
+    } else {
+        keyfence()
+    };
+    git_env(&mut cmd);
+    cmd.env_remove("NO_COLOR").env("KEYFENCE_TEST", "1");
+    let out = cmd.current_dir(repo.path()).args(["scan", "--history", "--max-blob-size", "1000"]).output().unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("skipped zeros.bin (104857600 bytes"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("creds"), "{}", stdout(&out));
+    if let Ok(kb) = std::fs::read_to_string(&rss) {
+        let kb: u64 = kb.lines().last().unwrap().trim().parse().unwrap();
+        assert!(kb < 80_000, "peak RSS {kb} KB: the blob was inflated");
+    }
+}

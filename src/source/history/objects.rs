@@ -90,7 +90,7 @@ pub(super) fn scan_pack(
             && end <= pack_end
             && data.entry_crc32(entry.pack_offset, (end - entry.pack_offset) as usize) == expected
     };
-    index
+    let traversed = index
         .traverse(
             &data,
             &mut gix::progress::Discard,
@@ -116,26 +116,77 @@ pub(super) fn scan_pack(
                 traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
                 thread_limit: Some(threads),
                 check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                alloc_limit_bytes: None,
+                // Sizes come from each entry's header before inflating: an
+                // object larger than this fails the traversal instead of
+                // being inflated (a 1 GiB blob of zeros packs to 1 MB),
+                // and the pack is read object by object instead.
+                alloc_limit_bytes: Some(alloc_limit(blobs.max_blob_size)),
                 make_pack_lookup_cache: || pack::cache::Never,
             },
         )
-        .map_err(|e| {
-            // The traversal reports "an inspector failed" and keeps the object
-            // that did in its cause.
-            let causes = one_line(crate::error::with_causes(&e));
-            let mut message = format!("cannot read pack {}: {causes}", pack_path.display());
-            // A decoding error does not say which object; the CRC32s do.
-            if let Some(entry) = index.iter().find(|entry| !entry_crc_matches(entry)) {
-                if !message.contains(&entry.oid.to_string()) {
-                    message.push_str(&format!(
-                        " (object {} at offset {} does not match its CRC32 in the index)",
-                        entry.oid, entry.pack_offset
-                    ));
-                }
+        .map(|_| ());
+    traversed.or_else(|e| {
+        // The traversal reports "an inspector failed" and keeps the object
+        // that did in its cause.
+        let causes = one_line(crate::error::with_causes(&e));
+        if causes.contains(TOO_LARGE) {
+            return scan_pack_by_lookup(repo, &index, &entry_crc_matches, blobs);
+        }
+        let mut message = format!("cannot read pack {}: {causes}", pack_path.display());
+        // A decoding error does not say which object; the CRC32s do.
+        if let Some(entry) = index.iter().find(|entry| !entry_crc_matches(entry)) {
+            if !message.contains(&entry.oid.to_string()) {
+                message.push_str(&format!(
+                    " (object {} at offset {} does not match its CRC32 in the index)",
+                    entry.oid, entry.pack_offset
+                ));
             }
-            Error::Git(message)
-        })?;
+        }
+        Err(Error::Git(message))
+    })
+}
+
+/// What gix-pack says when an entry is larger than `alloc_limit_bytes`.
+const TOO_LARGE: &str = "Entry too large to fit in memory";
+
+/// The largest object the traversal inflates: the blob size cap, but at
+/// least 64 MiB so that a small cap does not send every pack with a large
+/// tree down the slow path (a larger blob is still skipped once read).
+fn alloc_limit(max_blob_size: u64) -> usize {
+    usize::try_from(max_blob_size.max(64 << 20)).unwrap_or(usize::MAX)
+}
+
+/// A pack holding an object over the traversal's limit, read one object at
+/// a time: each blob's size from its header (a delta's from its delta
+/// header), so one over the cap is skipped without being inflated. Slower
+/// (every delta chain resolved on its own), and only for such packs; blobs
+/// the traversal already read are not read again.
+fn scan_pack_by_lookup(
+    repo: &gix::Repository,
+    index: &pack::index::File,
+    entry_crc_matches: &dyn Fn(&pack::index::Entry) -> bool,
+    blobs: &Blobs,
+) -> Result<(), Error> {
+    for entry in index.iter() {
+        let id = entry.oid;
+        if !entry_crc_matches(&entry) {
+            return Err(Error::Git(format!(
+                "object {id} at offset {} does not match its CRC32 in the index",
+                entry.pack_offset
+            )));
+        }
+        let header = repo.find_header(id).map_err(context(format!("cannot read packed object {id}")))?;
+        if header.kind() != gix::object::Kind::Blob || !blobs.seen.first_time(&id) {
+            continue;
+        }
+        blobs.sink.progress(Progress::Object { blob: true, bytes: header.size() });
+        if header.size() > blobs.max_blob_size {
+            blobs.skip_too_large(id, header.size());
+            continue;
+        }
+        let object = repo.find_object(id).map_err(context(format!("cannot read packed object {id}")))?;
+        blobs.scan(id, &object.data);
+    }
     Ok(())
 }
 
