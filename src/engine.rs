@@ -73,9 +73,12 @@ pub enum Source {
     Message(PathBuf),
     /// What the commits in `MERGE_HEAD` bring in (prepare-commit-msg).
     MergeHeads,
-    /// Nothing (a prepare-commit-msg that is not a non-fast-forward merge:
-    /// the pre-commit hook saw everything already).
+    /// Nothing.
     Nothing,
+    /// A prepare-commit-msg that is not a merge: the staged changes when
+    /// cherry-pick, revert or rebase is committing (they skip pre-commit);
+    /// nothing for a plain `git commit`, which pre-commit checked already.
+    SequencedCommit { whole_files: bool },
     /// git-secrets `--scan FILE…`: plain grep, directories only with `-r`.
     Files { files: Vec<String>, recursive: bool },
     /// git-secrets `--scan` as `git grep`: tracked files (`--cached`: index
@@ -280,7 +283,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
     let max_blob_size = engine.max_blob_size;
     let read = ReadOptions { max_blob_size, skip_missing: config.skip_missing };
     let (whole_files, all_objects, progress) = match &config.source {
-        Source::Staged { whole_files } => (*whole_files, false, false),
+        Source::Staged { whole_files } | Source::SequencedCommit { whole_files } => (*whole_files, false, false),
         Source::History { all_objects, progress, .. } => (false, *all_objects, *progress),
         Source::GitSecretsHistory => (false, false, true),
         _ => (false, false, false),
@@ -323,7 +326,10 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
             Ok(())
         }
         (Source::GitSecretsHistory, Some(repo)) => history::scan(repo, &history(&None), &pipeline),
-        (Source::Nothing, _) => Ok(()),
+        (Source::SequencedCommit { .. }, Some(repo)) if staged::sequenced_commit(repo) => {
+            staged::list(repo, &read).map(|staged| pipeline.scan_listing(repo, &staged))
+        }
+        (Source::Nothing | Source::SequencedCommit { .. }, _) => Ok(()),
         // `cli::config` asks for `RepoAt::Required` with every git source.
         (_, None) => Err(Error::Git("this scan needs a git repository".into())),
     };

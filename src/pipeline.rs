@@ -311,6 +311,19 @@ impl Sink for Pipeline<'_> {
         self.record(findings);
     }
 
+    fn wants_another_place(&self, id: ObjectId, at: &Origin) -> bool {
+        let unplaced = self.unplaced.lock().expect("lock");
+        let Some(findings) = unplaced.get(&id).filter(|_| !self.suppressors.is_empty()) else { return false };
+        let suppressed = |finding: &Finding, at: &Origin| {
+            let mut finding = finding.clone();
+            finding.origin.commit.clone_from(&at.commit);
+            finding.origin.path.clone_from(&at.path);
+            self.suppressors.iter().any(|suppress| suppress(&finding))
+        };
+        // Suppressed here, and not by what it is (a fingerprint, a regex).
+        findings.iter().all(|f| suppressed(f, at)) && findings.iter().any(|f| !suppressed(f, &Origin::default()))
+    }
+
     fn skip(&self, origin: &Origin, reason: SkipReason) {
         let counter = match reason {
             SkipReason::TooLarge(_) => &self.counters.too_large,

@@ -11,6 +11,7 @@
 //! - `trust`: trust in repository-supplied files (allowlists, ignores, report paths) and stderr that nobody reads
 //! - `rules_list`: `keyfence rules` against its snapshot, `fixtures/rules.snapshot`
 //! - `decoding`: text decoding (UTF-16, git's binary probe), closed stdin, invisible characters, dense keywords (#17)
+//! - `git_sources_reliability`: git sources in unusual repositories (sparse, reftable, cherry-picks, packed bombs, #17)
 
 mod util;
 
@@ -23,6 +24,7 @@ mod explain;
 mod fail_closed;
 mod git_secrets_compat;
 mod git_sources;
+mod git_sources_reliability;
 mod hook_managers;
 mod hooks;
 mod pre_commit_framework;
