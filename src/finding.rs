@@ -65,6 +65,10 @@ pub struct Finding {
     /// sha256 of (rule, value): independent of commit, path and line, so a
     /// baseline survives rebases, squashes and moved code.
     pub fingerprint: String,
+    /// History only: how many later versions of this path (other blobs at
+    /// the same path) hold the same secret; they are not reported apart.
+    #[serde(skip)]
+    pub later_versions: u32,
 }
 
 impl Finding {
@@ -194,6 +198,7 @@ pub fn from_matches_with(
                 redactions,
                 paired_key_id,
                 account_id,
+                later_versions: 0,
             })
         })
         .collect()

@@ -112,6 +112,11 @@ pub struct ScanArgs {
     #[arg(long, requires = "history")]
     pub all_objects: bool,
 
+    /// With --history in a shallow clone: scan the history it has and mark
+    /// the report partial. Without it a shallow clone exits 2.
+    #[arg(long, requires = "history")]
+    pub allow_shallow: bool,
+
     /// With --history: only the history of this ref.
     #[arg(long, value_name = "REF", requires = "history")]
     pub branch: Option<String>,

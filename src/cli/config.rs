@@ -26,7 +26,12 @@ pub fn scan(args: &ScanArgs) -> Result<RunConfig> {
     let source = if args.staged {
         Source::Staged { whole_files: args.whole_files }
     } else if args.history {
-        Source::History { all_objects: args.all_objects, branch: args.branch.clone(), progress: !args.output.quiet }
+        Source::History {
+            all_objects: args.all_objects,
+            branch: args.branch.clone(),
+            progress: !args.output.quiet,
+            allow_shallow: args.allow_shallow,
+        }
     } else if let Some(spec) = args.range.clone().or_else(|| args.since.as_ref().map(|r| format!("{r}..HEAD"))) {
         Source::Range(spec)
     } else {

@@ -58,6 +58,10 @@ fn write_finding(finding: &Finding, options: &ReportOptions, paint: &Paint, out:
     if let Some(key_id) = &finding.paired_key_id {
         notes.push(format!("pairs with {key_id}"));
     }
+    if finding.later_versions > 0 {
+        let n = finding.later_versions;
+        notes.push(format!("still in {n} later version{} of this file", plural(u64::from(n))));
+    }
     let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) };
     writeln!(out, "  {location:<8} {:<24} {value}{notes}", finding.rule)
 }
@@ -92,7 +96,11 @@ fn write_summary(outcome: &Outcome, paint: &Paint, out: &mut dyn Write) -> io::R
         line.push_str(&format!("; INCOMPLETE: {count} error{} (see stderr)", plural(count)));
     }
     let line = if outcome.findings.is_empty() && outcome.errors.is_empty() { line } else { paint.paint("1", &line) };
-    writeln!(out, "{line}")
+    writeln!(out, "{line}")?;
+    for why in &outcome.partial {
+        writeln!(out, "{}", paint.paint("1", &format!("PARTIAL: {}", escape_for_terminal(why.as_bytes()))))?;
+    }
+    Ok(())
 }
 
 fn write_advice(outcome: &Outcome, options: &ReportOptions, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {

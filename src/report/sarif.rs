@@ -42,7 +42,10 @@ pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) ->
                 "toolExecutionNotifications": outcome.errors.iter().map(|e| json!({
                     "level": "error",
                     "message": { "text": e.to_string() },
-                })).collect::<Vec<_>>(),
+                })).chain(outcome.partial.iter().map(|why| json!({
+                    "level": "warning",
+                    "message": { "text": format!("partial scan: {why}") },
+                }))).collect::<Vec<_>>(),
             }],
             "columnKind": "unicodeCodePoints",
         }],
@@ -103,6 +106,9 @@ fn result(finding: &Finding, rule_index: usize, roots: &Roots, options: &ReportO
     }
     if let Some(key_id) = &finding.paired_key_id {
         properties["pairedKeyId"] = json!(key_id);
+    }
+    if finding.later_versions > 0 {
+        properties["laterVersions"] = json!(finding.later_versions);
     }
     json!({
         "ruleId": finding.rule,

@@ -1,0 +1,138 @@
+//! History at scale and honest when incomplete (#14): one finding per secret
+//! per path, findings reported even when the scan fails, partial and shallow
+//! clones named.
+
+use crate::util::*;
+
+/// The commit-less objects directory of `repo`, for breaking it on purpose.
+fn objects(repo: &Repo) -> std::path::PathBuf {
+    repo.path().join(".git/objects")
+}
+
+fn loose_path(repo: &Repo, id: &str) -> std::path::PathBuf {
+    objects(repo).join(&id[..2]).join(&id[2..])
+}
+
+#[test]
+fn a_key_kept_through_30_edits_and_copied_is_one_finding_per_path_at_its_introducing_commit() {
+    let repo = Repo::new();
+    let line = format!("aws_access_key_id = {KEY_ID}\n");
+    let first = repo.commit_file("config.py", &format!("{line}version = 0\n"), "add");
+    for n in 1..=30 {
+        repo.commit_file("config.py", &format!("{line}version = {n}\n"), "edit");
+    }
+    repo.write("backup/config.py", &format!("{line}version = 30\n"));
+    repo.git(&["add", "backup/config.py"]);
+    repo.git(&["commit", "-q", "-m", "copy"]);
+    let copy = repo.git(&["rev-parse", "HEAD"]);
+
+    let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    let found: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["commit"].as_str().unwrap().to_string(),
+                f["later_versions"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("backup/config.py".to_string(), copy, 0), ("config.py".to_string(), first, 30)], "{report:#}");
+
+    let human = stdout(&repo.keyfence(&["scan", "--history"]));
+    assert!(human.contains("still in 30 later versions of this file"), "{human}");
+    let sarif = stdout(&repo.keyfence(&["scan", "--history", "--format", "sarif"]));
+    assert!(sarif.contains("\"laterVersions\": 30"), "{sarif}");
+
+    // A baseline still suppresses every place (fingerprints ignore place).
+    let baseline = repo.path().join("baseline.json");
+    std::fs::write(&baseline, stdout(&out)).unwrap();
+    let out = repo.keyfence(&["scan", "--history", "--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+}
+
+#[test]
+fn a_missing_blob_exits_2_and_still_reports_the_key_found_elsewhere() {
+    let repo = Repo::new();
+    repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    repo.commit_file("notes.txt", "nothing here\n", "notes");
+    let gone = repo.git(&["rev-parse", "HEAD:notes.txt"]);
+    std::fs::remove_file(loose_path(&repo, &gone)).unwrap();
+
+    let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains(&gone), "{}", stderr(&out));
+    let report = json(&out);
+    let paths: Vec<_> = findings(&report).into_iter().map(|(_, path, _)| path).collect();
+    assert_eq!(paths, ["creds", "creds"], "{report:#}");
+    assert!(!report["errors"].as_array().unwrap().is_empty());
+
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&repo.keyfence(&["scan", "--history", "--format", "sarif"]).stdout).unwrap();
+    assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], false);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_promisor_pack_without_partial_clone_config_is_named_a_partial_clone() {
+    let repo = Repo::new();
+    repo.commit_file("a.txt", "kept\n", "a");
+    repo.commit_file("b.txt", "promised\n", "b");
+    let promised = repo.git(&["rev-parse", "HEAD:b.txt"]);
+    // A pack of everything but the promised blob, marked as a promisor
+    // pack, and no promisor remote in the config (a copied snapshot).
+    let all = repo.git(&["rev-list", "--objects", "--all"]);
+    let kept: String = all.lines().filter(|l| !l.starts_with(&promised)).map(|l| format!("{l}\n")).collect();
+    let mut pack = repo.git_cmd();
+    pack.args(["pack-objects", "-q", ".git/objects/pack/pack"]).stdin(std::process::Stdio::piped());
+    pack.stdout(std::process::Stdio::piped());
+    let mut child = pack.spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(kept.as_bytes()).unwrap();
+    let name = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    std::fs::write(objects(&repo).join(format!("pack/pack-{}.promisor", name.trim())), "").unwrap();
+    repo.git(&["prune-packed"]);
+    std::fs::remove_file(loose_path(&repo, &promised)).unwrap();
+
+    let out = repo.keyfence(&["scan", "--history"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("a partial clone") && err.contains("--skip-missing"), "{err}");
+    assert!(!err.contains("damaged"), "{err}");
+}
+
+#[test]
+fn a_depth_1_clone_is_an_error_for_history_and_with_allow_shallow_a_partial_report() {
+    let origin = Repo::new();
+    origin.commit_file("creds", &credentials(KEY_ID, SECRET), "add a key");
+    origin.git(&["rm", "-q", "creds"]);
+    origin.git(&["commit", "-q", "-m", "remove it"]);
+    origin.commit_file("README", "hello\n", "docs");
+    let parent = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", origin.path().display());
+    let mut clone = origin.git_cmd();
+    clone.current_dir(parent.path()).args(["clone", "-q", "--depth", "1", &url, "clone"]);
+    assert!(clone.status().unwrap().success());
+    let clone = parent.path().join("clone");
+    let keyfence = |args: &[&str]| {
+        let mut cmd = crate::util::keyfence();
+        git_env(&mut cmd);
+        cmd.current_dir(&clone).args(args).output().unwrap()
+    };
+
+    let out = keyfence(&["scan", "--history"]);
+    assert_eq!(code(&out), 2, "{}{}", stdout(&out), stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("shallow clone") && err.contains("git fetch --unshallow"), "{err}");
+    assert!(err.contains("fetch-depth: 0") && err.contains("--allow-shallow"), "{err}");
+
+    let out = keyfence(&["scan", "--history", "--allow-shallow"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("PARTIAL: the repository is a shallow clone"), "{}", stdout(&out));
+    let report = json(&keyfence(&["scan", "--history", "--allow-shallow", "--format", "json"]));
+    assert!(report["partial"].as_str().is_some_and(|p| p.contains("shallow")), "{report:#}");
+}
