@@ -91,14 +91,29 @@ impl GitSecretsConfig {
         Ok(patterns)
     }
 
-    /// The prohibited patterns as keyfence rules.
+    /// The prohibited patterns as keyfence rules, named by ordinal and hash
+    /// (`git-secrets pattern #3 (a4c1b2d3)`), never by the pattern itself: a
+    /// provider's patterns are literal secrets (`--aws-provider` prints the
+    /// key values in `~/.aws/credentials`), and so is a pattern added with
+    /// `git secrets --add --literal`. Rule names reach json, jsonl and SARIF.
     pub fn rules(&self, mode: Mode) -> Result<Vec<Rule>> {
         let mut rules = Vec::new();
-        for pattern in self.prohibited()? {
+        for (i, pattern) in self.prohibited()?.iter().enumerate() {
             if mode == Mode::Keyfence && REGISTER_AWS_PATTERNS.contains(&pattern.as_str()) {
                 continue;
             }
-            rules.push(prohibited_rule(&pattern)?);
+            // A configured pattern that cannot be translated is named in the
+            // error (the user must find it in their git config); a
+            // provider's never is.
+            let configured = i < self.patterns.len();
+            rules.push(prohibited_rule(pattern, i + 1).map_err(|e| match e {
+                Error::Rule { id, reason } if configured => Error::Rule { id: format!("{id} '{pattern}'"), reason },
+                Error::Rule { id, .. } => Error::Rule {
+                    id,
+                    reason: "a secrets.providers command printed a pattern keyfence cannot translate".into(),
+                },
+                other => other,
+            })?);
         }
         Ok(rules)
     }
@@ -208,13 +223,25 @@ fn bad_pattern(pattern: &str, reason: &str) -> Error {
     Error::Rule { id: format!("git-secrets pattern '{pattern}'"), reason: reason.to_string() }
 }
 
+/// How a prohibited pattern is named wherever keyfence prints it: its
+/// 1-based place in `prohibited()` and the first 8 hex digits of its
+/// content id (also the rule id's suffix).
+pub fn pattern_name(pattern: &str, ordinal: usize) -> String {
+    format!("git-secrets pattern #{ordinal} ({})", &super::content_id("git-secrets", pattern)[..8])
+}
+
 /// A prohibited pattern as a keyword-less rule with `grep -w` boundaries.
-fn prohibited_rule(pattern: &str) -> Result<Rule> {
-    let translated = translate_ere(pattern).map_err(|reason| bad_pattern(pattern, &reason))?;
+fn prohibited_rule(pattern: &str, ordinal: usize) -> Result<Rule> {
+    let name = pattern_name(pattern, ordinal);
+    let translated =
+        translate_ere(pattern).map_err(|reason| Error::Rule { id: name.clone(), reason: reason.to_string() })?;
     let bounded = format!("(?m)(?:^|[^0-9A-Za-z_])(?P<secret>{translated})(?:[^0-9A-Za-z_]|$)");
     Ok(Rule {
         id: format!("git-secrets-{}", &super::content_id("git-secrets", pattern)[..8]),
-        name: format!("git-secrets pattern {pattern}"),
+        description: format!(
+            "{name}: prohibited by git config secrets.patterns or printed by a secrets.providers command (not shown: it may be a literal secret)"
+        ),
+        name,
         severity: Severity::High,
         kind: Kind::Secret,
         enabled: true,
@@ -226,7 +253,6 @@ fn prohibited_rule(pattern: &str) -> Result<Rule> {
         ignore_suffixes: Vec::new(),
         ignore_substrings: Vec::new(),
         pair: None,
-        description: format!("Prohibited by git config secrets.patterns (or a provider): {pattern}"),
         references: Vec::new(),
         examples: Vec::new(),
         negative_examples: Vec::new(),
@@ -292,12 +318,12 @@ mod tests {
 
     #[test]
     fn word_bounded_like_grep_w() {
-        let rule = prohibited_rule("forbidden|me").unwrap();
+        let rule = prohibited_rule("forbidden|me", 1).unwrap();
         let re = compile(&rule.pattern).unwrap();
         assert!(!re.is_match(b"mesa Jar Jar Binks"));
         assert!(re.is_match(b"foo.me"));
         assert!(re.is_match(b"\"me\""));
-        let key = compile(&prohibited_rule(REGISTER_AWS_PATTERNS[0]).unwrap().pattern).unwrap();
+        let key = compile(&prohibited_rule(REGISTER_AWS_PATTERNS[0], 1).unwrap().pattern).unwrap();
         assert!(!key.is_match(b"fooAKIAIOSFODNN7EXAMPLE"));
         assert!(!key.is_match(b"AKIAIOSFODNN7EXAMPLEQ"));
         assert!(key.is_match(b"\"AKIAIOSFODNN7EXAMPLE\""));
