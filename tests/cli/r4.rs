@@ -64,3 +64,42 @@ fn in_repo(repo: &Repo) -> Command {
     cmd.current_dir(repo.path());
     cmd
 }
+
+/// A repository with the credentials staged and `secrets.providers` set to `provider`.
+fn staged_with_provider(provider: &str) -> Repo {
+    let repo = Repo::new();
+    repo.commit_file("README", "hi\n", "base");
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds"]);
+    repo.git(&["config", "secrets.providers", provider]);
+    repo
+}
+
+#[test]
+fn provider_command_that_hangs_is_killed_after_five_seconds_with_exit_2() {
+    let repo = staged_with_provider("sleep 60");
+    let started = std::time::Instant::now();
+    let out = repo.keyfence(&["scan", "--staged"]);
+    let elapsed = started.elapsed();
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(elapsed < std::time::Duration::from_secs(30), "{elapsed:?}");
+    assert!(elapsed >= std::time::Duration::from_secs(4), "{elapsed:?}");
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("'sleep 60'") && err.contains("did not finish within 5 s"), "{err}");
+}
+
+#[test]
+fn provider_command_output_is_capped_at_one_mebibyte_and_a_pattern_at_4_kib() {
+    for (provider, says) in [
+        ("python3 -c 'print(\"a\"*20000000)'", "printed more than 1048576 bytes"),
+        ("python3 -c 'print(\"a\"*5000)'", "a pattern of 5000 bytes (at most 4096"),
+    ] {
+        let repo = staged_with_provider(provider);
+        let out = repo.keyfence(&["scan", "--staged"]);
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.len() < 1000 && err.lines().count() == 1, "{err}");
+        assert!(err.contains(provider) && err.contains(says), "{err}");
+    }
+}
