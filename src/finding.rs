@@ -151,15 +151,27 @@ pub fn from_matches_with(
             let end_in_line = (m.end - line_start).max(start_in_line);
             let (excerpt, text_offset, value_in_text) = excerpt(line, start_in_line..end_in_line);
             let window = line_start + text_offset..line_start + text_offset + excerpt.len();
-            let redactions = overlapping(&window)
+            let secrets: Vec<&Match> = overlapping(&window)
                 .iter()
                 .filter(|k| !matches!(scanner.rule(k.rule).kind, Kind::KeyId | Kind::Identifier))
+                .collect();
+            let mut redactions: Vec<_> = secrets
+                .iter()
                 .filter_map(|k| {
                     let start = k.start.clamp(window.start, window.end) - window.start;
                     let end = k.end.clamp(window.start, window.end) - window.start;
                     (start < end).then(|| (start..end, redact(&String::from_utf8_lossy(&haystack[k.start..k.end]))))
                 })
                 .collect();
+            // Every other copy of those values in the text too: a rule takes
+            // the first value after its keyword, so a second copy on the
+            // line (`key = V  # was V`) is no match of its own.
+            for k in &secrets {
+                let value = &haystack[k.start..k.end];
+                let shown = redact(&String::from_utf8_lossy(value));
+                redactions
+                    .extend(memchr::memmem::find_iter(excerpt, value).map(|at| (at..at + value.len(), shown.clone())));
+            }
             let rule = scanner.rule(m.rule);
             let secret = String::from_utf8_lossy(&haystack[m.start..m.end]).into_owned();
             // Reports print the partner whole (it names the key to rotate),

@@ -266,7 +266,11 @@ fn run_limited(command: &str, cwd: Option<&Path>, limits: ProviderLimits) -> Res
     let text = String::from_utf8_lossy(&output);
     let patterns: Vec<String> = text.split_whitespace().map(str::to_string).collect();
     if let Some(long) = patterns.iter().find(|p| p.len() > limits.pattern) {
-        return Err(fail(format!("printed a pattern of {} bytes (at most {} are accepted)", long.len(), limits.pattern)));
+        return Err(fail(format!(
+            "printed a pattern of {} bytes (at most {} are accepted)",
+            long.len(),
+            limits.pattern
+        )));
     }
     if patterns.len() > limits.patterns {
         return Err(fail(format!("printed {} patterns (at most {} are accepted)", patterns.len(), limits.patterns)));

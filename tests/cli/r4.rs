@@ -103,3 +103,18 @@ fn provider_command_output_is_capped_at_one_mebibyte_and_a_pattern_at_4_kib() {
         assert!(err.contains(provider) && err.contains(says), "{err}");
     }
 }
+
+#[test]
+fn git_secrets_format_redacts_a_second_copy_of_a_secret_on_the_printed_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = format!("aws_secret_access_key = {SECRET}  # previous value was {SECRET}\n");
+    std::fs::write(dir.path().join("a.ini"), &line).unwrap();
+    let out = keyfence()
+        .current_dir(dir.path())
+        .env("CI", "true")
+        .args(["scan", "a.ini", "--format", "git-secrets"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "a.ini:1:aws_secret_access_key = 9dKq…  # previous value was 9dKq…\n");
+}
