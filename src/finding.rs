@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::blob::Origin;
 use crate::providers;
 use crate::rules::{Kind, Severity};
-use crate::scan::{Match, Scanner};
+use crate::scan::{lines, Match, Scanner};
 
 /// Comments that mark a line as reviewed: keyfence's own, and the ones that
 /// gitleaks and detect-secrets users already have in their code.
@@ -140,7 +140,7 @@ pub fn from_matches_with(
     matches
         .iter()
         .filter_map(|m| {
-            let (line_start, line) = line_at(haystack, m.start);
+            let (line_start, line) = lines::line_at(haystack, m.start);
             if inline_allow && INLINE_ALLOW.iter().any(|marker| memchr::memmem::find(line, marker).is_some()) {
                 return None;
             }
@@ -211,15 +211,6 @@ pub fn from_matches_with(
         .collect()
 }
 
-/// Where the line holding byte `at` starts, and its text without the line
-/// terminator.
-fn line_at(haystack: &[u8], at: usize) -> (usize, &[u8]) {
-    let start = memchr::memrchr(b'\n', &haystack[..at]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &haystack[at..]).map_or(haystack.len(), |i| at + i);
-    let line = &haystack[start..end];
-    (start, line.strip_suffix(b"\r").unwrap_or(line))
-}
-
 /// The line, or a window of at most `MAX_LINE_TEXT` bytes around `value`
 /// when the line is longer; where that starts in the line; and where the
 /// value sits in what is returned.
@@ -240,18 +231,11 @@ fn char_count(bytes: &[u8]) -> u32 {
 
 /// The lines (1-based) of `new` whose text does not occur anywhere in
 /// `old`: what a change adds, by content rather than by diff position, so a
-/// line that merely moved is not reported again.
+/// line that merely moved is not reported again. Lines end where findings'
+/// lines do (`scan::lines`: a lone `\r` too).
 pub fn added_lines(old: &[u8], new: &[u8]) -> HashSet<u32> {
-    let old_lines: HashSet<&[u8]> = old.split(|&b| b == b'\n').map(trim_cr).collect();
-    new.split(|&b| b == b'\n')
-        .enumerate()
-        .filter(|(_, line)| !old_lines.contains(trim_cr(line)))
-        .map(|(i, _)| i as u32 + 1)
-        .collect()
-}
-
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
+    let old_lines: HashSet<&[u8]> = lines::split(old).collect();
+    lines::split(new).enumerate().filter(|(_, line)| !old_lines.contains(line)).map(|(i, _)| i as u32 + 1).collect()
 }
 
 #[cfg(test)]

@@ -118,3 +118,28 @@ fn git_secrets_format_redacts_a_second_copy_of_a_secret_on_the_printed_line() {
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert_eq!(stdout(&out), "a.ini:1:aws_secret_access_key = 9dKq…  # previous value was 9dKq…\n");
 }
+
+#[test]
+fn cr_only_line_endings_keep_an_allow_marker_on_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "# the example below is fake: keyfence:allow\r[prod]\raws_access_key_id = {KEY_ID}\raws_secret_access_key = {SECRET}\r"
+    );
+    std::fs::write(dir.path().join("prod.ini"), text).unwrap();
+    let out = run_in(dir.path(), &["scan", "prod.ini", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let found = findings(&json(&out));
+    let lines: Vec<(&str, u64)> = found.iter().map(|(rule, _, line)| (rule.as_str(), *line)).collect();
+    assert_eq!(lines, [("aws-access-key-id", 3), ("aws-secret-access-key", 4)]);
+}
+
+#[test]
+fn cr_only_file_staged_reports_only_the_added_cr_line() {
+    let repo = Repo::new();
+    repo.commit_file("prod.ini", &format!("[prod]\raws_access_key_id = {KEY_ID}\r"), "id only");
+    repo.write("prod.ini", &format!("[prod]\raws_access_key_id = {KEY_ID}\raws_secret_access_key = {SECRET}\r"));
+    repo.git(&["add", "prod.ini"]);
+    let out = repo.keyfence(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(findings(&json(&out)), [("aws-secret-access-key".to_string(), "prod.ini".to_string(), 3)]);
+}
