@@ -160,7 +160,7 @@ pub fn from_matches_with(
                 .filter_map(|k| {
                     let start = k.start.clamp(window.start, window.end) - window.start;
                     let end = k.end.clamp(window.start, window.end) - window.start;
-                    (start < end).then(|| (start..end, redact(&String::from_utf8_lossy(&haystack[k.start..k.end]))))
+                    (start < end).then(|| (start..end, redact(&value_text(&haystack[k.start..k.end]))))
                 })
                 .collect();
             // Every other copy of those values in the text too: a rule takes
@@ -168,12 +168,12 @@ pub fn from_matches_with(
             // line (`key = V  # was V`) is no match of its own.
             for k in &secrets {
                 let value = &haystack[k.start..k.end];
-                let shown = redact(&String::from_utf8_lossy(value));
+                let shown = redact(&value_text(value));
                 redactions
                     .extend(memchr::memmem::find_iter(excerpt, value).map(|at| (at..at + value.len(), shown.clone())));
             }
             let rule = scanner.rule(m.rule);
-            let secret = String::from_utf8_lossy(&haystack[m.start..m.end]).into_owned();
+            let secret = value_text(&haystack[m.start..m.end]);
             // Reports print the partner whole (it names the key to rotate),
             // so only a partner that is not secret is recorded: a project
             // rule may pair with a token, whose value must stay redacted.
@@ -209,6 +209,11 @@ pub fn from_matches_with(
             })
         })
         .collect()
+}
+
+/// A matched value as a finding holds it: JSON's `\/` undone (`rules::unescaped`).
+fn value_text(value: &[u8]) -> String {
+    String::from_utf8_lossy(&crate::rules::unescaped(value)).into_owned()
 }
 
 /// The line, or a window of at most `MAX_LINE_TEXT` bytes around `value`

@@ -143,3 +143,25 @@ fn cr_only_file_staged_reports_only_the_added_cr_line() {
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert_eq!(findings(&json(&out)), [("aws-secret-access-key".to_string(), "prod.ini".to_string(), 3)]);
 }
+
+#[test]
+fn json_escaped_slash_inside_a_secret_is_found_as_the_same_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let escaped = SECRET.replace('/', "\\/");
+    std::fs::write(dir.path().join("plain.json"), format!("{{\"SecretAccessKey\":\"{SECRET}\"}}\n")).unwrap();
+    std::fs::write(dir.path().join("php.json"), format!("{{\"SecretAccessKey\":\"{escaped}\"}}\n")).unwrap();
+    let report = |file: &str, show: bool| {
+        let mut args = vec!["scan", file, "--format", "json"];
+        if show {
+            args.push("--show-secrets");
+        }
+        let out = run_in(dir.path(), &args);
+        assert_eq!(code(&out), 1, "{file}: {}", stderr(&out));
+        json(&out)["findings"][0].clone()
+    };
+    let (plain, php) = (report("plain.json", false), report("php.json", false));
+    assert_eq!(php["rule"], "aws-secret-access-key");
+    assert_eq!(php["fingerprint"], plain["fingerprint"], "the same secret, so the same baseline entry");
+    assert_eq!(php["secret"], plain["secret"]);
+    assert_eq!(report("php.json", true)["secret"], SECRET, "--show-secrets shows the value it stands for");
+}
