@@ -232,6 +232,22 @@ pub fn content_id(namespace: &str, value: &str) -> String {
     hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A matched value as it stands, with JSON's `\/` escape undone: what is
+/// checked (entropy, suffixes), reported and fingerprinted, so a key in a
+/// PHP `json_encode` dump is the same finding as the key in plain text.
+pub fn unescaped(value: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memmem::find(value, b"\\/").is_none() {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut out = Vec::with_capacity(value.len());
+    for (i, &b) in value.iter().enumerate() {
+        if !(b == b'\\' && value.get(i + 1) == Some(&b'/')) {
+            out.push(b);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn validate(rule: &Rule) -> Result<()> {
     let fail = |reason: &str| Error::Rule { id: rule.id.clone(), reason: reason.to_string() };
     if rule.id.is_empty() || !rule.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
