@@ -29,7 +29,7 @@ mod git_sources_reliability;
 mod hook_managers;
 mod hooks;
 mod pre_commit_framework;
-mod r4;
+mod precision_and_redaction;
 mod readonly;
 mod reliability;
 mod rules_list;
