@@ -139,7 +139,8 @@ pub fn from_matches_with(
     };
     matches
         .iter()
-        .filter_map(|m| {
+        .enumerate()
+        .filter_map(|(i, m)| {
             let (line_start, line) = lines::line_at(haystack, m.start);
             if inline_allow && INLINE_ALLOW.iter().any(|marker| memchr::memmem::find(line, marker).is_some()) {
                 return None;
@@ -192,7 +193,7 @@ pub fn from_matches_with(
                 fingerprint: fingerprint(&rule.id, &secret),
                 rule: rule.id.clone(),
                 rule_name: rule.name.clone(),
-                severity: rule.severity,
+                severity: severity(scanner, matches, i),
                 kind: rule.kind,
                 provider: rule.provider.clone(),
                 key_provider,
@@ -214,6 +215,27 @@ pub fn from_matches_with(
 /// A matched value as a finding holds it: JSON's `\/` undone (`rules::unescaped`).
 fn value_text(value: &[u8]) -> String {
     String::from_utf8_lossy(&crate::rules::unescaped(value)).into_owned()
+}
+
+/// A key id or a session token cannot sign a request alone: its rule's
+/// severity (medium). With its secret beside it, a secret paired with the key
+/// id or any secret of its provider in the same blob as the token, it is a
+/// live credential: high.
+fn severity(scanner: &Scanner, matches: &[Match], i: usize) -> Severity {
+    let rule = scanner.rule(matches[i].rule);
+    let with_secret = match rule.kind {
+        Kind::KeyId => matches.iter().any(|o| o.paired_with == Some(i)),
+        Kind::Token => matches.iter().any(|o| {
+            let other = scanner.rule(o.rule);
+            other.kind == Kind::Secret && other.provider == rule.provider
+        }),
+        _ => false,
+    };
+    if with_secret {
+        rule.severity.max(Severity::High)
+    } else {
+        rule.severity
+    }
 }
 
 /// The line, or a window of at most `MAX_LINE_TEXT` bytes around `value`

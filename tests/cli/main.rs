@@ -13,6 +13,7 @@
 //! - `rules_list`: `keyfence rules` against its snapshot, `fixtures/rules.snapshot`
 //! - `decoding`: text decoding (UTF-16, git's binary probe), closed stdin, invisible characters, dense keywords (#17)
 //! - `git_sources_reliability`: git sources in unusual repositories (sparse, reftable, cherry-picks, packed bombs, #17)
+//! - `usability`: what `baseline` covers, severities, size units, messages, man pages (issue 15)
 
 mod util;
 
@@ -35,4 +36,5 @@ mod reliability;
 mod rules_list;
 mod scan_paths;
 mod trust;
+mod usability;
 mod walkthrough;
