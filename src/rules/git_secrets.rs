@@ -226,6 +226,7 @@ fn prohibited_rule(pattern: &str) -> Result<Rule> {
         ignore_suffixes: Vec::new(),
         ignore_substrings: Vec::new(),
         pair: None,
+        checksum: None,
         description: format!("Prohibited by git config secrets.patterns (or a provider): {pattern}"),
         references: Vec::new(),
         examples: Vec::new(),
