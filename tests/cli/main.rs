@@ -10,6 +10,7 @@
 //! - `hook_managers`: husky and lefthook from npm, pre-commit's advice
 //! - `trust`: trust in repository-supplied files (allowlists, ignores, report paths) and stderr that nobody reads
 //! - `rules_list`: `keyfence rules` against its snapshot, `fixtures/rules.snapshot`
+//! - `p`: issue 13's providers: one generated token per provider and decoys, in history and worktree
 
 mod util;
 
@@ -22,6 +23,7 @@ mod git_secrets_compat;
 mod git_sources;
 mod hook_managers;
 mod hooks;
+mod p;
 mod readonly;
 mod reliability;
 mod rules_list;
