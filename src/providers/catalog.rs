@@ -125,3 +125,11 @@ pub static SHOPIFY: Provider = simple(
     "Shopify token or secret: rotate it in the app's settings (Settings > Apps > Develop apps, or the Partner \
      Dashboard for an app's secret), then reinstall the app.",
 );
+
+pub static DIGITALOCEAN: Provider = simple(
+    "digitalocean",
+    "DigitalOcean",
+    "https://cloud.digitalocean.com/account/api/tokens",
+    "DigitalOcean token: delete it (https://cloud.digitalocean.com/account/api/tokens), check the team's \
+     activity log for resources you did not create, then issue a scoped token.",
+);

@@ -62,6 +62,7 @@ pub const ALL: &[&Provider] = &[
     &catalog::HUGGINGFACE,
     &catalog::SENDGRID,
     &catalog::SHOPIFY,
+    &catalog::DIGITALOCEAN,
 ];
 
 /// Generic advice for a secret of a rule with no provider (a project or

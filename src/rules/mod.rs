@@ -30,6 +30,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("huggingface", include_str!("builtin/huggingface.toml")),
     ("sendgrid", include_str!("builtin/sendgrid.toml")),
     ("shopify", include_str!("builtin/shopify.toml")),
+    ("digitalocean", include_str!("builtin/digitalocean.toml")),
 ];
 
 /// How bad a finding of this rule is. Ordered, so `--fail-on` can compare.

@@ -66,6 +66,7 @@ const POSITIVE: &[(&str, &str)] = &[
     ("JSON config: Google API key and OAuth secret, Slack bot, Shopify", "config/integrations.json"),
     ("source code: Slack user and app tokens", "bots/notify.py"),
     ("Terraform: GitHub fine-grained PAT, Stripe restricted key", "infra/github.tf"),
+    ("Terraform: DigitalOcean provider token", "infra/digitalocean.tf"),
     ("Jupyter notebook: Hugging Face login", "notebooks/finetune.ipynb"),
     ("GitLab runner config.toml: runner token, GitHub App token", "ci/gitlab-runner/config.toml"),
     ("PEM RSA private key", "keys/server.key"),

@@ -129,8 +129,13 @@ fn files(fake: &mut Fake) -> Vec<(String, String, Vec<&'static str>)> {
         ),
         (
             "infra/main.tf".into(),
-            format!("provider \"github\" {{\n  token = \"github_pat_{}_{}\"\n}}\n", fake.alnum(22), fake.alnum(59)),
-            vec!["github-fine-grained-pat"],
+            format!(
+                "provider \"github\" {{\n  token = \"github_pat_{}_{}\"\n}}\nprovider \"digitalocean\" {{\n  token = \"dop_v1_{}\"\n}}\n",
+                fake.alnum(22),
+                fake.alnum(59),
+                fake.hex(64)
+            ),
+            vec!["github-fine-grained-pat", "digitalocean-token"],
         ),
         (
             "gcp/key.json".into(),
@@ -201,7 +206,7 @@ fn found(out: &std::process::Output) -> BTreeSet<(String, String)> {
 fn every_provider_token_is_found_in_history_and_worktree_and_no_decoy() {
     let (repo, expected) = repo_with_providers();
     let providers: BTreeSet<&str> = expected.iter().map(|(rule, _)| rule.split('-').next().unwrap()).collect();
-    assert!(providers.len() >= 13, "{providers:?}");
+    assert!(providers.len() >= 14, "{providers:?}");
     let history = found(&repo.keyfence(&["scan", "--history", "--format", "json"]));
     assert_eq!(history, expected, "scan --history");
     let worktree = found(&repo.keyfence(&["scan", ".", "--format", "json"]));
