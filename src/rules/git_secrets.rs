@@ -351,6 +351,7 @@ fn prohibited_rule(pattern: &str, ordinal: usize) -> Result<Rule> {
         ignore_suffixes: Vec::new(),
         ignore_substrings: Vec::new(),
         pair: None,
+        checksum: None,
         references: Vec::new(),
         examples: Vec::new(),
         negative_examples: Vec::new(),
