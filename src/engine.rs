@@ -61,8 +61,9 @@ pub enum ProjectAt {
 /// What one run scans.
 #[derive(Debug, Clone)]
 pub enum Source {
-    /// Files and directories (`scan [PATH…]`; git-secrets `--no-index`).
-    Paths { roots: Vec<PathBuf>, no_ignore: bool },
+    /// Files and directories (`scan [PATH…]`; git-secrets `--no-index`);
+    /// files that look binary are skipped and named unless `scan_binary`.
+    Paths { roots: Vec<PathBuf>, no_ignore: bool, scan_binary: bool },
     /// What the next commit adds (`--staged`, the pre-commit hook).
     Staged { whole_files: bool },
     /// The commits of a range spec (`A..B`, `A...B`).
@@ -288,8 +289,13 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         Source::GitSecretsHistory => (false, false, true),
         _ => (false, false, false),
     };
-    let pipeline =
-        engine.pipeline().with_whole_files(whole_files).with_all_objects(all_objects).with_progress(progress);
+    let scan_binary = matches!(config.source, Source::Paths { scan_binary: true, .. });
+    let pipeline = engine
+        .pipeline()
+        .with_whole_files(whole_files)
+        .with_all_objects(all_objects)
+        .with_progress(progress)
+        .with_binary(scan_binary);
     let walk = |no_ignore| WalkOptions { no_ignore, threads: config.threads, max_file_size: max_blob_size };
     let history = |branch: &Option<String>, allow_shallow| HistoryOptions {
         branch: branch.clone(),
@@ -298,7 +304,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         allow_shallow,
     };
     let result = match (&config.source, &repo) {
-        (Source::Paths { roots, no_ignore }, _) => {
+        (Source::Paths { roots, no_ignore, .. }, _) => {
             worktree::scan_paths(roots, &walk(*no_ignore), repo.as_ref(), &pipeline);
             Ok(())
         }
@@ -357,6 +363,10 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
             }
             outcome = pipeline.finish();
         }
+    }
+    if !matches!(config.source, Source::Paths { .. }) {
+        // Only a path scan names its binary files (and can be told to scan them).
+        outcome.stats.binary_examples.clear();
     }
     let policy = ExitPolicy { fail_on: engine.fail_on, exit_zero: config.exit_zero };
     Ok(Scanned { outcome, policy })

@@ -42,11 +42,17 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// How many skipped binary files [`Stats::binary_examples`] names.
+pub const BINARY_EXAMPLES: usize = 5;
+
 #[derive(Debug, Default, Serialize, Clone, PartialEq)]
 pub struct Stats {
     pub blobs_scanned: u64,
     pub bytes_scanned: u64,
     pub skipped_binary: u64,
+    /// The first few binary files skipped (by path order), to name on stderr.
+    #[serde(skip)]
+    pub binary_examples: Vec<String>,
     pub skipped_too_large: u64,
     pub skipped_missing: u64,
     pub findings: u64,
@@ -86,6 +92,7 @@ pub struct Pipeline<'s> {
     skipped: Mutex<Vec<Skipped>>,
     counters: Counters,
     scan_binary: bool,
+    binary_examples: Mutex<Vec<String>>,
     whole_files: bool,
     all_objects: bool,
     inline_allow: bool,
@@ -116,6 +123,7 @@ impl<'s> Pipeline<'s> {
             skipped: Mutex::default(),
             counters: Counters::default(),
             scan_binary: false,
+            binary_examples: Mutex::default(),
             whole_files: false,
             all_objects: false,
             inline_allow: true,
@@ -176,7 +184,7 @@ impl<'s> Pipeline<'s> {
         // UTF-16 files (Windows tools write them) are full of NUL bytes but
         // are text: scan them as UTF-8 (`blob::text_of`).
         let text = text_of(bytes);
-        if matches!(text, Cow::Borrowed(_)) && self.skip_if_binary(bytes) {
+        if matches!(text, Cow::Borrowed(_)) && self.skip_if_binary(bytes, origin) {
             return Vec::new();
         }
         let bytes = &text[..];
@@ -194,10 +202,19 @@ impl<'s> Pipeline<'s> {
 
     /// Whether a blob starting with `prefix` (its first `BINARY_PROBE` bytes
     /// are enough) is skipped as binary; counts it if so.
-    fn skip_if_binary(&self, prefix: &[u8]) -> bool {
+    fn skip_if_binary(&self, prefix: &[u8], origin: &Origin) -> bool {
         let binary = !self.scan_binary && looks_binary(prefix);
         if binary {
             self.counters.binary.fetch_add(1, Ordering::Relaxed);
+            let mut examples = self.binary_examples.lock().expect("lock");
+            let path = origin.display_path();
+            if examples.len() < BINARY_EXAMPLES || examples.last().is_some_and(|last| path < *last) {
+                let at = examples.partition_point(|p| *p < path);
+                if examples.get(at) != Some(&path) {
+                    examples.insert(at, path);
+                    examples.truncate(BINARY_EXAMPLES);
+                }
+            }
         }
         binary
     }
@@ -257,6 +274,7 @@ impl<'s> Pipeline<'s> {
             blobs_scanned: self.counters.blobs.into_inner(),
             bytes_scanned: self.counters.bytes.into_inner(),
             skipped_binary: self.counters.binary.into_inner(),
+            binary_examples: self.binary_examples.into_inner().expect("lock"),
             skipped_too_large: self.counters.too_large.into_inner(),
             skipped_missing: self.counters.missing.into_inner(),
             findings: findings.len() as u64,
@@ -286,7 +304,7 @@ impl Sink for Pipeline<'_> {
     fn read(&self, reader: &mut dyn Read, origin: &Origin, max_size: u64) -> std::io::Result<()> {
         let mut bytes = Vec::new();
         (&mut *reader).take(BINARY_PROBE as u64).read_to_end(&mut bytes)?;
-        if self.skip_if_binary(&bytes) {
+        if self.skip_if_binary(&bytes, origin) {
             return Ok(());
         }
         reader.take(max_size.saturating_add(1).saturating_sub(bytes.len() as u64)).read_to_end(&mut bytes)?;

@@ -93,7 +93,7 @@ fn run_config(request: &HookRequest) -> RunConfig {
                 Check::Commit => Source::Staged { whole_files: *whole_files },
                 Check::Range(spec) => Source::Range(spec.clone()),
                 Check::Files(files) if files.is_empty() => Source::Nothing,
-                Check::Files(files) => Source::Paths { roots: files.clone(), no_ignore: false },
+                Check::Files(files) => Source::Paths { roots: files.clone(), no_ignore: false, scan_binary: false },
             },
         ),
     };

@@ -9,10 +9,13 @@
 //! - `hooks`: `keyfence install` / `uninstall` through real `git commit`s
 //! - `hook_managers`: husky and lefthook from npm, pre-commit's advice
 //! - `trust`: trust in repository-supplied files (allowlists, ignores, report paths) and stderr that nobody reads
+//! - `precision_and_redaction`: entropy floor, JSON `\/` escapes, CR-only lines, git-secrets rule names and providers, redaction of every copy
 //! - `rules_list`: `keyfence rules` against its snapshot, `fixtures/rules.snapshot`
 //! - `decoding`: text decoding (UTF-16, git's binary probe), closed stdin, invisible characters, dense keywords (#17)
 //! - `git_sources_reliability`: git sources in unusual repositories (sparse, reftable, cherry-picks, packed bombs, #17)
 //! - `history_scale`: one finding per secret per path, reports of failed/shallow/partial history scans, staged scale (#14)
+//! - `usability`: what `baseline` covers, severities, size units, messages, man pages (issue 15)
+//! - `providers`: issue 13's providers: one generated token per provider and decoys, in history and worktree
 
 mod util;
 
@@ -30,9 +33,12 @@ mod history_scale;
 mod hook_managers;
 mod hooks;
 mod pre_commit_framework;
+mod precision_and_redaction;
+mod providers;
 mod readonly;
 mod reliability;
 mod rules_list;
 mod scan_paths;
 mod trust;
+mod usability;
 mod walkthrough;
