@@ -69,6 +69,14 @@ pub struct Finding {
     /// the same path) hold the same secret; they are not reported apart.
     #[serde(skip)]
     pub later_versions: u32,
+    /// History only, with `later_versions`: the commit that introduced the
+    /// newest version of this path that still has the secret.
+    #[serde(skip)]
+    pub last_version_commit: Option<String>,
+    /// History only: a ref that reaches the commit when no branch or tag
+    /// does (`refs/pull/497/head`).
+    #[serde(skip)]
+    pub only_from: Option<String>,
 }
 
 impl Finding {
@@ -212,6 +220,8 @@ pub fn from_matches_with(
                 paired_key_id,
                 account_id,
                 later_versions: 0,
+                last_version_commit: None,
+                only_from: None,
             })
         })
         .collect()

@@ -29,7 +29,7 @@ use crate::error::Error;
 use crate::finding::{self, added_lines, Finding};
 use crate::rules::Severity;
 use crate::scan::{Scanner, Scratch};
-use crate::source::{Lines, Progress, Sink};
+use crate::source::{Lines, Placed, Progress, Sink};
 
 /// Kept here too: reports name it with the other outcome types.
 pub use crate::blob::SkipReason;
@@ -328,7 +328,7 @@ impl Sink for Pipeline<'_> {
         true
     }
 
-    fn place(&self, id: ObjectId, at: &[(Origin, u64)]) {
+    fn place(&self, id: ObjectId, at: &[Placed]) {
         let Some(mut findings) = self.unplaced.lock().expect("lock").remove(&id) else { return };
         if at.is_empty() {
             // No commit reaches it: name it as git would show it, so no
@@ -340,12 +340,13 @@ impl Sink for Pipeline<'_> {
             return;
         }
         let mut placed = Vec::with_capacity(findings.len() * at.len());
-        for (origin, order) in at {
+        for place in at {
             for finding in &findings {
                 let mut finding = finding.clone();
-                finding.origin.commit.clone_from(&origin.commit);
-                finding.origin.path.clone_from(&origin.path);
-                placed.push((finding, *order));
+                finding.origin.commit.clone_from(&place.origin.commit);
+                finding.origin.path.clone_from(&place.origin.path);
+                finding.only_from.clone_from(&place.only_from);
+                placed.push((finding, place.order));
             }
         }
         self.placed.lock().expect("lock").extend(placed);

@@ -9,7 +9,8 @@ use crate::finding::Finding;
 
 /// Keep, for each (path, rule, secret), the finding of the oldest place
 /// (lowest walk position, then line and column), counting the other
-/// versions (distinct blobs) of that path that have it in `later_versions`.
+/// versions (distinct blobs) of that path that have it in `later_versions`
+/// and naming the newest one's commit.
 pub(super) fn one_per_secret_per_path(mut placed: Vec<(Finding, u64)>) -> Vec<Finding> {
     let key = |f: &Finding| (f.origin.path.clone(), f.rule.clone(), f.secret.clone());
     placed.sort_by(|(a, order_a), (b, order_b)| {
@@ -30,6 +31,7 @@ pub(super) fn one_per_secret_per_path(mut placed: Vec<(Finding, u64)>) -> Vec<Fi
                 if !blobs_of_kept.contains(&finding.origin.blob_id) {
                     blobs_of_kept.push(finding.origin.blob_id.clone());
                     last.later_versions += 1;
+                    last.last_version_commit = finding.origin.commit;
                 }
             }
             _ => {

@@ -38,6 +38,12 @@ pub struct JsonFinding<'a> {
     /// History: later versions of the same path that hold the same secret.
     #[serde(skip_serializing_if = "is_zero")]
     later_versions: u32,
+    /// History, with `later_versions`: the commit of the newest of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_version_commit: Option<&'a str>,
+    /// History: the ref that reaches the commit when no branch or tag does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    only_reachable_from: Option<&'a str>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -63,6 +69,8 @@ pub fn json_finding<'a>(finding: &'a Finding, options: &ReportOptions) -> JsonFi
         commit: finding.origin.commit.as_deref(),
         blob_id: finding.origin.blob_id.as_deref(),
         later_versions: finding.later_versions,
+        last_version_commit: finding.last_version_commit.as_deref(),
+        only_reachable_from: finding.only_from.as_deref(),
         finding,
     }
 }

@@ -108,6 +108,10 @@ fn result(finding: &Finding, rule_index: usize, roots: &Roots, options: &ReportO
     }
     if finding.later_versions > 0 {
         properties["laterVersions"] = json!(finding.later_versions);
+        properties["lastVersionCommit"] = json!(finding.last_version_commit);
+    }
+    if let Some(reference) = &finding.only_from {
+        properties["onlyReachableFrom"] = json!(reference);
     }
     json!({
         "ruleId": finding.rule,

@@ -40,10 +40,9 @@ pub trait Sink: Sync {
     fn unplaced(&self, bytes: &[u8], id: ObjectId) -> bool;
 
     /// Every place an unplaced blob was committed at: one per path, at the
-    /// oldest commit that has it there, each with that commit's position in
-    /// the history walk (oldest first) so the sink can tell versions of a
-    /// path apart. Empty when no commit or ref reaches it.
-    fn place(&self, id: ObjectId, at: &[(Origin, u64)]);
+    /// oldest commit that has it there. Empty when no commit or ref reaches
+    /// it.
+    fn place(&self, id: ObjectId, at: &[Placed]);
 
     /// The scan is knowingly incomplete (a shallow clone scanned with
     /// `--allow-shallow`): the report must say so, and why.
@@ -57,6 +56,18 @@ pub trait Sink: Sync {
 
     /// How far a long source (history) has got.
     fn progress(&self, event: Progress);
+}
+
+/// One place of a history blob.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub origin: Origin,
+    /// The commit's position in the history walk (oldest first), so the
+    /// sink can tell versions of a path apart and order them.
+    pub order: u64,
+    /// A ref that reaches the commit when no branch or tag does
+    /// (`refs/pull/497/head`).
+    pub only_from: Option<String>,
 }
 
 /// Which lines of a blob count.

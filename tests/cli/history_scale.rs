@@ -18,8 +18,12 @@ fn a_key_kept_through_30_edits_and_copied_is_one_finding_per_path_at_its_introdu
     let repo = Repo::new();
     let line = format!("aws_access_key_id = {KEY_ID}\n");
     let first = repo.commit_file("config.py", &format!("{line}version = 0\n"), "add");
+    // A baseline taken before the edits and the copy: the same secret at
+    // other commits and paths is still the baselined one.
+    let early = stdout(&repo.keyfence(&["scan", "--history", "--format", "json"]));
+    let mut last = String::new();
     for n in 1..=30 {
-        repo.commit_file("config.py", &format!("{line}version = {n}\n"), "edit");
+        last = repo.commit_file("config.py", &format!("{line}version = {n}\n"), "edit");
     }
     repo.write("backup/config.py", &format!("{line}version = 30\n"));
     repo.git(&["add", "backup/config.py"]);
@@ -44,15 +48,20 @@ fn a_key_kept_through_30_edits_and_copied_is_one_finding_per_path_at_its_introdu
     assert_eq!(found, [("backup/config.py".to_string(), copy, 0), ("config.py".to_string(), first, 30)], "{report:#}");
 
     let human = stdout(&repo.keyfence(&["scan", "--history"]));
-    assert!(human.contains("still in 30 later versions of this file"), "{human}");
+    let kept = format!("kept through 31 versions of this file, the last from {}", &last[..12]);
+    assert_eq!(human.matches(&kept).count(), 1, "{human}");
+    assert_eq!(report["findings"][1]["last_version_commit"], last.as_str(), "{report:#}");
     let sarif = stdout(&repo.keyfence(&["scan", "--history", "--format", "sarif"]));
     assert!(sarif.contains("\"laterVersions\": 30"), "{sarif}");
 
-    // A baseline still suppresses every place (fingerprints ignore place).
-    let baseline = repo.path().join("baseline.json");
-    std::fs::write(&baseline, stdout(&out)).unwrap();
-    let out = repo.keyfence(&["scan", "--history", "--baseline", baseline.to_str().unwrap()]);
-    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    // Baselines, the one taken before and one taken now, still suppress
+    // every place (fingerprints ignore place).
+    for (name, taken) in [("early.json", early), ("now.json", stdout(&out))] {
+        let baseline = repo.path().join(name);
+        std::fs::write(&baseline, taken).unwrap();
+        let out = repo.keyfence(&["scan", "--history", "--baseline", baseline.to_str().unwrap()]);
+        assert_eq!(code(&out), 0, "{name}: {}{}", stdout(&out), stderr(&out));
+    }
 }
 
 #[test]
@@ -135,4 +144,43 @@ fn a_depth_1_clone_is_an_error_for_history_and_with_allow_shallow_a_partial_repo
     assert!(stdout(&out).contains("PARTIAL: the repository is a shallow clone"), "{}", stdout(&out));
     let report = json(&keyfence(&["scan", "--history", "--allow-shallow", "--format", "json"]));
     assert!(report["partial"].as_str().is_some_and(|p| p.contains("shallow")), "{report:#}");
+}
+
+#[test]
+fn a_commit_only_a_pull_request_ref_reaches_is_named_as_such() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "base");
+    repo.git(&["checkout", "-q", "-b", "contribution"]);
+    let keyed = repo.commit_file("creds", &credentials(KEY_ID, SECRET), "a pull request with a key");
+    repo.git(&["update-ref", "refs/pull/497/head", &keyed]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["branch", "-q", "-D", "contribution"]);
+
+    let out = repo.keyfence(&["scan", "--history"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let human = stdout(&out);
+    assert!(human.contains("only on refs/pull/497/head, on no branch or tag"), "{human}");
+    let report = json(&repo.keyfence(&["scan", "--history", "--format", "json"]));
+    assert_eq!(report["findings"][0]["only_reachable_from"], "refs/pull/497/head", "{report:#}");
+
+    // Once a branch has it, nothing is said.
+    repo.git(&["branch", "kept", &keyed]);
+    let human = stdout(&repo.keyfence(&["scan", "--history"]));
+    assert!(!human.contains("only on"), "{human}");
+}
+
+#[test]
+fn incident_steps_are_printed_once_for_all_key_ids() {
+    let repo = Repo::new();
+    repo.commit_file("one.env", &credentials(KEY_ID, SECRET), "one");
+    repo.commit_file("two.env", &credentials(KEY_ID_2, SECRET_2), "two");
+    let human = stdout(&repo.keyfence(&["scan", "--history"]));
+    assert_eq!(human.matches("1. Deactivate the key now").count(), 1, "{human}");
+    assert!(
+        human.contains(&format!("For each of these 2 keys (KEY_ID below is each of {KEY_ID} {KEY_ID_2})")),
+        "{human}"
+    );
+    assert!(human.contains("--access-key-id KEY_ID --status Inactive"), "{human}");
+    // Each key is still named with what is known of it.
+    assert!(human.contains(&format!("{KEY_ID}: ")) && human.contains(&format!("{KEY_ID_2}: ")), "{human}");
 }

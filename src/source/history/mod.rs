@@ -19,6 +19,7 @@
 
 mod attribute;
 mod objects;
+mod reach;
 mod tips;
 
 use std::sync::Mutex;
@@ -26,7 +27,7 @@ use std::sync::Mutex;
 use gix::ObjectId;
 
 use super::git::ReadOptions;
-use super::{Progress, Sink};
+use super::{Placed, Progress, Sink};
 use crate::blob::{Origin, SeenBlobs, SkipReason};
 use crate::error::Error;
 
@@ -97,33 +98,42 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     // pack directories again is cheap; only new packs are read).
     objects::rescan(repo, &indexes, &vanished, options.threads, &blobs)?;
     sink.progress(Progress::Done);
-    let attribute::Walked { places, error } = attribute::walk_reachable(repo, &tips, &blobs, options.read.skip_missing);
+    let attribute::Walked { places, mut error } =
+        attribute::walk_reachable(repo, &tips, &blobs, options.read.skip_missing);
+    let found = blobs.found.into_inner().expect("lock");
+    let commits: std::collections::HashSet<ObjectId> =
+        found.iter().filter_map(|b| places.get(b)).flatten().filter_map(|p| p.commit).collect();
+    let only_from = reach::only_from(repo, &tips, &commits).unwrap_or_else(|e| {
+        error.get_or_insert(e);
+        Default::default()
+    });
 
     // Every finding found is reported, even when the walk failed: a blob
     // it had not placed yet is named by its id (it may be reachable).
     let cut_short = error.is_some();
-    let origins = |blob: ObjectId| -> Vec<(Origin, u64)> {
+    let origins = |blob: ObjectId| -> Vec<Placed> {
         match places.get(&blob) {
             Some(places) => places
                 .iter()
-                .map(|place| {
-                    let origin = Origin {
+                .map(|place| Placed {
+                    origin: Origin {
                         path: place.path.clone(),
                         commit: place.commit.map(|c| c.to_string()),
                         blob_id: Some(blob.to_string()),
-                    };
-                    (origin, place.order)
+                    },
+                    order: place.order,
+                    only_from: place.commit.and_then(|c| only_from.get(&c).cloned()),
                 })
                 .collect(),
-            None if cut_short => vec![(unplaced(blob), u64::MAX)],
+            None if cut_short => vec![Placed { origin: unplaced(blob), order: u64::MAX, only_from: None }],
             None => Vec::new(),
         }
     };
     for (blob, size) in blobs.too_large.into_inner().expect("lock") {
-        let origin = origins(blob).into_iter().next().map_or_else(|| unplaced(blob), |(origin, _)| origin);
+        let origin = origins(blob).into_iter().next().map_or_else(|| unplaced(blob), |placed| placed.origin);
         sink.skip(&origin, SkipReason::TooLarge(size));
     }
-    for blob in blobs.found.into_inner().expect("lock") {
+    for blob in found {
         sink.place(blob, &origins(blob));
     }
     error.map_or(Ok(()), Err)

@@ -345,7 +345,7 @@ mod tests {
             self.0.lock().unwrap().push(id);
             false
         }
-        fn place(&self, _: ObjectId, _: &[(Origin, u64)]) {}
+        fn place(&self, _: ObjectId, _: &[crate::source::Placed]) {}
         fn skip(&self, _: &Origin, _: SkipReason) {}
         fn error(&self, _: Error) {}
         fn progress(&self, _: Progress) {}
