@@ -29,8 +29,10 @@ use crate::source::{git, message, range, tracked, Sink};
 use crate::suppress::Suppressors;
 
 mod finish;
+mod many;
 
 pub use finish::{finish, output, Destination, Output};
+pub use many::run_each;
 
 /// Default cap on a single file or blob: generous, but a 4 GB video is not
 /// read into memory to look for a 40-byte key.

@@ -77,6 +77,10 @@ pub struct Finding {
     /// does (`refs/pull/497/head`).
     #[serde(skip)]
     pub only_from: Option<String>,
+    /// The repository as the user named it, when one run scanned several
+    /// (`scan --history A B`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
 }
 
 impl Finding {
@@ -222,6 +226,7 @@ pub fn from_matches_with(
                 later_versions: 0,
                 last_version_commit: None,
                 only_from: None,
+                repository: None,
             })
         })
         .collect()

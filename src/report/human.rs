@@ -28,15 +28,21 @@ impl Paint {
 
 pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint { on: options.color };
-    let mut group: Option<(&[u8], Option<&str>)> = None;
+    let mut group: Option<(Option<&str>, &[u8], Option<&str>)> = None;
     for finding in &outcome.findings {
-        let key = (finding.origin.path.as_slice(), finding.origin.commit.as_deref());
+        let key = (finding.repository.as_deref(), finding.origin.path.as_slice(), finding.origin.commit.as_deref());
         if group != Some(key) {
             if group.is_some() {
                 writeln!(out)?;
             }
-            let mut header = paint.paint("1;35", &finding.origin.display_path());
-            if let Some(commit) = key.1 {
+            let path = match key.0 {
+                Some(repository) => {
+                    format!("{}: {}", escape_for_terminal(repository.as_bytes()), finding.origin.display_path())
+                }
+                None => finding.origin.display_path(),
+            };
+            let mut header = paint.paint("1;35", &path);
+            if let Some(commit) = key.2 {
                 header.push_str(&format!(" (commit {})", short(commit)));
             }
             writeln!(out, "{header}")?;
@@ -72,7 +78,8 @@ fn write_finding(finding: &Finding, options: &ReportOptions, paint: &Paint, out:
 
 fn write_summary(outcome: &Outcome, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let stats = &outcome.stats;
-    let files: BTreeSet<_> = outcome.findings.iter().map(|f| (&f.origin.path, &f.origin.commit)).collect();
+    let files: BTreeSet<_> =
+        outcome.findings.iter().map(|f| (&f.repository, &f.origin.path, &f.origin.commit)).collect();
     if !outcome.findings.is_empty() {
         writeln!(out)?;
     }

@@ -110,6 +110,9 @@ fn result(finding: &Finding, rule_index: usize, roots: &Roots, options: &ReportO
         properties["laterVersions"] = json!(finding.later_versions);
         properties["lastVersionCommit"] = json!(finding.last_version_commit);
     }
+    if let Some(repository) = &finding.repository {
+        properties["repository"] = json!(repository);
+    }
     if let Some(reference) = &finding.only_from {
         properties["onlyReachableFrom"] = json!(reference);
     }

@@ -184,3 +184,43 @@ fn incident_steps_are_printed_once_for_all_key_ids() {
     // Each key is still named with what is known of it.
     assert!(human.contains(&format!("{KEY_ID}: ")) && human.contains(&format!("{KEY_ID_2}: ")), "{human}");
 }
+
+#[test]
+fn history_of_two_repositories_in_one_run_reports_both_and_exits_with_the_worst() {
+    let (one, two) = (Repo::new(), Repo::new());
+    one.commit_file("creds", &credentials(KEY_ID, SECRET), "one");
+    two.commit_file("app.env", &credentials(KEY_ID_2, SECRET_2), "two");
+    let parent = one.path().parent().unwrap().to_path_buf();
+    let (a, b) = (one.path().to_str().unwrap(), two.path().to_str().unwrap());
+    let run = |args: &[&str]| {
+        let mut cmd = crate::util::keyfence();
+        git_env(&mut cmd);
+        cmd.current_dir(&parent).args(args).output().unwrap()
+    };
+
+    let out = run(&["scan", "--history", a, b, "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    let found: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["repository"].as_str().unwrap().to_string(), f["path"].as_str().unwrap().to_string()))
+        .collect();
+    let expected =
+        [(a, "creds"), (a, "creds"), (b, "app.env"), (b, "app.env")].map(|(r, p)| (r.to_string(), p.to_string()));
+    assert_eq!(found, expected, "{report:#}");
+    let human = stdout(&run(&["scan", "--history", a, b]));
+    assert!(human.contains(&format!("{a}: creds")) && human.contains(&format!("{b}: app.env")), "{human}");
+
+    // A path that is no repository is exit 2 naming it; the others are
+    // still reported.
+    let nothing = tempfile::tempdir().unwrap();
+    let gone = nothing.path().to_str().unwrap();
+    let out = run(&["scan", "--history", a, gone, "--format", "json"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("repository {gone}")), "{}", stderr(&out));
+    assert_eq!(json(&out)["findings"].as_array().unwrap().len(), 2);
+    // Staged and range scans still take one repository.
+    assert_eq!(code(&run(&["scan", "--staged", a, b])), 2);
+}
