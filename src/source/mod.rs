@@ -93,6 +93,15 @@ pub enum Progress {
         blob: bool,
         bytes: u64,
     },
+    /// The objects are read; what follows is a phase of its own (listing
+    /// and walking commits to place findings), of `total` steps, 0 when
+    /// not known yet.
+    Phase {
+        what: &'static str,
+        total: u64,
+    },
+    /// One step of the current phase.
+    Step,
     Done,
 }
 

@@ -224,3 +224,33 @@ fn history_of_two_repositories_in_one_run_reports_both_and_exits_with_the_worst(
     // Staged and range scans still take one repository.
     assert_eq!(code(&run(&["scan", "--staged", a, b])), 2);
 }
+
+/// keyfence in `dir` under `script`, a pseudo-terminal: what the screen got.
+fn on_a_terminal(dir: &std::path::Path, args: &str) -> (i32, String) {
+    let command = format!("'{}' {args}", env!("CARGO_BIN_EXE_keyfence"));
+    let out = std::process::Command::new("script")
+        .current_dir(dir)
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("`script` (util-linux) runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn the_commit_walk_after_the_objects_has_its_own_progress_and_rates_are_whole_numbers() {
+    let repo = Repo::new();
+    for n in 0..30 {
+        repo.commit_file(&format!("file-{n}"), &format!("line {n}\n"), "more");
+    }
+    repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    let (code, screen) = on_a_terminal(repo.path(), "scan --history");
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.contains("commits walked to place findings"), "no progress for the walk: {screen}");
+    // `57,087.6035/s` was indicatif's own rate.
+    let rates: Vec<&str> = screen.split(['(', ' ']).filter(|w| w.ends_with("/s,")).collect();
+    assert!(!rates.is_empty(), "{screen}");
+    assert!(
+        rates.iter().all(|r| r.trim_end_matches("/s,").chars().all(|c| c.is_ascii_digit() || c == ',')),
+        "{rates:?}"
+    );
+}

@@ -18,6 +18,7 @@ use super::tips::Tips;
 use super::Blobs;
 use crate::blob::{Origin, SkipReason};
 use crate::error::Error;
+use crate::source::Progress;
 
 /// Where blobs were committed: every (commit, path) at which each blob
 /// with findings first appears, in walk order (oldest commit first), one
@@ -87,7 +88,8 @@ pub(super) fn walk_reachable(repo: &gix::Repository, tips: &Tips, blobs: &Blobs,
     targets.borrow_mut().extend(blobs.too_large.lock().expect("lock").iter().map(|(id, _)| *id));
     let (mut missing, mut first_missing) = (0usize, None);
     let mut failed = None;
-    let walked = walk_blobs(repo, tips, &targets, |root, order, dir, name, blob| {
+    let progress = |event| blobs.sink.progress(event);
+    let walked = walk_blobs(repo, tips, &targets, &progress, |root, order, dir, name, blob| {
         if !blobs.seen.contains(blob) {
             match scan_unseen(repo, blob.to_owned(), blobs) {
                 Ok(true) => {
@@ -173,8 +175,10 @@ fn walk_blobs(
     repo: &gix::Repository,
     tips: &Tips,
     targets: &RefCell<gix::hashtable::HashSet<ObjectId>>,
+    progress: &dyn Fn(Progress),
     mut visit: impl FnMut(Root<'_>, u64, &[u8], &[u8], &gix::oid) -> ControlFlow<()>,
 ) -> Result<(), Error> {
+    progress(Progress::Phase { what: "listing commits", total: 0 });
     let commits = if tips.commits.is_empty() {
         Vec::new()
     } else {
@@ -215,7 +219,12 @@ fn walk_blobs(
     }
     // After every commit: a blob a commit also has is placed at the commit.
     roots.extend(tips.objects.iter().map(|(name, id, kind)| (Root::Ref(name), *id, *kind)));
+    progress(Progress::Phase {
+        what: "commits walked to place findings and check completeness",
+        total: roots.len() as u64,
+    });
     for (order, (root, id, kind)) in (0u64..).zip(roots) {
+        progress(Progress::Step);
         if kind == gix::object::Kind::Blob {
             if (seen_blobs.insert(id) || again(&id)) && visit(root, order, b"", b"", &id).is_break() {
                 return Ok(());

@@ -97,7 +97,6 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     // as git does on a miss, before calling anything missing (listing the
     // pack directories again is cheap; only new packs are read).
     objects::rescan(repo, &indexes, &vanished, options.threads, &blobs)?;
-    sink.progress(Progress::Done);
     let attribute::Walked { places, mut error } =
         attribute::walk_reachable(repo, &tips, &blobs, options.read.skip_missing);
     let found = blobs.found.into_inner().expect("lock");
@@ -136,6 +135,7 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     for blob in found {
         sink.place(blob, &origins(blob));
     }
+    sink.progress(Progress::Done);
     error.map_or(Ok(()), Err)
 }
 
