@@ -195,19 +195,12 @@ fn walk_blobs(
     let mut repo = repo.clone();
     repo.objects.set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(32 << 20)));
     // Object ids are already uniformly random: no need for SipHash.
-    // Trees by (id, hash of the directory) while there are targets, by id
-    // alone (hash 0) otherwise.
-    let mut seen_trees: HashSet<(ObjectId, u64)> = HashSet::new();
+    let mut seen_trees = SeenTrees::default();
     let mut seen_blobs = gix::hashtable::HashSet::default();
     let again = |id: &gix::oid| targets.borrow().contains(id);
-    let dir_hash = |dir: &[u8]| {
-        use std::hash::Hasher;
-        // SipHash with fixed keys: 64 bits tell a tree at two directories
-        // apart without keeping the paths (a collision needs the same tree).
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        hasher.write(dir);
-        hasher.finish() | 1
-    };
+    // Trees by id alone while nothing was found; by (id, directory) once
+    // something was, so a copied directory is walked again at its new path.
+    let at = |dir_hash: u64| if targets.borrow().is_empty() { 0 } else { dir_hash | 1 };
     let mut buf = Vec::new();
     let mut roots = Vec::with_capacity(commits.len() + tips.objects.len());
     for commit_id in commits {
@@ -231,12 +224,13 @@ fn walk_blobs(
             }
             continue;
         }
-        let mut stack = vec![(id, Vec::<u8>::new())];
-        while let Some((tree, dir)) = stack.pop() {
-            let at = if targets.borrow().is_empty() { 0 } else { dir_hash(&dir) };
-            if !seen_trees.insert((tree, at)) {
-                continue;
-            }
+        // A tree is marked seen when it is pushed, so a subtree seen before
+        // costs a lookup, not a path allocation.
+        if !seen_trees.first_visit(id, at(FNV_START)) {
+            continue;
+        }
+        let mut stack = vec![(id, Vec::<u8>::new(), FNV_START)];
+        while let Some((tree, dir, dir_hash)) = stack.pop() {
             let entries = repo
                 .objects
                 .find_tree_iter(&tree, &mut buf)
@@ -244,7 +238,10 @@ fn walk_blobs(
             for entry in entries {
                 let entry = entry.map_err(|e| Error::Git(format!("corrupt tree {tree}: {}", one_line(e))))?;
                 if entry.mode.is_tree() {
-                    stack.push((entry.oid.to_owned(), join_path(&dir, entry.filename)));
+                    let child_hash = fnv(fnv(dir_hash, b"/"), entry.filename);
+                    if seen_trees.first_visit(entry.oid.to_owned(), at(child_hash)) {
+                        stack.push((entry.oid.to_owned(), join_path(&dir, entry.filename), child_hash));
+                    }
                 // Symlinks are blobs too (the target text), and so are
                 // scanned from the packs: they must be placed as well.
                 } else if entry.mode.is_blob_or_symlink()
@@ -257,6 +254,49 @@ fn walk_blobs(
         }
     }
     Ok(())
+}
+
+/// The trees the walk has entered, with the directories (as hashes) it
+/// entered each at. Nearly every tree is at one directory, so that one is
+/// kept inline; a 64-bit hash tells two directories apart without keeping
+/// their paths (a collision would also need the same tree).
+#[derive(Default)]
+struct SeenTrees(gix::hashtable::HashMap<ObjectId, Dirs>);
+
+enum Dirs {
+    One(u64),
+    Many(Box<HashSet<u64>>),
+}
+
+impl SeenTrees {
+    /// Whether `tree` is new at the directory hashed `at`; it is seen there
+    /// from now on.
+    fn first_visit(&mut self, tree: ObjectId, at: u64) -> bool {
+        use gix::hashtable::hash_map::Entry;
+        match self.0.entry(tree) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(Dirs::One(at));
+                true
+            }
+            Entry::Occupied(mut seen) => match seen.get_mut() {
+                Dirs::One(dir) if *dir == at => false,
+                Dirs::One(dir) => {
+                    let both = Box::new(HashSet::from([*dir, at]));
+                    *seen.get_mut() = Dirs::Many(both);
+                    true
+                }
+                Dirs::Many(dirs) => dirs.insert(at),
+            },
+        }
+    }
+}
+
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a, continued from `hash` over `bytes`: a directory's hash is its
+/// parent's continued over `/name`, so no path is hashed twice.
+fn fnv(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// `dir/name`, or `name` at the top.
@@ -291,4 +331,27 @@ fn is_partial_clone(repo: &gix::Repository) -> bool {
         .flatten()
         .any(|section| section.value("promisor").is_some_and(|v| v.eq_ignore_ascii_case(b"true")));
     promisor_remote || config.string("extensions.partialClone").is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tree_is_new_once_per_directory() {
+        let mut seen = SeenTrees::default();
+        let tree = ObjectId::empty_tree(gix::hash::Kind::Sha1);
+        assert!(seen.first_visit(tree, 0));
+        assert!(!seen.first_visit(tree, 0));
+        assert!(seen.first_visit(tree, 7));
+        assert!(seen.first_visit(tree, 9));
+        assert!(!seen.first_visit(tree, 7) && !seen.first_visit(tree, 9));
+    }
+
+    #[test]
+    fn a_directory_hash_continues_its_parents() {
+        let whole = fnv(FNV_START, b"/src/lib");
+        assert_eq!(fnv(fnv(fnv(fnv(FNV_START, b"/"), b"src"), b"/"), b"lib"), whole);
+        assert_ne!(fnv(FNV_START, b"/src/lia"), whole);
+    }
 }
