@@ -263,6 +263,8 @@ fn walk_blobs(
 #[derive(Default)]
 struct SeenTrees(gix::hashtable::HashMap<ObjectId, Dirs>);
 
+// Boxed so that the common `One` entry stays 16 bytes, not a set's 48.
+#[allow(clippy::box_collection)]
 enum Dirs {
     One(u64),
     Many(Box<HashSet<u64>>),
