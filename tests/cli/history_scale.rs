@@ -254,3 +254,45 @@ fn the_commit_walk_after_the_objects_has_its_own_progress_and_rates_are_whole_nu
         "{rates:?}"
     );
 }
+
+#[test]
+fn a_clean_history_whose_objects_all_resolve_needs_no_commit_walk_and_a_gap_still_fails_closed() {
+    let repo = Repo::new();
+    for n in 0..5 {
+        repo.commit_file(&format!("f{n}"), &format!("clean {n}\n"), "work");
+    }
+    let (status, screen) = on_a_terminal(repo.path(), "scan --history");
+    assert_eq!(status, 0, "{screen}");
+    assert!(screen.contains("objects") && !screen.contains("commits walked"), "{screen}");
+
+    // A dangling tree naming a blob that is gone: the names do not all
+    // resolve, so the walk runs, and finds nothing reachable missing.
+    let doomed = git_stdin(&repo, &["hash-object", "-w", "--stdin"], "only a dangling tree has me\n");
+    git_stdin(&repo, &["mktree"], &format!("100644 blob {doomed}\tdangling\n"));
+    std::fs::remove_file(loose_path(&repo, &doomed)).unwrap();
+    let (status, screen) = on_a_terminal(repo.path(), "scan --history");
+    assert_eq!(status, 0, "{screen}");
+    assert!(screen.contains("commits walked"), "{screen}");
+
+    // A reachable blob that is gone is still exit 2.
+    let gone = repo.git(&["rev-parse", "HEAD:f4"]);
+    std::fs::remove_file(loose_path(&repo, &gone)).unwrap();
+    let out = repo.keyfence(&["scan", "--history"]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains(&gone), "{}", stderr(&out));
+}
+
+fn git_stdin(repo: &Repo, args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut child = repo
+        .git_cmd()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}

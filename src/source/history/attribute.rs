@@ -38,6 +38,7 @@ pub(super) struct Place {
 /// What the walk found: the places, and the error that makes the scan
 /// incomplete (missing blobs, or a read that failed), if any. The places
 /// come back either way so the findings are reported with the error.
+#[derive(Default)]
 pub(super) struct Walked {
     pub(super) places: Places,
     pub(super) error: Option<Error>,

@@ -18,6 +18,7 @@
 //! decides whether that is reported (`--all-objects`).
 
 mod attribute;
+mod integrity;
 mod objects;
 mod reach;
 mod tips;
@@ -54,6 +55,8 @@ struct Blobs<'s> {
     /// Blobs over the size cap, with their size: reported once placed.
     too_large: Mutex<Vec<(ObjectId, u64)>>,
     max_blob_size: u64,
+    /// What every decoded object names, looked up as it is read.
+    integrity: integrity::Integrity,
 }
 
 impl Blobs<'_> {
@@ -87,6 +90,7 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
         found: Mutex::default(),
         too_large: Mutex::default(),
         max_blob_size: options.read.max_blob_size,
+        integrity: integrity::Integrity::new(repo, &indexes, &loose),
     };
     for index_path in &indexes {
         objects::scan_pack(repo, index_path, options.threads, &blobs)?;
@@ -97,8 +101,14 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     // as git does on a miss, before calling anything missing (listing the
     // pack directories again is cheap; only new packs are read).
     objects::rescan(repo, &indexes, &vanished, options.threads, &blobs)?;
-    let attribute::Walked { places, mut error } =
-        attribute::walk_reachable(repo, &tips, &blobs, options.read.skip_missing);
+    // Nothing to place and nothing missing: the walk would only confirm it.
+    let nothing_to_place =
+        blobs.found.lock().expect("lock").is_empty() && blobs.too_large.lock().expect("lock").is_empty();
+    let attribute::Walked { places, mut error } = if nothing_to_place && blobs.integrity.complete() {
+        attribute::Walked::default()
+    } else {
+        attribute::walk_reachable(repo, &tips, &blobs, options.read.skip_missing)
+    };
     let found = blobs.found.into_inner().expect("lock");
     let commits: std::collections::HashSet<ObjectId> =
         found.iter().filter_map(|b| places.get(b)).flatten().filter_map(|p| p.commit).collect();
