@@ -296,3 +296,102 @@ fn git_stdin(repo: &Repo, args: &[&str], input: &str) -> String {
     assert!(out.status.success(), "git {args:?}");
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// (path, commit, later versions) of every finding of a JSON history report.
+fn places(repo: &Repo) -> Vec<(String, String, u64)> {
+    let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let mut places: Vec<_> = json(&out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let field = |name: &str| f[name].as_str().unwrap().to_string();
+            (field("path"), field("commit"), f["later_versions"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    places.sort();
+    places.dedup();
+    places
+}
+
+/// The same places whether the objects are loose or packed: packed, the
+/// trees come from the traversal's record instead of the object database.
+fn places_loose_and_packed(repo: &Repo) -> Vec<(String, String, u64)> {
+    let loose = places(repo);
+    repo.git(&["repack", "-adq"]);
+    repo.git(&["prune-packed"]);
+    assert_eq!(places(repo), loose, "packed and loose differ");
+    loose
+}
+
+#[test]
+fn history_attribution_of_a_blob_at_two_paths_in_one_commit_places_it_at_both() {
+    let repo = Repo::new();
+    repo.commit_file("README", "start\n", "start");
+    let creds = credentials(KEY_ID, SECRET);
+    repo.write("one/creds", &creds);
+    repo.write("two/deeper/creds", &creds);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "twice"]);
+    let both = repo.git(&["rev-parse", "HEAD"]);
+    let paths: Vec<_> =
+        places_loose_and_packed(&repo).into_iter().map(|(path, commit, _)| (path, commit == both)).collect();
+    assert_eq!(paths, [("one/creds".to_string(), true), ("two/deeper/creds".to_string(), true)]);
+}
+
+#[test]
+fn history_attribution_of_a_tree_shared_by_many_commits_is_its_first_commit() {
+    let repo = Repo::new();
+    let first = repo.commit_file("keys/creds", &credentials(KEY_ID, SECRET), "key");
+    // Forty commits that leave keys/ (one tree) as it is.
+    for n in 0..40 {
+        repo.commit_file("churn.txt", &format!("{n}\n"), "churn");
+    }
+    assert_eq!(places_loose_and_packed(&repo), [("keys/creds".to_string(), first, 0)]);
+}
+
+#[test]
+fn history_attribution_of_a_subtree_moved_between_directories_is_at_the_move() {
+    let repo = Repo::new();
+    let added = repo.commit_file("old/place/creds", &credentials(KEY_ID, SECRET), "key");
+    repo.commit_file("old/other", "x\n", "more");
+    std::fs::create_dir_all(repo.path().join("new")).unwrap();
+    repo.git(&["mv", "old/place", "new/place"]);
+    repo.git(&["commit", "-q", "-m", "move"]);
+    let moved = repo.git(&["rev-parse", "HEAD"]);
+    assert_eq!(
+        places_loose_and_packed(&repo),
+        [("new/place/creds".to_string(), moved, 0), ("old/place/creds".to_string(), added, 0)]
+    );
+}
+
+#[test]
+fn history_attribution_in_a_packed_repository_still_fails_closed_on_a_missing_reachable_blob() {
+    let repo = Repo::new();
+    repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    repo.commit_file("notes.txt", "nothing here\n", "notes");
+    let gone = repo.git(&["rev-parse", "HEAD:notes.txt"]);
+    // Pack everything but that blob: the traversal's record names it missing.
+    repo.git(&["repack", "-adq"]);
+    let packed: Vec<String> = repo
+        .git(&["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"])
+        .lines()
+        .filter(|id| *id != gone)
+        .map(str::to_string)
+        .collect();
+    let pack = git_stdin(&repo, &["pack-objects", "-q", ".git/objects/pack/pack"], &(packed.join("\n") + "\n"));
+    for entry in std::fs::read_dir(objects(&repo).join("pack")).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.to_string_lossy().contains(&pack) {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains(&gone) && stderr(&out).contains("notes.txt"), "{}", stderr(&out));
+    assert_eq!(findings(&json(&out)).len(), 2, "{}", stdout(&out));
+    let out = repo.keyfence(&["scan", "--history", "--skip-missing"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("notes.txt"), "{}", stderr(&out));
+}

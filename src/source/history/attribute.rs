@@ -10,11 +10,13 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
-use gix::objs::FindExt;
 use gix::ObjectId;
 
-use super::super::git::{context, oldest_first, one_line, walk_error};
+use super::super::git::{context, oldest_first, walk_error};
+use super::graph::Graph;
+use super::integrity::Integrity;
 use super::tips::Tips;
+use super::trees::{Child, Odb, Recorded, Trees};
 use super::Blobs;
 use crate::blob::{Origin, SkipReason};
 use crate::error::Error;
@@ -90,7 +92,8 @@ pub(super) fn walk_reachable(repo: &gix::Repository, tips: &Tips, blobs: &Blobs,
     let (mut missing, mut first_missing) = (0usize, None);
     let mut failed = None;
     let progress = |event| blobs.sink.progress(event);
-    let walked = walk_blobs(repo, tips, &targets, &progress, |root, order, dir, name, blob| {
+    let graph = blobs.integrity.take_graph().map(|graph| (graph, &blobs.integrity));
+    let walked = walk_blobs(repo, tips, graph, &targets, &progress, |root, order, dir, name, blob| {
         if !blobs.seen.contains(blob) {
             match scan_unseen(repo, blob.to_owned(), blobs) {
                 Ok(true) => {
@@ -159,8 +162,50 @@ fn scan_unseen(repo: &gix::Repository, id: ObjectId, blobs: &Blobs) -> Result<bo
     Ok(true)
 }
 
+/// The commits from `tips`, oldest first (parents before children, then
+/// by commit time).
+fn list_commits(repo: &gix::Repository, tips: &Tips, progress: &dyn Fn(Progress)) -> Result<Vec<ObjectId>, Error> {
+    progress(Progress::Phase { what: "listing commits", total: 0 });
+    if tips.commits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let walk = repo
+        .rev_walk(tips.commits.iter().copied())
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
+        .all()
+        .map_err(walk_error(repo, &tips.commits, "history"))?;
+    oldest_first(repo, &tips.commits, walk, "history")
+}
+
+/// Where a walk starts, in walk order: every commit's tree, then what refs
+/// to trees and blobs name. `None` when `trees` lacks one of them.
+#[allow(clippy::type_complexity)]
+fn roots<'t, T: Trees>(
+    trees: &mut T,
+    commits: &[ObjectId],
+    tips: &'t Tips,
+) -> Result<Option<Vec<(Root<'t>, Result<T::Tree, ObjectId>)>>, Error> {
+    let mut roots = Vec::with_capacity(commits.len() + tips.objects.len());
+    for &commit in commits {
+        let Some(tree) = trees.commit_tree(commit)? else { return Ok(None) };
+        roots.push((Root::Commit(commit), Ok(tree)));
+    }
+    // After every commit: a blob a commit also has is placed at the commit.
+    for (name, id, kind) in &tips.objects {
+        let start = match kind {
+            gix::object::Kind::Blob => Err(*id),
+            _ => match trees.tree(*id) {
+                Some(tree) => Ok(tree),
+                None => return Ok(None),
+            },
+        };
+        roots.push((Root::Ref(name), start));
+    }
+    Ok(Some(roots))
+}
+
 /// Visit every blob reachable from `tips` once, at the oldest commit (and
-/// path) where it appears. Each unique tree is decoded at most once, so the
+/// path) where it appears. Each unique tree is entered at most once, so the
 /// cost follows unique trees, not commits × files, like `git rev-list
 /// --objects`. `visit` gets the path as (directory, file name) so that a
 /// full path is only built for the few blobs that need one, and can stop
@@ -175,82 +220,88 @@ fn scan_unseen(repo: &gix::Repository, id: ObjectId, blobs: &Blobs) -> Result<bo
 fn walk_blobs(
     repo: &gix::Repository,
     tips: &Tips,
+    graph: Option<(Graph, &Integrity)>,
     targets: &RefCell<gix::hashtable::HashSet<ObjectId>>,
     progress: &dyn Fn(Progress),
     mut visit: impl FnMut(Root<'_>, u64, &[u8], &[u8], &gix::oid) -> ControlFlow<()>,
 ) -> Result<(), Error> {
-    progress(Progress::Phase { what: "listing commits", total: 0 });
-    let commits = if tips.commits.is_empty() {
-        Vec::new()
-    } else {
-        let walk = repo
-            .rev_walk(tips.commits.iter().copied())
-            .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
-            .all()
-            .map_err(walk_error(repo, &tips.commits, "history"))?;
-        oldest_first(repo, &tips.commits, walk, "history")?
-    };
-
-    // Trees are mostly deltas against each other: a delta-base cache avoids
-    // resolving the same chains again for every tree.
+    if let Some((graph, integrity)) = graph {
+        progress(Progress::Phase { what: "listing commits", total: 0 });
+        let recorded_commits = || -> Option<Vec<ObjectId>> {
+            let tips: Option<Vec<u32>> = tips.commits.iter().map(|id| integrity.number(id)).collect();
+            let order = graph.oldest_first(&tips?, |n| integrity.at_boundary(n))?;
+            order.into_iter().map(|n| integrity.id_of(n)).collect()
+        };
+        if let Some(commits) = recorded_commits() {
+            let mut recorded = Recorded { graph, integrity };
+            if let Some(roots) = roots(&mut recorded, &commits, tips)? {
+                return walk_trees(&mut recorded, roots, targets, progress, &mut visit);
+            }
+        }
+    }
+    let commits = list_commits(repo, tips, progress)?;
     let mut repo = repo.clone();
     repo.objects.set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(32 << 20)));
+    let mut odb = Odb { repo, buf: Vec::new() };
+    match roots(&mut odb, &commits, tips)? {
+        Some(roots) => walk_trees(&mut odb, roots, targets, progress, &mut visit),
+        None => Ok(()),
+    }
+}
+
+#[allow(clippy::type_complexity)]
+fn walk_trees<T: Trees>(
+    trees: &mut T,
+    roots: Vec<(Root<'_>, Result<T::Tree, ObjectId>)>,
+    targets: &RefCell<gix::hashtable::HashSet<ObjectId>>,
+    progress: &dyn Fn(Progress),
+    visit: &mut dyn FnMut(Root<'_>, u64, &[u8], &[u8], &gix::oid) -> ControlFlow<()>,
+) -> Result<(), Error> {
+    let mut seen_trees = SeenTrees::<T::Tree>::default();
     // Object ids are already uniformly random: no need for SipHash.
-    let mut seen_trees = SeenTrees::default();
     let mut seen_blobs = gix::hashtable::HashSet::default();
     let again = |id: &gix::oid| targets.borrow().contains(id);
     // Trees by id alone while nothing was found; by (id, directory) once
     // something was, so a copied directory is walked again at its new path.
     let at = |dir_hash: u64| if targets.borrow().is_empty() { 0 } else { dir_hash | 1 };
-    let mut buf = Vec::new();
-    let mut roots = Vec::with_capacity(commits.len() + tips.objects.len());
-    for commit_id in commits {
-        let tree = repo
-            .find_commit(commit_id)
-            .and_then(|commit| commit.tree_id().map(gix::Id::detach))
-            .map_err(|e| Error::Git(format!("cannot read commit {commit_id}: {}", one_line(e))))?;
-        roots.push((Root::Commit(commit_id), tree, gix::object::Kind::Tree));
-    }
-    // After every commit: a blob a commit also has is placed at the commit.
-    roots.extend(tips.objects.iter().map(|(name, id, kind)| (Root::Ref(name), *id, *kind)));
     progress(Progress::Phase {
         what: "commits walked to place findings and check completeness",
         total: roots.len() as u64,
     });
-    for (order, (root, id, kind)) in (0u64..).zip(roots) {
+    let mut stack = Vec::new();
+    for (order, (root, start)) in (0u64..).zip(roots) {
         progress(Progress::Step);
-        if kind == gix::object::Kind::Blob {
-            if (seen_blobs.insert(id) || again(&id)) && visit(root, order, b"", b"", &id).is_break() {
-                return Ok(());
+        let id = match start {
+            Err(blob) => {
+                if (seen_blobs.insert(blob) || again(&blob)) && visit(root, order, b"", b"", &blob).is_break() {
+                    return Ok(());
+                }
+                continue;
             }
-            continue;
-        }
+            Ok(tree) => tree,
+        };
         // A tree is marked seen when it is pushed, so a subtree seen before
         // costs a lookup, not a path allocation.
         if !seen_trees.first_visit(id, at(FNV_START)) {
             continue;
         }
-        let mut stack = vec![(id, Vec::<u8>::new(), FNV_START)];
+        stack.push((id, Vec::<u8>::new(), FNV_START));
         while let Some((tree, dir, dir_hash)) = stack.pop() {
-            let entries = repo
-                .objects
-                .find_tree_iter(&tree, &mut buf)
-                .map_err(|e| Error::Git(format!("cannot read tree {tree}: {}", one_line(e))))?;
-            for entry in entries {
-                let entry = entry.map_err(|e| Error::Git(format!("corrupt tree {tree}: {}", one_line(e))))?;
-                if entry.mode.is_tree() {
-                    let child_hash = fnv(fnv(dir_hash, b"/"), entry.filename);
-                    if seen_trees.first_visit(entry.oid.to_owned(), at(child_hash)) {
-                        stack.push((entry.oid.to_owned(), join_path(&dir, entry.filename), child_hash));
+            let flow = trees.entries(tree, &mut |name, child| match child {
+                Child::Tree(subtree) => {
+                    let child_hash = fnv(fnv(dir_hash, b"/"), name);
+                    if seen_trees.first_visit(subtree, at(child_hash)) {
+                        stack.push((subtree, join_path(&dir, name), child_hash));
                     }
-                // Symlinks are blobs too (the target text), and so are
-                // scanned from the packs: they must be placed as well.
-                } else if entry.mode.is_blob_or_symlink()
-                    && (seen_blobs.insert(entry.oid.to_owned()) || again(entry.oid))
-                    && visit(root, order, &dir, entry.filename, entry.oid).is_break()
-                {
-                    return Ok(());
+                    ControlFlow::Continue(())
                 }
+                Child::Blob(blob) if seen_blobs.insert(blob.to_owned()) || again(blob) => {
+                    visit(root, order, &dir, name, blob)
+                }
+                Child::Blob(_) => ControlFlow::Continue(()),
+            })?;
+            if flow.is_break() {
+                return Ok(());
             }
         }
     }
@@ -261,8 +312,36 @@ fn walk_blobs(
 /// entered each at. Nearly every tree is at one directory, so that one is
 /// kept inline; a 64-bit hash tells two directories apart without keeping
 /// their paths (a collision would also need the same tree).
+struct SeenTrees<T>(HashMap<T, Dirs, std::hash::BuildHasherDefault<KeyHasher>>);
+
+/// Trees are keyed by object id (already uniformly random) or by object
+/// number (distinct, and spread by one multiplication): neither needs
+/// SipHash.
 #[derive(Default)]
-struct SeenTrees(gix::hashtable::HashMap<ObjectId, Dirs>);
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut first = [0u8; 8];
+        let n = bytes.len().min(8);
+        first[..n].copy_from_slice(&bytes[..n]);
+        self.0 ^= u64::from_ne_bytes(first);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+impl<T> Default for SeenTrees<T> {
+    fn default() -> Self {
+        SeenTrees(HashMap::default())
+    }
+}
 
 // Boxed so that the common `One` entry stays 16 bytes, not a set's 48.
 #[allow(clippy::box_collection)]
@@ -271,11 +350,11 @@ enum Dirs {
     Many(Box<HashSet<u64>>),
 }
 
-impl SeenTrees {
+impl<T: Eq + std::hash::Hash> SeenTrees<T> {
     /// Whether `tree` is new at the directory hashed `at`; it is seen there
     /// from now on.
-    fn first_visit(&mut self, tree: ObjectId, at: u64) -> bool {
-        use gix::hashtable::hash_map::Entry;
+    fn first_visit(&mut self, tree: T, at: u64) -> bool {
+        use std::collections::hash_map::Entry;
         match self.0.entry(tree) {
             Entry::Vacant(vacant) => {
                 vacant.insert(Dirs::One(at));
@@ -339,6 +418,125 @@ fn is_partial_clone(repo: &gix::Repository) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    use crate::blob::SeenBlobs;
+    use crate::source::{Lines, Placed, Sink};
+
+    /// Blobs that hold `SECRET` have findings.
+    #[derive(Default)]
+    struct Found;
+
+    impl Sink for Found {
+        fn blob(&self, _: &[u8], _: &Origin, _: Lines<'_>) {}
+        fn read(&self, _: &mut dyn std::io::Read, _: &Origin, _: u64) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn unplaced(&self, bytes: &[u8], _: ObjectId) -> bool {
+            bytes.windows(6).any(|w| w == b"SECRET")
+        }
+        fn place(&self, _: ObjectId, _: &[Placed]) {}
+        fn skip(&self, _: &Origin, _: SkipReason) {}
+        fn error(&self, _: Error) {}
+        fn progress(&self, _: Progress) {}
+    }
+
+    fn git(dir: &std::path::Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn commit(dir: &std::path::Path, files: &[(&str, &str)], message: &str) {
+        for (path, text) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-qm", message]);
+    }
+
+    /// Every place, as (blob, path, commit), from one walk. The commits'
+    /// positions are left out: among commits with the same commit time
+    /// that do not descend from each other, the recorded order breaks the
+    /// tie by object id and gix's walk by the order it met them (here every
+    /// commit has the same time).
+    fn places(walked: Walked) -> Vec<(ObjectId, Vec<u8>, Option<ObjectId>)> {
+        assert!(walked.error.is_none(), "{:?}", walked.error.map(|e| e.to_string()));
+        let mut all: Vec<_> = walked
+            .places
+            .into_iter()
+            .flat_map(|(blob, places)| places.into_iter().map(move |p| (blob, p.path, p.commit)))
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn the_recorded_trees_place_findings_exactly_where_the_object_database_walk_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        git(dir, &["init", "-q"]);
+        commit(dir, &[("a/key.txt", "SECRET 1\n"), ("a/b/other", "x\n"), ("top", "SECRET 1\n")], "two paths");
+        for n in 0..5 {
+            commit(dir, &[("churn", &format!("{n}\n"))], "the tree under a/ is shared");
+        }
+        git(dir, &["mv", "a/b", "moved"]);
+        commit(dir, &[("moved/second", "SECRET 2\n")], "a subtree moved");
+        git(dir, &["checkout", "-qb", "side", "HEAD~3"]);
+        commit(dir, &[("c/key.txt", "SECRET 1\n")], "a copy on a branch");
+        git(dir, &["checkout", "-q", "-"]);
+        git(dir, &["tag", "tree-tag", "HEAD^{tree}"]);
+        for packed in [false, true] {
+            if packed {
+                git(dir, &["repack", "-adq"]);
+            }
+            let repo = gix::open(dir).unwrap();
+            let tips = super::super::tips::tips(&repo, None).unwrap();
+            let objects_dir = repo.objects.store_ref().path().to_path_buf();
+            let indexes = super::super::objects::pack_indexes(&objects_dir).unwrap();
+            let loose = super::super::objects::loose_ids(&objects_dir).unwrap();
+            let blobs = Blobs {
+                sink: &Found,
+                seen: SeenBlobs::default(),
+                found: Mutex::default(),
+                too_large: Mutex::default(),
+                max_blob_size: 1 << 20,
+                integrity: Integrity::new(&repo, &indexes, &loose),
+            };
+            for pass in [super::super::Pass::Blobs, super::super::Pass::Rest] {
+                for index in &indexes {
+                    super::super::objects::scan_pack(&repo, index, pass, 1, &blobs).unwrap();
+                }
+                super::super::objects::scan_loose(&repo, &loose, pass, &blobs).unwrap();
+                if pass == super::super::Pass::Blobs {
+                    blobs.integrity.blobs_read(blobs.found.lock().unwrap().clone());
+                }
+            }
+            assert!(blobs.integrity.complete());
+            // The first walk takes the recorded graph; the second has none
+            // left and inflates every tree again.
+            let recorded = places(walk_reachable(&repo, &tips, &blobs, false));
+            assert!(blobs.integrity.take_graph().is_none());
+            let inflated = places(walk_reachable(&repo, &tips, &blobs, false));
+            assert_eq!(recorded, inflated, "packed: {packed}");
+            let paths: Vec<_> =
+                recorded.iter().map(|(_, path, ..)| String::from_utf8_lossy(path).into_owned()).collect();
+            // The tagged tree is a commit's: its blobs are placed there.
+            assert_eq!(paths.len(), 4, "{paths:?}");
+            for path in ["a/key.txt", "top", "c/key.txt", "moved/second"] {
+                assert!(paths.iter().any(|p| p == path), "{path} not in {paths:?}");
+            }
+        }
+    }
 
     #[test]
     fn a_tree_is_new_once_per_directory() {

@@ -18,10 +18,13 @@
 //! decides whether that is reported (`--all-objects`).
 
 mod attribute;
+mod graph;
 mod integrity;
 mod objects;
 mod reach;
 mod tips;
+mod traverse;
+mod trees;
 
 use std::sync::Mutex;
 
@@ -31,6 +34,7 @@ use super::git::ReadOptions;
 use super::{Placed, Progress, Sink};
 use crate::blob::{Origin, SeenBlobs, SkipReason};
 use crate::error::Error;
+use traverse::Pass;
 
 #[derive(Debug, Clone)]
 pub struct HistoryOptions {
@@ -92,10 +96,20 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
         max_blob_size: options.read.max_blob_size,
         integrity: integrity::Integrity::new(repo, &indexes, &loose),
     };
-    for index_path in &indexes {
-        objects::scan_pack(repo, index_path, options.threads, &blobs)?;
+    // Every blob before any tree, so that each tree is recorded knowing
+    // which of its blobs need a place (`traverse`, `graph`).
+    let mut vanished = Vec::new();
+    for pass in [Pass::Blobs, Pass::Rest] {
+        for index_path in &indexes {
+            objects::scan_pack(repo, index_path, pass, options.threads, &blobs)?;
+        }
+        vanished.extend(objects::scan_loose(repo, &loose, pass, &blobs)?);
+        if pass == Pass::Blobs {
+            let found = blobs.found.lock().expect("lock").clone();
+            let too_large = blobs.too_large.lock().expect("lock").iter().map(|(id, _)| *id).collect::<Vec<_>>();
+            blobs.integrity.blobs_read(found.into_iter().chain(too_large));
+        }
     }
-    let vanished = objects::scan_loose(repo, &loose, &blobs)?;
     // A `git gc` or repack while the scan runs moves loose objects into new
     // packs and replaces old packs: read the object directories again once,
     // as git does on a miss, before calling anything missing (listing the

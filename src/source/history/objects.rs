@@ -6,15 +6,15 @@
 //! rayon's threads. Every blob read goes to `Blobs`; progress is counted
 //! through the sink.
 
-use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-
 use gix::odb::pack;
 use gix::ObjectId;
 use rayon::prelude::*;
+use std::path::PathBuf;
 
 use super::super::git::{context, one_line};
 use super::super::Progress;
+use super::integrity::Recent;
+use super::traverse::{self, Pass};
 use super::Blobs;
 use crate::error::Error;
 
@@ -65,6 +65,7 @@ pub(super) fn packed_objects(indexes: &[PathBuf], hash: gix::hash::Kind) -> u64 
 pub(super) fn scan_pack(
     repo: &gix::Repository,
     index_path: &std::path::Path,
+    pass: Pass,
     threads: usize,
     blobs: &Blobs,
 ) -> Result<(), Error> {
@@ -98,49 +99,46 @@ pub(super) fn scan_pack(
             && end <= pack_end
             && data.entry_crc32(entry.pack_offset, (end - entry.pack_offset) as usize) == expected
     };
-    let traversed = index
-        .traverse(
-            &data,
-            &mut gix::progress::Discard,
-            &AtomicBool::new(false),
-            |kind, bytes, entry, _progress| {
-                if !entry_crc_matches(entry) {
-                    use gix::error::ErrorExt;
-                    return Err(gix::error::corruption(format!(
-                        "{kind} {} at offset {} does not match its CRC32 in the index",
-                        entry.oid, entry.pack_offset
-                    ))
-                    .raise());
-                }
-                blobs
-                    .sink
-                    .progress(Progress::Object { blob: kind == gix::object::Kind::Blob, bytes: bytes.len() as u64 });
-                blobs.integrity.check(&entry.oid, kind, bytes);
-                if kind == gix::object::Kind::Blob && blobs.seen.first_time(&entry.oid) {
-                    blobs.scan(entry.oid, bytes);
-                }
-                Ok(())
-            },
-            pack::index::traverse::Options {
-                traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
-                thread_limit: Some(threads),
-                check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                // Sizes come from each entry's header before inflating: an
-                // object larger than this fails the traversal instead of
-                // being inflated (a 1 GiB blob of zeros packs to 1 MB),
-                // and the pack is read object by object instead.
-                alloc_limit_bytes: Some(alloc_limit(blobs.max_blob_size)),
-                make_pack_lookup_cache: || pack::cache::Never,
-            },
-        )
-        .map(|_| ());
+    let entry_at = |position: u32| pack::index::Entry {
+        oid: index.oid_at_index(position).to_owned(),
+        pack_offset: index.pack_offset_at_index(position),
+        crc32: index.crc32_at_index(position),
+    };
+    // Sizes come from each entry's header before inflating: an object
+    // larger than the limit fails the traversal instead of being inflated
+    // (a 1 GiB blob of zeros packs to 1 MB), and the pack is read object by
+    // object instead.
+    let limit = alloc_limit(blobs.max_blob_size);
+    let mut recent = Recent::default();
+    let traversed = traverse::traverse(&index, &data, pass, threads, limit, move |kind, bytes, position| {
+        let entry = entry_at(position);
+        if !entry_crc_matches(&entry) {
+            use gix::error::ErrorExt;
+            return Err(gix::error::corruption(format!(
+                "{kind} {} at offset {} does not match its CRC32 in the index",
+                entry.oid, entry.pack_offset
+            ))
+            .raise());
+        }
+        blobs.sink.progress(Progress::Object { blob: kind == gix::object::Kind::Blob, bytes: bytes.len() as u64 });
+        blobs.integrity.check(&entry.oid, kind, bytes, &mut recent);
+        if kind == gix::object::Kind::Blob && blobs.seen.first_time(&entry.oid) {
+            blobs.scan(entry.oid, bytes);
+        }
+        Ok(())
+    });
     traversed.or_else(|e| {
         // The traversal reports "an inspector failed" and keeps the object
         // that did in its cause.
         let causes = one_line(crate::error::with_causes(&e));
         if causes.contains(TOO_LARGE) {
             blobs.integrity.unchecked();
-            return scan_pack_by_lookup(repo, &index, &entry_crc_matches, blobs);
+            return match pass {
+                Pass::Blobs => scan_pack_by_lookup(repo, &index, &entry_crc_matches, blobs),
+                // Blobs were read in the first pass; a huge tree leaves
+                // the walk to the object database.
+                Pass::Rest => Ok(()),
+            };
         }
         let mut message = format!("cannot read pack {}: {causes}", pack_path.display());
         // A decoding error does not say which object; the CRC32s do.
@@ -236,14 +234,20 @@ pub(super) fn loose_ids(objects_dir: &std::path::Path) -> Result<Vec<ObjectId>, 
     Ok(ids)
 }
 
-/// Read the loose objects; returns those that were gone by the time they
-/// were read (a concurrent `git gc` packed and pruned them), for `rescan`.
-pub(super) fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], blobs: &Blobs) -> Result<Vec<ObjectId>, Error> {
+/// Read the loose objects of `pass`; returns those that were gone by the
+/// time they were read (a concurrent `git gc` packed and pruned them), for
+/// `rescan`.
+pub(super) fn scan_loose(
+    repo: &gix::Repository,
+    ids: &[ObjectId],
+    pass: Pass,
+    blobs: &Blobs,
+) -> Result<Vec<ObjectId>, Error> {
     let shared = repo.clone().into_sync();
     let vanished = std::sync::Mutex::new(Vec::new());
     ids.par_iter().try_for_each_init(
-        || shared.to_thread_local(),
-        |repo, &id| -> Result<(), Error> {
+        || (shared.to_thread_local(), Recent::default()),
+        |(repo, recent), &id| -> Result<(), Error> {
             let header = match repo.try_find_header(id) {
                 Ok(Some(header)) => header,
                 Ok(None) => {
@@ -253,12 +257,15 @@ pub(super) fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], blobs: &Blobs
                 Err(e) => return Err(context(format!("corrupt loose object {id}"))(e)),
             };
             let is_blob = header.kind() == gix::object::Kind::Blob;
+            if is_blob != (pass == Pass::Blobs) {
+                return Ok(());
+            }
             blobs.sink.progress(Progress::Object { blob: is_blob, bytes: header.size() });
             if !is_blob {
                 // Loose trees and commits are few (recent work): read them
                 // for what they name.
                 match repo.try_find_object(id) {
-                    Ok(Some(object)) => blobs.integrity.check(&id, object.kind, &object.data),
+                    Ok(Some(object)) => blobs.integrity.check(&id, object.kind, &object.data, recent),
                     _ => blobs.integrity.unchecked(),
                 }
                 return Ok(());
@@ -298,7 +305,8 @@ pub(super) fn rescan(
             if !scanned.contains(&index_path) {
                 // Its objects are not among those names were looked up in.
                 blobs.integrity.unchecked();
-                scan_pack(repo, &index_path, threads, blobs)?;
+                scan_pack(repo, &index_path, Pass::Blobs, threads, blobs)?;
+                scan_pack(repo, &index_path, Pass::Rest, threads, blobs)?;
             }
         }
     }
@@ -399,7 +407,7 @@ mod tests {
             max_blob_size: 1 << 20,
             integrity: super::super::integrity::Integrity::new(&repo, &listed, &[blob]),
         };
-        let vanished = super::scan_loose(&repo, &[blob], &blobs).unwrap();
+        let vanished = super::scan_loose(&repo, &[blob], super::Pass::Blobs, &blobs).unwrap();
         super::rescan(&repo, &listed, &vanished, 1, &blobs).unwrap();
         assert_eq!(*sink.0.lock().unwrap(), [blob]);
 
