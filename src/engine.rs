@@ -99,6 +99,8 @@ pub struct RunConfig {
     pub baseline: Option<PathBuf>,
     /// `None`: `.keyfence.toml`'s, else [`DEFAULT_MAX_BLOB_SIZE`].
     pub max_blob_size: Option<u64>,
+    /// Open archives and scan their members (off with `--no-archives`).
+    pub archives: bool,
     /// `None`: `.keyfence.toml`'s, else every finding fails.
     pub fail_on: Option<Severity>,
     pub exit_zero: bool,
@@ -285,8 +287,12 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         Source::GitSecretsHistory => (false, false, true),
         _ => (false, false, false),
     };
-    let pipeline =
-        engine.pipeline().with_whole_files(whole_files).with_all_objects(all_objects).with_progress(progress);
+    let pipeline = engine
+        .pipeline()
+        .with_archives(config.archives.then_some(max_blob_size))
+        .with_whole_files(whole_files)
+        .with_all_objects(all_objects)
+        .with_progress(progress);
     let walk = |no_ignore| WalkOptions { no_ignore, threads: config.threads, max_file_size: max_blob_size };
     let history = |branch: &Option<String>| HistoryOptions { branch: branch.clone(), read, threads: config.threads };
     let result = match (&config.source, &repo) {

@@ -10,6 +10,8 @@
 //! walker, gix's pack traversal, the history's loose-object pass) call the
 //! same sink from those; each thread keeps its own scratch memory.
 
+mod archive;
+mod members;
 mod progress;
 mod threads;
 
@@ -48,6 +50,8 @@ pub struct Stats {
     pub skipped_binary: u64,
     pub skipped_too_large: u64,
     pub skipped_missing: u64,
+    /// Archives and archive members not opened (corrupt, bombs, too deep).
+    pub skipped_in_archives: u64,
     pub findings: u64,
 }
 
@@ -58,6 +62,7 @@ struct Counters {
     binary: AtomicU64,
     too_large: AtomicU64,
     missing: AtomicU64,
+    archive: AtomicU64,
 }
 
 /// Says whether a finding is allowed (and so dropped from the outcome).
@@ -85,6 +90,8 @@ pub struct Pipeline<'s> {
     inline_allow: bool,
     progress: progress::Bar,
     suppressors: Vec<Suppressor>,
+    /// Open archives (`--no-archives` turns it off), skipping members above this size.
+    archives: Option<u64>,
 }
 
 /// Everything a finished scan produced; the exit code is derived from it.
@@ -110,6 +117,7 @@ impl<'s> Pipeline<'s> {
             inline_allow: true,
             progress: progress::Bar::default(),
             suppressors: Vec::new(),
+            archives: None,
         }
     }
 
@@ -140,6 +148,13 @@ impl<'s> Pipeline<'s> {
         self
     }
 
+    /// Open archives and scan their members, each at most `max_member`
+    /// bytes (`pipeline/archive.rs`); `None` skips them as binary.
+    pub fn with_archives(mut self, max_member: Option<u64>) -> Self {
+        self.archives = max_member;
+        self
+    }
+
     /// Draw a progress bar on stderr for sources that report progress, when
     /// stderr is a terminal.
     pub fn with_progress(mut self, wanted: bool) -> Self {
@@ -165,6 +180,9 @@ impl<'s> Pipeline<'s> {
         // UTF-16 files (Windows tools write them) are full of NUL bytes but
         // are text: scan them as UTF-8 (`blob::text_of`).
         let text = text_of(bytes);
+        if let (Cow::Borrowed(_), Some(found)) = (&text, self.archive_findings(bytes, origin)) {
+            return found;
+        }
         if matches!(text, Cow::Borrowed(_)) && self.skip_if_binary(bytes) {
             return Vec::new();
         }
@@ -244,6 +262,7 @@ impl<'s> Pipeline<'s> {
             skipped_binary: self.counters.binary.into_inner(),
             skipped_too_large: self.counters.too_large.into_inner(),
             skipped_missing: self.counters.missing.into_inner(),
+            skipped_in_archives: self.counters.archive.into_inner(),
             findings: findings.len() as u64,
         };
         Outcome {
@@ -257,9 +276,11 @@ impl<'s> Pipeline<'s> {
 
 impl Sink for Pipeline<'_> {
     fn blob(&self, bytes: &[u8], origin: &Origin, lines: Lines<'_>) {
-        let mut findings = self.findings_in(bytes, origin);
+        // A changed archive is scanned whole: its lines are not its members'.
+        let (mut findings, members): (Vec<_>, Vec<_>) =
+            self.findings_in(bytes, origin).into_iter().partition(|f| f.origin.path == origin.path);
         match self.added_only(&mut findings, bytes, lines) {
-            Ok(()) => self.record(findings),
+            Ok(()) => self.record(findings.into_iter().chain(members).collect()),
             Err(e) => self.error(e),
         }
     }
@@ -270,7 +291,7 @@ impl Sink for Pipeline<'_> {
     fn read(&self, reader: &mut dyn Read, origin: &Origin, max_size: u64) -> std::io::Result<()> {
         let mut bytes = Vec::new();
         (&mut *reader).take(BINARY_PROBE as u64).read_to_end(&mut bytes)?;
-        if self.skip_if_binary(&bytes) {
+        if !self.opens_archive(&bytes) && self.skip_if_binary(&bytes) {
             return Ok(());
         }
         reader.take(max_size.saturating_add(1).saturating_sub(bytes.len() as u64)).read_to_end(&mut bytes)?;
@@ -283,13 +304,13 @@ impl Sink for Pipeline<'_> {
     }
 
     fn unplaced(&self, bytes: &[u8], id: ObjectId) -> bool {
-        // No origin yet, and so no per-blob hex id: findings are rare.
-        let mut findings = self.findings_in(bytes, &Origin::default());
+        // No path yet: named by its id (archive members `blob <id>!member`)
+        // until `place` puts the path it is first committed at in front.
+        let unplaced = Origin { path: format!("blob {id}").into_bytes(), commit: None, blob_id: Some(id.to_string()) };
+        let findings = self.findings_in(bytes, &unplaced);
         if findings.is_empty() {
             return false;
         }
-        let blob_id = Some(id.to_string());
-        findings.iter_mut().for_each(|f| f.origin.blob_id.clone_from(&blob_id));
         self.unplaced.lock().expect("lock").insert(id, findings);
         true
     }
@@ -299,13 +320,11 @@ impl Sink for Pipeline<'_> {
         match at {
             Some(origin) => findings.iter_mut().for_each(|f| {
                 f.origin.commit.clone_from(&origin.commit);
-                f.origin.path.clone_from(&origin.path);
+                f.origin.path = members::placed(&f.origin.path, id, &origin.path);
             }),
-            // No commit reaches it: name it as git would show it, so no
-            // report prints an empty location.
-            None if self.all_objects => {
-                findings.iter_mut().for_each(|f| f.origin.path = format!("blob {id}").into_bytes())
-            }
+            // No commit reaches it: it keeps its name as git would show it,
+            // so no report prints an empty location.
+            None if self.all_objects => {}
             None => return,
         }
         self.record(findings);
@@ -315,6 +334,7 @@ impl Sink for Pipeline<'_> {
         let counter = match reason {
             SkipReason::TooLarge(_) => &self.counters.too_large,
             SkipReason::Missing => &self.counters.missing,
+            SkipReason::Archive(_) => &self.counters.archive,
         };
         counter.fetch_add(1, Ordering::Relaxed);
         self.skipped.lock().expect("lock").push(Skipped { origin: origin.clone(), reason });

@@ -132,6 +132,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "BYTES")]
     pub max_blob_size: Option<u64>,
 
+    /// Do not open archives (zip, jar, tar, tar.gz, gz, ...): skip them as
+    /// binary, as before archives were read.
+    #[arg(long)]
+    pub no_archives: bool,
+
     /// Drop findings whose fingerprint is in FILE (a `--format json` report,
     /// e.g. written by `keyfence baseline FILE`).
     #[arg(long, value_name = "FILE")]

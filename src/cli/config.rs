@@ -48,6 +48,7 @@ pub fn scan(args: &ScanArgs) -> Result<RunConfig> {
         enable_rules: args.enable_rule.clone(),
         baseline: args.baseline.clone(),
         max_blob_size: args.max_blob_size,
+        archives: !args.no_archives,
         fail_on: args.fail_on,
         exit_zero: args.exit_zero,
         threads: args.threads.unwrap_or_else(default_threads),

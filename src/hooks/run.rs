@@ -100,6 +100,7 @@ fn run_config(request: &HookRequest) -> RunConfig {
         enable_rules: Vec::new(),
         baseline: None,
         max_blob_size: None,
+        archives: true,
         fail_on: None,
         exit_zero: false,
         threads: engine::default_threads(),

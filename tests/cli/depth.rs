@@ -1,0 +1,205 @@
+//! Detection depth (#16): credentials inside archives (zip and its kin,
+//! tar, tar.gz, gz), bounded against bombs, corrupt and deep archives.
+//! Fixtures are built in the tests with the crates keyfence reads them with.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::util::{code, credentials, findings, json, run_in, stderr, Repo, KEY_ID, SECRET};
+
+fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in members {
+        out.start_file(*name, options).unwrap();
+        out.write_all(bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = tar::Builder::new(Vec::new());
+    for (name, bytes) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        out.append_data(&mut header, name, *bytes).unwrap();
+    }
+    out.into_inner().unwrap()
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    out.write_all(bytes).unwrap();
+    out.finish().unwrap()
+}
+
+fn creds() -> Vec<u8> {
+    credentials(KEY_ID, SECRET).into_bytes()
+}
+
+/// The four archive shapes of the issue, each holding the fake key pair.
+fn write_archives(dir: &std::path::Path) {
+    let creds = creds();
+    std::fs::write(dir.join("lambda.zip"), zip(&[("config/credentials", &creds)])).unwrap();
+    let jar = zip(&[("app.properties", &creds)]);
+    std::fs::write(dir.join("bundle.zip"), zip(&[("lib/b.jar", &jar)])).unwrap();
+    std::fs::write(dir.join("home.tar.gz"), gz(&tar(&[("home/.aws/credentials", &creds)]))).unwrap();
+    std::fs::write(dir.join("creds.ini.gz"), gz(&creds)).unwrap();
+}
+
+const MEMBERS: [&str; 4] = [
+    "bundle.zip!lib/b.jar!app.properties",
+    "creds.ini.gz!creds.ini",
+    "home.tar.gz!home/.aws/credentials",
+    "lambda.zip!config/credentials",
+];
+
+fn paths_with(report: &serde_json::Value, rule: &str) -> Vec<String> {
+    let mut paths: Vec<String> = findings(report).into_iter().filter(|f| f.0 == rule).map(|f| f.1).collect();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn keys_inside_zip_jar_in_zip_tar_gz_and_gz_are_found_by_scan_path_as_archive_members() {
+    let dir = tempfile::tempdir().unwrap();
+    write_archives(dir.path());
+    let out = run_in(dir.path(), &["scan", "--format", "json", "."]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(paths_with(&report, "aws-access-key-id"), MEMBERS, "{report:#}");
+    assert_eq!(paths_with(&report, "aws-secret-access-key"), MEMBERS, "{report:#}");
+    assert!(findings(&report).iter().all(|f| f.2 == 2 || f.2 == 3), "lines are the member's: {report:#}");
+    assert!(!out.stdout.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "no literal secret in json");
+}
+
+#[test]
+fn keys_inside_archives_are_found_by_history_with_the_archives_commit_and_path() {
+    let repo = Repo::new();
+    write_archives(repo.path());
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "archives"]);
+    let commit = repo.git(&["rev-parse", "HEAD"]);
+    repo.commit_file("README", "nothing here\n", "later");
+    let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(paths_with(&report, "aws-access-key-id"), MEMBERS, "{report:#}");
+    for finding in report["findings"].as_array().unwrap() {
+        assert_eq!(finding["commit"].as_str(), Some(commit.as_str()), "{finding:#}");
+    }
+}
+
+#[test]
+fn a_changed_archive_is_scanned_whole_by_staged_and_range() {
+    let repo = Repo::new();
+    let creds = creds();
+    std::fs::write(repo.path().join("app.jar"), zip(&[("a.properties", &creds)])).unwrap();
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "base"]);
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    // The key's member is unchanged; another member is added.
+    std::fs::write(repo.path().join("app.jar"), zip(&[("a.properties", &creds), ("b.txt", b"hello\n")])).unwrap();
+    repo.git(&["add", "."]);
+    let staged = repo.keyfence(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(code(&staged), 1, "{}", stderr(&staged));
+    assert_eq!(paths_with(&json(&staged), "aws-access-key-id"), ["app.jar!a.properties"]);
+    repo.git(&["commit", "-q", "-m", "change"]);
+    let range = repo.keyfence(&["scan", "--range", &format!("{base}..HEAD"), "--format", "json"]);
+    assert_eq!(code(&range), 1, "{}", stderr(&range));
+    assert_eq!(paths_with(&json(&range), "aws-access-key-id"), ["app.jar!a.properties"]);
+}
+
+#[test]
+fn a_zip_bomb_is_skipped_listed_and_never_inflated() {
+    let dir = tempfile::tempdir().unwrap();
+    let zeros = vec![0u8; 16 << 20];
+    std::fs::write(dir.path().join("bomb.zip"), zip(&[("zeros", &zeros), ("creds", &creds())])).unwrap();
+    // The same bomb as a gzip stream, whose header declares no size.
+    std::fs::write(dir.path().join("bomb.gz"), gz(&zeros)).unwrap();
+    let started = Instant::now();
+    let out = run_in(dir.path(), &["scan", "--format", "json", "."]);
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    let report = json(&out);
+    let skipped: Vec<(&str, &str)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["path"].as_str().unwrap(), s["reason"].as_str().unwrap()))
+        .collect();
+    assert!(skipped.iter().any(|(p, r)| *p == "bomb.zip!zeros" && r.contains("zip bomb")), "{report:#}");
+    assert!(skipped.iter().any(|(p, r)| *p == "bomb.gz" && r.contains("zip bomb")), "{report:#}");
+    assert!(stderr(&out).contains("skipped bomb.zip!zeros"), "{}", stderr(&out));
+    // The bomb's neighbour is still read.
+    assert_eq!(paths_with(&report, "aws-access-key-id"), ["bomb.zip!creds"], "{report:#}");
+    assert_eq!(report["stats"]["bytes_scanned"], creds().len(), "nothing of the bomb was scanned");
+}
+
+#[test]
+fn a_corrupt_archive_is_listed_as_skipped_and_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut broken = zip(&[("config/credentials", &creds())]);
+    broken.truncate(broken.len() - 30);
+    std::fs::write(dir.path().join("broken.zip"), broken).unwrap();
+    let mut tgz = gz(&tar(&[("x", &creds())]));
+    tgz.truncate(20);
+    std::fs::write(dir.path().join("broken.tgz"), tgz).unwrap();
+    let out = run_in(dir.path(), &["scan", "--format", "json", "."]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json(&out);
+    for path in ["broken.zip", "broken.tgz"] {
+        assert!(
+            report["skipped"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["path"] == path && s["reason"] == "corrupt or unreadable archive"),
+            "{path}: {report:#}"
+        );
+    }
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0);
+    assert_eq!(report["stats"]["skipped_in_archives"], 2);
+}
+
+#[test]
+fn no_archives_skips_archives_as_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    write_archives(dir.path());
+    let out = run_in(dir.path(), &["scan", "--no-archives", "--format", "json", "."]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out)["stats"]["skipped_binary"], 4);
+}
+
+#[test]
+fn archives_nested_deeper_than_three_are_listed_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let creds = creds();
+    let mut nested = zip(&[("deep.txt", &creds)]);
+    for level in 0..3 {
+        nested = zip(&[(&format!("l{level}.zip"), &nested), ("k.txt", &creds)]);
+    }
+    std::fs::write(dir.path().join("top.zip"), nested).unwrap();
+    let out = run_in(dir.path(), &["scan", "--format", "json", "."]);
+    let report = json(&out);
+    assert_eq!(
+        paths_with(&report, "aws-access-key-id"),
+        ["top.zip!k.txt", "top.zip!l2.zip!k.txt", "top.zip!l2.zip!l1.zip!k.txt"],
+        "{report:#}"
+    );
+    assert_eq!(report["skipped"][0]["path"], "top.zip!l2.zip!l1.zip!l0.zip", "{report:#}");
+    assert!(report["skipped"][0]["reason"].as_str().unwrap().contains("deeper than 3"));
+}
+
+#[test]
+fn an_archive_member_above_max_blob_size_is_skipped_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = credentials(KEY_ID, SECRET).repeat(200);
+    std::fs::write(dir.path().join("a.zip"), zip(&[("big.ini", big.as_bytes()), ("small.ini", &creds())])).unwrap();
+    let out = run_in(dir.path(), &["scan", "--max-blob-size", "4096", "--format", "json", "."]);
+    let report = json(&out);
+    assert_eq!(paths_with(&report, "aws-access-key-id"), ["a.zip!small.ini"], "{report:#}");
+    assert_eq!(report["skipped"][0]["path"], "a.zip!big.ini", "{report:#}");
+    assert_eq!(report["skipped"][0]["size"], big.len());
+}
