@@ -214,7 +214,9 @@ impl Engine {
     }
 
     pub fn pipeline(&self) -> Pipeline<'_> {
-        let pipeline = Pipeline::new(&self.scanner).with_inline_allow(self.inline_allow);
+        // git-secrets mode greps text as git-secrets does: nothing decoded.
+        let pipeline =
+            Pipeline::new(&self.scanner).with_inline_allow(self.inline_allow).with_base64(self.inline_allow);
         self.suppressors.iter().cloned().fold(pipeline, Pipeline::with_suppressor)
     }
 }

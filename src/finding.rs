@@ -65,6 +65,10 @@ pub struct Finding {
     /// sha256 of (rule, value): independent of commit, path and line, so a
     /// baseline survives rebases, squashes and moved code.
     pub fingerprint: String,
+    /// How the value was encoded where it was found (`base64`), when it was
+    /// decoded to be found; the location is the encoded run's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
 }
 
 impl Finding {
@@ -194,6 +198,7 @@ pub fn from_matches_with(
                 redactions,
                 paired_key_id,
                 account_id,
+                encoding: None,
             })
         })
         .collect()

@@ -11,6 +11,7 @@
 //! same sink from those; each thread keeps its own scratch memory.
 
 mod archive;
+mod base64;
 mod members;
 mod progress;
 mod threads;
@@ -92,6 +93,8 @@ pub struct Pipeline<'s> {
     suppressors: Vec<Suppressor>,
     /// Open archives (`--no-archives` turns it off), skipping members above this size.
     archives: Option<u64>,
+    /// Decode base64 runs in text and scan them (`pipeline/base64.rs`).
+    base64: bool,
 }
 
 /// Everything a finished scan produced; the exit code is derived from it.
@@ -118,6 +121,7 @@ impl<'s> Pipeline<'s> {
             progress: progress::Bar::default(),
             suppressors: Vec::new(),
             archives: None,
+            base64: true,
         }
     }
 
@@ -155,6 +159,13 @@ impl<'s> Pipeline<'s> {
         self
     }
 
+    /// Whether base64 runs in text are decoded and scanned (not in
+    /// git-secrets mode, which greps text as git-secrets does).
+    pub fn with_base64(mut self, base64: bool) -> Self {
+        self.base64 = base64;
+        self
+    }
+
     /// Draw a progress bar on stderr for sources that report progress, when
     /// stderr is a terminal.
     pub fn with_progress(mut self, wanted: bool) -> Self {
@@ -189,14 +200,16 @@ impl<'s> Pipeline<'s> {
         let bytes = &text[..];
         self.counters.blobs.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        SCRATCH.with(|scratch| {
+        let mut found = SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let matches = self.scanner.scan(bytes, &mut scratch);
             if matches.is_empty() {
                 return Vec::new();
             }
             finding::from_matches_with(self.scanner, bytes, matches, origin, self.inline_allow)
-        })
+        });
+        found.extend(self.base64_findings(bytes, origin));
+        found
     }
 
     /// Whether a blob starting with `prefix` (its first `BINARY_PROBE` bytes

@@ -203,3 +203,116 @@ fn an_archive_member_above_max_blob_size_is_skipped_and_listed() {
     assert_eq!(report["skipped"][0]["path"], "a.zip!big.ini", "{report:#}");
     assert_eq!(report["skipped"][0]["size"], big.len());
 }
+
+// --- base64 ---
+
+fn b64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
+
+/// `(rule, path, line, column, encoding)` of every finding.
+fn located(report: &serde_json::Value) -> Vec<(String, String, u64, u64, String)> {
+    let mut all: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+                f["encoding"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+fn scan_dir(files: &[(&str, String)]) -> (i32, serde_json::Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let out = run_in(dir.path(), &["scan", "--format", "json", "."]);
+    (code(&out), json(&out), stderr(&out))
+}
+
+#[test]
+fn base64_credentials_in_a_kubernetes_secret_are_decoded_and_named_by_the_encoded_run() {
+    let (id, secret) = (b64(KEY_ID.as_bytes()), b64(SECRET.as_bytes()));
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: aws\ntype: Opaque\ndata:\n  \
+         aws_access_key_id: {id}\n  aws_secret_access_key: {secret}\n"
+    );
+    let (code, report, stderr) = scan_dir(&[("secret.yaml", manifest)]);
+    assert_eq!(code, 1, "{stderr}");
+    let b64 = "base64".to_string();
+    assert_eq!(
+        located(&report),
+        [
+            ("aws-access-key-id".into(), "secret.yaml".into(), 7, 22, b64.clone()),
+            ("aws-secret-access-key".into(), "secret.yaml".into(), 8, 26, b64),
+        ],
+        "{report:#}"
+    );
+    let text = report.to_string();
+    assert!(!text.contains(SECRET), "no literal secret in json");
+    assert_eq!(report["findings"][1]["paired_key_id"], KEY_ID, "{report:#}");
+}
+
+#[test]
+fn base64_credentials_in_docker_config_npmrc_and_basic_auth_headers_are_decoded() {
+    let pair = b64(format!("{KEY_ID}:{SECRET}").as_bytes());
+    let docker = format!("{{\n  \"auths\": {{\n    \"registry.example.invalid\": {{\n      \"auth\": \"{pair}\"\n    }}\n  }}\n}}\n");
+    let npmrc = format!("registry=https://npm.example.invalid/\n_auth={pair}\nalways-auth=true\n");
+    let curl = format!("#!/bin/sh\ncurl -H \"Authorization: Basic {pair}\" https://api.example.invalid/\n");
+    let (code, report, stderr) =
+        scan_dir(&[("config.json", docker), (".npmrc", npmrc), ("call.sh", curl)]);
+    assert_eq!(code, 1, "{stderr}");
+    let ids: Vec<_> = located(&report).into_iter().filter(|f| f.0 == "aws-access-key-id").collect();
+    assert_eq!(
+        ids,
+        [
+            ("aws-access-key-id".into(), ".npmrc".into(), 2, 7, "base64".into()),
+            ("aws-access-key-id".into(), "call.sh".into(), 2, 31, "base64".into()),
+            ("aws-access-key-id".into(), "config.json".into(), 4, 16, "base64".into()),
+        ],
+        "{report:#}"
+    );
+}
+
+#[test]
+fn base64_inside_base64_is_decoded_twice_deep() {
+    let twice = b64(b64(credentials(KEY_ID, SECRET).as_bytes()).as_bytes());
+    let (code, report, _) = scan_dir(&[("values.yaml", format!("blob: {twice}\n"))]);
+    assert_eq!(code, 1);
+    assert!(located(&report).iter().all(|f| f.2 == 1 && f.3 == 7 && f.4 == "base64"), "{report:#}");
+    assert_eq!(located(&report).len(), 2, "{report:#}");
+}
+
+#[test]
+fn random_base64_data_uri_images_and_minified_bundles_produce_no_finding() {
+    // Pseudo-random bytes: what keys, hashes and compressed blobs encode.
+    let random: Vec<u8> = (0u64..3000).map(|i| (i.wrapping_mul(6_364_136_223_846_793_005) >> 29) as u8).collect();
+    let blob = format!("ssh-rsa {} user@host\nchecksum: {}\n", b64(&random), b64(&random[..48]));
+    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    png.extend_from_slice(&random[..600]);
+    let css = format!(".logo{{background:url(data:image/png;base64,{})}}\n", b64(&png));
+    let bundle = format!(
+        "!function(e){{var t={{}};function n(r){{if(t[r])return t[r].exports}}}}([function(e,t,n){{\"use strict\";\
+         var AbCdEfGhIjKlMnOpQrStUvWx0123=n(1),ZyXwVuTsRqPoNmLkJiHgFeDcBa98=\"{}\";}}]);\n",
+        b64(&random[100..400])
+    );
+    let (code, report, stderr) = scan_dir(&[("keys.txt", blob), ("site.css", css), ("app.min.js", bundle)]);
+    assert_eq!(code, 0, "{report:#} {stderr}");
+}

@@ -1,0 +1,188 @@
+//! Base64-encoded credentials: a Kubernetes Secret's `data:`, Docker's
+//! `config.json` `auth`, `.npmrc` `_auth`, `Authorization: Basic` headers.
+//!
+//! After a text blob is scanned, its base64 runs (at least [`MIN_RUN`]
+//! characters of the standard alphabet, valid padding) that decode to
+//! mostly printable text are decoded, twice deep at most, into a copy of the
+//! text where each run is replaced by what it decodes to. That copy is
+//! scanned (so a decoded value keeps its line's key name and its partner on
+//! the next lines), and only findings inside a decoded run are kept: they
+//! are named by the outer location (line and column of the encoded run) and
+//! marked `encoding: base64`. Random base64 (keys, hashes, images as data
+//! URIs) decodes to binary and is left alone.
+//!
+//! Cost on text without base64: a window of [`STRIDE`] bytes is read from
+//! its end to its first byte outside the alphabet, and the next window
+//! starts past that byte (`pipeline/base64` in `benches/engine.rs`).
+
+use super::{Pipeline, SCRATCH};
+use crate::blob::Origin;
+use crate::finding::{self, Finding};
+
+/// Shortest run decoded, padding included.
+pub const MIN_RUN: usize = 24;
+/// Runs decoded inside decoded text, the first decode included.
+pub const MAX_DEPTH: u32 = 2;
+/// A run of `MIN_RUN` characters with up to 2 of padding has at least this
+/// many alphabet characters, so it covers a multiple of it.
+const STRIDE: usize = MIN_RUN - 2;
+
+/// The value of each base64 character, `NOT` for the other bytes.
+const NOT: u8 = 0xff;
+static VALUE: [u8; 256] = {
+    let mut table = [NOT; 256];
+    let mut i = 0;
+    while i < 64 {
+        let c = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i];
+        table[c as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+fn alphabet(b: u8) -> bool {
+    VALUE[b as usize] != NOT
+}
+
+/// The base64 runs of `text`, as byte ranges padding included. A window of
+/// `STRIDE` bytes is checked from its end: the first byte outside the
+/// alphabet moves the next window past it, so prose costs a few bytes
+/// looked at per `STRIDE`.
+pub fn runs(text: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut found = Vec::new();
+    let mut last = STRIDE - 1;
+    while last < text.len() {
+        let first = last + 1 - STRIDE;
+        if let Some(i) = text[first..=last].iter().rposition(|&b| !alphabet(b)) {
+            last = first + i + STRIDE;
+            continue;
+        }
+        let mut start = first;
+        while start > 0 && alphabet(text[start - 1]) {
+            start -= 1;
+        }
+        let mut end = last + 1;
+        while end < text.len() && alphabet(text[end]) {
+            end += 1;
+        }
+        let core = end - start;
+        let pad = text[end..].iter().take(2).take_while(|&&b| b == b'=').count();
+        let after = text.get(end + pad).copied();
+        // A run inside a longer token (`-`, `_`, `.`, `%` joined) is not one
+        // value; `key=value` is one, so `=` may come before but not after.
+        let joined = |b: Option<u8>| matches!(b, Some(b'-' | b'_' | b'.' | b'%' | b'\\'));
+        let before = start.checked_sub(1).map(|i| text[i]);
+        if core + pad >= MIN_RUN && (core + pad) % 4 == 0 && !joined(after) && after != Some(b'=') && !joined(before) {
+            found.push(start..end + pad);
+        }
+        last = end + pad + STRIDE;
+    }
+    found
+}
+
+/// The bytes `run` encodes (padding allowed at its end).
+pub fn decode(run: &[u8]) -> Option<Vec<u8>> {
+    let core = run.strip_suffix(b"==").or_else(|| run.strip_suffix(b"=")).unwrap_or(run);
+    let mut out = Vec::with_capacity(core.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for &b in core {
+        let value = VALUE[b as usize];
+        if value == NOT {
+            return None;
+        }
+        acc = (acc << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Mostly printable text: UTF-8 with no control characters but whitespace,
+/// at most one in twenty replaced. Random bytes fail within a few bytes.
+pub fn printable(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let (mut total, mut bad) = (0usize, 0usize);
+    for c in text.chars() {
+        total += 1;
+        if c == char::REPLACEMENT_CHARACTER || (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+            bad += 1;
+        }
+    }
+    total > 0 && bad * 20 <= total
+}
+
+/// `text` with every decodable run replaced by its text (runs inside it
+/// too, `depth` levels deep), and where each outer run went: `(range in the
+/// copy, start in text)`. `None` when nothing decodes.
+fn decoded_view(text: &[u8], depth: u32) -> Option<(Vec<u8>, Vec<(std::ops::Range<usize>, usize)>)> {
+    let mut view = Vec::new();
+    let mut spans = Vec::new();
+    let mut copied = 0;
+    for run in runs(text) {
+        let Some(decoded) = decode(&text[run.clone()]).filter(|d| printable(d)) else { continue };
+        let decoded = match depth + 1 < MAX_DEPTH {
+            true => decoded_view(&decoded, depth + 1).map_or(decoded, |(inner, _)| inner),
+            false => decoded,
+        };
+        view.extend_from_slice(&text[copied..run.start]);
+        spans.push((view.len()..view.len() + decoded.len(), run.start));
+        view.extend_from_slice(&decoded);
+        copied = run.end;
+    }
+    if spans.is_empty() {
+        return None;
+    }
+    view.extend_from_slice(&text[copied..]);
+    Some((view, spans))
+}
+
+impl Pipeline<'_> {
+    /// The findings in the base64 runs of the text blob `text`.
+    pub(super) fn base64_findings(&self, text: &[u8], origin: &Origin) -> Vec<Finding> {
+        if !self.base64 {
+            return Vec::new();
+        }
+        let Some((view, spans)) = decoded_view(text, 0) else { return Vec::new() };
+        let mut found = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let matches = self.scanner.scan(&view, &mut scratch);
+            finding::from_matches_with(self.scanner, &view, matches, origin, self.inline_allow)
+        });
+        let line_starts: Vec<usize> =
+            std::iter::once(0).chain(memchr::memchr_iter(b'\n', &view).map(|i| i + 1)).collect();
+        found.retain_mut(|f| {
+            let at = line_starts.get(f.line as usize - 1).map_or(usize::MAX, |s| s + f.column as usize - 1);
+            let Some(&(_, outer)) = spans.iter().find(|(span, _)| span.contains(&at)) else { return false };
+            let line_start = memchr::memrchr(b'\n', &text[..outer]).map_or(0, |i| i + 1);
+            f.line = memchr::memchr_iter(b'\n', &text[..outer]).count() as u32 + 1;
+            f.column = (outer - line_start) as u32 + 1;
+            f.column_chars = String::from_utf8_lossy(&text[line_start..outer]).chars().count() as u32 + 1;
+            f.encoding = Some("base64");
+            true
+        });
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_runs_need_length_padding_and_a_boundary() {
+        let text = b"auth: QUtJQTJFM01UR1M1TFRONFdDUVY= short: QUtJQQ== joined: a-QUtJQTJFM01UR1M1TFRONFdDUVY=";
+        let found: Vec<&[u8]> = runs(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(found, [&b"QUtJQTJFM01UR1M1TFRONFdDUVY="[..]]);
+        assert_eq!(decode(found[0]).as_deref(), Some(&b"AKIA2E3MTGS5LTN4WCQV"[..]));
+    }
+
+    #[test]
+    fn random_bytes_are_not_printable_text() {
+        let random: Vec<u8> = (0u32..96).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        assert!(!printable(&random));
+        assert!(printable(b"user:p4ssw0rd\n"));
+    }
+}
