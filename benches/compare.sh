@@ -3,7 +3,7 @@
 #
 #   benches/compare.sh [--commits N] [--runs N] [--fast-runs N] | tee benches/runs/compare-$(date -u +%F).md
 #
-# Builds keyfence (release, --locked), builds or reuses the corpus made by
+# Builds keyfence (profile `profiling`: release with symbols, --locked), builds or reuses the corpus made by
 # ../shared/bench/make-history-corpus.py, and prints one markdown report on stdout:
 #   1. scan --history                vs git cat-file --batch-all-objects --batch --unordered  (target <= 0.5x)
 #   2. scan --staged, 6 staged files vs git diff --cached --name-only                          (target <= 1.5x)
@@ -55,9 +55,9 @@ command -v git >/dev/null || die "git is needed"
 log() { echo "compare.sh: $*" >&2; }
 
 # --- keyfence ------------------------------------------------------------------------------
-log "cargo build --release --locked"
-cargo build --release --locked >&2
-keyfence=${CARGO_TARGET_DIR:-$root/target}/release/keyfence
+log "cargo build --profile profiling --locked"
+cargo build --profile profiling --locked >&2
+keyfence=${CARGO_TARGET_DIR:-$root/target}/profiling/keyfence
 case "$keyfence" in /*) ;; *) keyfence=$root/$keyfence ;; esac
 [ -x "$keyfence" ] || die "no binary at $keyfence"
 

@@ -61,8 +61,9 @@ pub enum ProjectAt {
 /// What one run scans.
 #[derive(Debug, Clone)]
 pub enum Source {
-    /// Files and directories (`scan [PATH…]`; git-secrets `--no-index`).
-    Paths { roots: Vec<PathBuf>, no_ignore: bool },
+    /// Files and directories (`scan [PATH…]`; git-secrets `--no-index`);
+    /// files that look binary are skipped and named unless `scan_binary`.
+    Paths { roots: Vec<PathBuf>, no_ignore: bool, scan_binary: bool },
     /// What the next commit adds (`--staged`, the pre-commit hook).
     Staged { whole_files: bool },
     /// The commits of a range spec (`A..B`, `A...B`).
@@ -73,9 +74,12 @@ pub enum Source {
     Message(PathBuf),
     /// What the commits in `MERGE_HEAD` bring in (prepare-commit-msg).
     MergeHeads,
-    /// Nothing (a prepare-commit-msg that is not a non-fast-forward merge:
-    /// the pre-commit hook saw everything already).
+    /// Nothing.
     Nothing,
+    /// A prepare-commit-msg that is not a merge: the staged changes when
+    /// cherry-pick, revert or rebase is committing (they skip pre-commit);
+    /// nothing for a plain `git commit`, which pre-commit checked already.
+    SequencedCommit { whole_files: bool },
     /// git-secrets `--scan FILE…`: plain grep, directories only with `-r`.
     Files { files: Vec<String>, recursive: bool },
     /// git-secrets `--scan` as `git grep`: tracked files (`--cached`: index
@@ -284,21 +288,23 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
     let max_blob_size = engine.max_blob_size;
     let read = ReadOptions { max_blob_size, skip_missing: config.skip_missing };
     let (whole_files, all_objects, progress) = match &config.source {
-        Source::Staged { whole_files } => (*whole_files, false, false),
+        Source::Staged { whole_files } | Source::SequencedCommit { whole_files } => (*whole_files, false, false),
         Source::History { all_objects, progress, .. } => (false, *all_objects, *progress),
         Source::GitSecretsHistory => (false, false, true),
         _ => (false, false, false),
     };
+    let scan_binary = matches!(config.source, Source::Paths { scan_binary: true, .. });
     let pipeline = engine
         .pipeline()
         .with_archives(config.archives.then_some(max_blob_size))
         .with_whole_files(whole_files)
         .with_all_objects(all_objects)
-        .with_progress(progress);
+        .with_progress(progress)
+        .with_binary(scan_binary);
     let walk = |no_ignore| WalkOptions { no_ignore, threads: config.threads, max_file_size: max_blob_size };
     let history = |branch: &Option<String>| HistoryOptions { branch: branch.clone(), read, threads: config.threads };
     let result = match (&config.source, &repo) {
-        (Source::Paths { roots, no_ignore }, _) => {
+        (Source::Paths { roots, no_ignore, .. }, _) => {
             worktree::scan_paths(roots, &walk(*no_ignore), repo.as_ref(), &pipeline);
             Ok(())
         }
@@ -331,7 +337,10 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
             Ok(())
         }
         (Source::GitSecretsHistory, Some(repo)) => history::scan(repo, &history(&None), &pipeline),
-        (Source::Nothing, _) => Ok(()),
+        (Source::SequencedCommit { .. }, Some(repo)) if staged::sequenced_commit(repo) => {
+            staged::list(repo, &read).map(|staged| pipeline.scan_listing(repo, &staged))
+        }
+        (Source::Nothing | Source::SequencedCommit { .. }, _) => Ok(()),
         // `cli::config` asks for `RepoAt::Required` with every git source.
         (_, None) => Err(Error::Git("this scan needs a git repository".into())),
     };
@@ -352,6 +361,10 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
             }
             outcome = pipeline.finish();
         }
+    }
+    if !matches!(config.source, Source::Paths { .. }) {
+        // Only a path scan names its binary files (and can be told to scan them).
+        outcome.stats.binary_examples.clear();
     }
     let policy = ExitPolicy { fail_on: engine.fail_on, exit_zero: config.exit_zero };
     Ok(Scanned { outcome, policy })

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::blob::Origin;
 use crate::providers;
 use crate::rules::{Kind, Severity};
-use crate::scan::{Match, Scanner};
+use crate::scan::{lines, Match, Scanner};
 
 /// Comments that mark a line as reviewed: keyfence's own, and the ones that
 /// gitleaks and detect-secrets users already have in their code.
@@ -143,8 +143,9 @@ pub fn from_matches_with(
     };
     matches
         .iter()
-        .filter_map(|m| {
-            let (line_start, line) = line_at(haystack, m.start);
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let (line_start, line) = lines::line_at(haystack, m.start);
             if inline_allow && INLINE_ALLOW.iter().any(|marker| memchr::memmem::find(line, marker).is_some()) {
                 return None;
             }
@@ -155,17 +156,29 @@ pub fn from_matches_with(
             let end_in_line = (m.end - line_start).max(start_in_line);
             let (excerpt, text_offset, value_in_text) = excerpt(line, start_in_line..end_in_line);
             let window = line_start + text_offset..line_start + text_offset + excerpt.len();
-            let redactions = overlapping(&window)
+            let secrets: Vec<&Match> = overlapping(&window)
                 .iter()
                 .filter(|k| !matches!(scanner.rule(k.rule).kind, Kind::KeyId | Kind::Identifier))
+                .collect();
+            let mut redactions: Vec<_> = secrets
+                .iter()
                 .filter_map(|k| {
                     let start = k.start.clamp(window.start, window.end) - window.start;
                     let end = k.end.clamp(window.start, window.end) - window.start;
-                    (start < end).then(|| (start..end, redact(&String::from_utf8_lossy(&haystack[k.start..k.end]))))
+                    (start < end).then(|| (start..end, redact(&value_text(&haystack[k.start..k.end]))))
                 })
                 .collect();
+            // Every other copy of those values in the text too: a rule takes
+            // the first value after its keyword, so a second copy on the
+            // line (`key = V  # was V`) is no match of its own.
+            for k in &secrets {
+                let value = &haystack[k.start..k.end];
+                let shown = redact(&value_text(value));
+                redactions
+                    .extend(memchr::memmem::find_iter(excerpt, value).map(|at| (at..at + value.len(), shown.clone())));
+            }
             let rule = scanner.rule(m.rule);
-            let secret = String::from_utf8_lossy(&haystack[m.start..m.end]).into_owned();
+            let secret = value_text(&haystack[m.start..m.end]);
             // Reports print the partner whole (it names the key to rotate),
             // so only a partner that is not secret is recorded: a project
             // rule may pair with a token, whose value must stay redacted.
@@ -184,7 +197,7 @@ pub fn from_matches_with(
                 fingerprint: fingerprint(&rule.id, &secret),
                 rule: rule.id.clone(),
                 rule_name: rule.name.clone(),
-                severity: rule.severity,
+                severity: severity(scanner, matches, i),
                 kind: rule.kind,
                 provider: rule.provider.clone(),
                 key_provider,
@@ -204,13 +217,30 @@ pub fn from_matches_with(
         .collect()
 }
 
-/// Where the line holding byte `at` starts, and its text without the line
-/// terminator.
-fn line_at(haystack: &[u8], at: usize) -> (usize, &[u8]) {
-    let start = memchr::memrchr(b'\n', &haystack[..at]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &haystack[at..]).map_or(haystack.len(), |i| at + i);
-    let line = &haystack[start..end];
-    (start, line.strip_suffix(b"\r").unwrap_or(line))
+/// A matched value as a finding holds it: JSON's `\/` undone (`rules::unescaped`).
+fn value_text(value: &[u8]) -> String {
+    String::from_utf8_lossy(&crate::rules::unescaped(value)).into_owned()
+}
+
+/// A key id or a session token cannot sign a request alone: its rule's
+/// severity (medium). With its secret beside it, a secret paired with the key
+/// id or any secret of its provider in the same blob as the token, it is a
+/// live credential: high.
+fn severity(scanner: &Scanner, matches: &[Match], i: usize) -> Severity {
+    let rule = scanner.rule(matches[i].rule);
+    let with_secret = match rule.kind {
+        Kind::KeyId => matches.iter().any(|o| o.paired_with == Some(i)),
+        Kind::Token => matches.iter().any(|o| {
+            let other = scanner.rule(o.rule);
+            other.kind == Kind::Secret && other.provider == rule.provider
+        }),
+        _ => false,
+    };
+    if with_secret {
+        rule.severity.max(Severity::High)
+    } else {
+        rule.severity
+    }
 }
 
 /// The line, or a window of at most `MAX_LINE_TEXT` bytes around `value`
@@ -233,18 +263,11 @@ fn char_count(bytes: &[u8]) -> u32 {
 
 /// The lines (1-based) of `new` whose text does not occur anywhere in
 /// `old`: what a change adds, by content rather than by diff position, so a
-/// line that merely moved is not reported again.
+/// line that merely moved is not reported again. Lines end where findings'
+/// lines do (`scan::lines`: a lone `\r` too).
 pub fn added_lines(old: &[u8], new: &[u8]) -> HashSet<u32> {
-    let old_lines: HashSet<&[u8]> = old.split(|&b| b == b'\n').map(trim_cr).collect();
-    new.split(|&b| b == b'\n')
-        .enumerate()
-        .filter(|(_, line)| !old_lines.contains(trim_cr(line)))
-        .map(|(i, _)| i as u32 + 1)
-        .collect()
-}
-
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
+    let old_lines: HashSet<&[u8]> = lines::split(old).collect();
+    lines::split(new).enumerate().filter(|(_, line)| !old_lines.contains(line)).map(|(i, _)| i as u32 + 1).collect()
 }
 
 #[cfg(test)]

@@ -44,11 +44,17 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// How many skipped binary files [`Stats::binary_examples`] names.
+pub const BINARY_EXAMPLES: usize = 5;
+
 #[derive(Debug, Default, Serialize, Clone, PartialEq)]
 pub struct Stats {
     pub blobs_scanned: u64,
     pub bytes_scanned: u64,
     pub skipped_binary: u64,
+    /// The first few binary files skipped (by path order), to name on stderr.
+    #[serde(skip)]
+    pub binary_examples: Vec<String>,
     pub skipped_too_large: u64,
     pub skipped_missing: u64,
     /// Archives and archive members not opened (corrupt, bombs, too deep).
@@ -86,6 +92,7 @@ pub struct Pipeline<'s> {
     skipped: Mutex<Vec<Skipped>>,
     counters: Counters,
     scan_binary: bool,
+    binary_examples: Mutex<Vec<String>>,
     whole_files: bool,
     all_objects: bool,
     inline_allow: bool,
@@ -115,6 +122,7 @@ impl<'s> Pipeline<'s> {
             skipped: Mutex::default(),
             counters: Counters::default(),
             scan_binary: false,
+            binary_examples: Mutex::default(),
             whole_files: false,
             all_objects: false,
             inline_allow: true,
@@ -194,7 +202,7 @@ impl<'s> Pipeline<'s> {
         if let (Cow::Borrowed(_), Some(found)) = (&text, self.archive_findings(bytes, origin)) {
             return found;
         }
-        if matches!(text, Cow::Borrowed(_)) && self.skip_if_binary(bytes) {
+        if matches!(text, Cow::Borrowed(_)) && self.skip_if_binary(bytes, origin) {
             return Vec::new();
         }
         let bytes = &text[..];
@@ -214,10 +222,19 @@ impl<'s> Pipeline<'s> {
 
     /// Whether a blob starting with `prefix` (its first `BINARY_PROBE` bytes
     /// are enough) is skipped as binary; counts it if so.
-    fn skip_if_binary(&self, prefix: &[u8]) -> bool {
+    fn skip_if_binary(&self, prefix: &[u8], origin: &Origin) -> bool {
         let binary = !self.scan_binary && looks_binary(prefix);
         if binary {
             self.counters.binary.fetch_add(1, Ordering::Relaxed);
+            let mut examples = self.binary_examples.lock().expect("lock");
+            let path = origin.display_path();
+            if examples.len() < BINARY_EXAMPLES || examples.last().is_some_and(|last| path < *last) {
+                let at = examples.partition_point(|p| *p < path);
+                if examples.get(at) != Some(&path) {
+                    examples.insert(at, path);
+                    examples.truncate(BINARY_EXAMPLES);
+                }
+            }
         }
         binary
     }
@@ -273,6 +290,7 @@ impl<'s> Pipeline<'s> {
             blobs_scanned: self.counters.blobs.into_inner(),
             bytes_scanned: self.counters.bytes.into_inner(),
             skipped_binary: self.counters.binary.into_inner(),
+            binary_examples: self.binary_examples.into_inner().expect("lock"),
             skipped_too_large: self.counters.too_large.into_inner(),
             skipped_missing: self.counters.missing.into_inner(),
             skipped_in_archives: self.counters.archive.into_inner(),
@@ -304,7 +322,7 @@ impl Sink for Pipeline<'_> {
     fn read(&self, reader: &mut dyn Read, origin: &Origin, max_size: u64) -> std::io::Result<()> {
         let mut bytes = Vec::new();
         (&mut *reader).take(BINARY_PROBE as u64).read_to_end(&mut bytes)?;
-        if !self.opens_archive(&bytes) && self.skip_if_binary(&bytes) {
+        if !self.opens_archive(&bytes) && self.skip_if_binary(&bytes, origin) {
             return Ok(());
         }
         reader.take(max_size.saturating_add(1).saturating_sub(bytes.len() as u64)).read_to_end(&mut bytes)?;
@@ -341,6 +359,19 @@ impl Sink for Pipeline<'_> {
             None => return,
         }
         self.record(findings);
+    }
+
+    fn wants_another_place(&self, id: ObjectId, at: &Origin) -> bool {
+        let unplaced = self.unplaced.lock().expect("lock");
+        let Some(findings) = unplaced.get(&id).filter(|_| !self.suppressors.is_empty()) else { return false };
+        let suppressed = |finding: &Finding, at: &Origin| {
+            let mut finding = finding.clone();
+            finding.origin.commit.clone_from(&at.commit);
+            finding.origin.path.clone_from(&at.path);
+            self.suppressors.iter().any(|suppress| suppress(&finding))
+        };
+        // Suppressed here, and not by what it is (a fingerprint, a regex).
+        findings.iter().all(|f| suppressed(f, at)) && findings.iter().any(|f| !suppressed(f, &Origin::default()))
     }
 
     fn skip(&self, origin: &Origin, reason: SkipReason) {

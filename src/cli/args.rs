@@ -27,16 +27,16 @@ pub enum Command {
         after_help = "Examples:\n  keyfence scan                              the current directory\n  keyfence scan src/ config/prod.env\n  keyfence scan --staged                     what the next commit adds (the pre-commit check)\n  keyfence scan --range origin/main...HEAD   a pull request, commit by commit\n  keyfence scan --since origin/main --format sarif --output keyfence.sarif\n  keyfence scan --history                    every blob ever committed, on every ref\n  keyfence scan --history --format json -C ~/src/app"
     )]
     Scan(ScanArgs),
-    /// Write today's findings to FILE as a baseline that later scans accept.
+    /// Write the findings of the default branch's history to FILE, as a
+    /// baseline that later scans accept.
     #[command(
-        after_help = "Examples:\n  keyfence baseline .keyfence-baseline.json --history\n  keyfence scan --since origin/main --baseline .keyfence-baseline.json"
+        after_help = "By default the history of the default branch only: origin/HEAD's target when set, else the first \
+                      of init.defaultBranch, main and master that exists. Unmerged work (other branches, remotes, \
+                      stashes) is never accepted unless asked for (--all-refs, --branch REF).\n\nExamples:\n  \
+                      keyfence baseline .keyfence-baseline.json\n  keyfence baseline .keyfence-baseline.json --all-refs\n  \
+                      keyfence scan --since origin/main --baseline .keyfence-baseline.json"
     )]
-    Baseline {
-        /// The baseline file to write (a JSON report).
-        file: PathBuf,
-        #[command(flatten)]
-        scan: ScanArgs,
-    },
+    Baseline(super::baseline::BaselineArgs),
     /// Entry points for git hooks (installed by `keyfence install`).
     #[command(
         subcommand,
@@ -49,8 +49,10 @@ pub enum Command {
     )]
     Install(InstallArgs),
     /// Remove keyfence's hooks and restore what was there before.
-    #[command(after_help = "Examples:\n  keyfence uninstall\n  keyfence uninstall --global")]
-    Uninstall(InstallArgs),
+    #[command(after_help = "Examples:\n  keyfence uninstall\n  keyfence uninstall --hooks commit-msg\n  \
+                            keyfence uninstall --global\n\nA hook keyfence replaced (<hook>.local) is put back; \
+                            removing nothing is not an error.")]
+    Uninstall(UninstallArgs),
     /// What a leaked key means and exactly what to do about it (offline).
     #[command(
         after_help = "Examples:\n  keyfence explain AKIAY34FZKBOKMUTVV7A\n  keyfence explain 3cdc32e5b4539d384273a4278c4d2943   (a finding's fingerprint)"
@@ -79,7 +81,7 @@ pub enum Command {
     Rules,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct ScanArgs {
     /// Files or directories to scan (default: the current directory). A file
     /// named here is scanned even if ignored; `-` is standard input, and a
@@ -127,15 +129,20 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_ignore: bool,
 
-    /// Files or blobs larger than this many bytes are skipped, and reported
-    /// [default: 268435456 = 256 MiB].
-    #[arg(long, value_name = "BYTES")]
+    /// Files or blobs larger than this are skipped, and reported: bytes, or
+    /// with a unit K, M, G (powers of 1024: 10M, 1G) [default: 256M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_blob_size: Option<u64>,
 
     /// Do not open archives (zip, jar, tar, tar.gz, gz, ...): skip them as
     /// binary, as before archives were read.
     #[arg(long)]
     pub no_archives: bool,
+
+    /// Also scan files that look binary (a NUL byte) in a path scan,
+    /// instead of skipping and naming them.
+    #[arg(long)]
+    pub scan_binary: bool,
 
     /// Drop findings whose fingerprint is in FILE (a `--format json` report,
     /// e.g. written by `keyfence baseline FILE`).
@@ -241,6 +248,55 @@ pub struct InstallArgs {
     pub directory: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Also remove a keyfence hook edited after it was installed (the
+    /// edited copy is kept as <hook>.keyfence-edited).
+    #[arg(long, short = 'f')]
+    pub force: bool,
+
+    /// Which hooks to remove, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "pre-commit,commit-msg,prepare-commit-msg",
+        value_parser = ["pre-commit", "commit-msg", "prepare-commit-msg"]
+    )]
+    pub hooks: Vec<String>,
+
+    /// Remove them from the global core.hooksPath (`install --global`'s).
+    #[arg(long)]
+    pub global: bool,
+
+    /// Run as if started in DIR.
+    #[arg(short = 'C', value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+}
+
+impl From<UninstallArgs> for crate::hooks::InstallRequest {
+    fn from(args: UninstallArgs) -> Self {
+        Self { hooks: args.hooks, force: args.force, global: args.global, dir: args.directory }
+    }
+}
+
+/// A size: bytes, or a number with a unit K, M, G or T (powers of 1024;
+/// `KB`, `MiB` and lower case are accepted too).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits.parse().map_err(|_| format!("'{text}' is not a size (e.g. 1048576, 10M, 1G)"))?;
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(format!("unknown unit '{unit}' in '{text}' (use K, M, G or T)")),
+    };
+    number.checked_mul(1 << shift).ok_or_else(|| format!("'{text}' is too large"))
+}
+
 impl From<InstallArgs> for crate::hooks::InstallRequest {
     fn from(args: InstallArgs) -> Self {
         Self { hooks: args.hooks, force: args.force, global: args.global, dir: args.directory }
@@ -278,4 +334,22 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn max_blob_size_accepts_bytes_and_units() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("2MiB"), Ok(2 << 20));
+        assert!(parse_size("10X").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
 }

@@ -30,7 +30,7 @@ pub fn scan(args: &ScanArgs) -> Result<RunConfig> {
     } else if let Some(spec) = args.range.clone().or_else(|| args.since.as_ref().map(|r| format!("{r}..HEAD"))) {
         Source::Range(spec)
     } else {
-        Source::Paths { roots: roots.clone(), no_ignore: args.no_ignore }
+        Source::Paths { roots: roots.clone(), no_ignore: args.no_ignore, scan_binary: args.scan_binary }
     };
     let (repo, project) = if git_mode {
         (RepoAt::Required(roots[0].clone()), ProjectAt::RepoRoot)

@@ -51,10 +51,28 @@ pub fn finish(outcome: &Outcome, output: &Output, policy: ExitPolicy) -> Result<
             crate::note!("keyfence: skipped {} ({})", skipped.origin.display_path(), skipped.reason.describe());
         }
     }
+    if output.to != Destination::GitSecrets && !outcome.stats.binary_examples.is_empty() {
+        let count = outcome.stats.skipped_binary;
+        let more = if count > outcome.stats.binary_examples.len() as u64 { ", …" } else { "" };
+        crate::note!(
+            "keyfence: skipped {count} binary file{} ({}{more}); --scan-binary scans them",
+            if count == 1 { "" } else { "s" },
+            outcome.stats.binary_examples.join(", ")
+        );
+    }
     for error in &outcome.errors {
         crate::note!("keyfence: error: {}", crate::blob::escape_for_terminal(error.to_string().as_bytes()));
     }
+    // An error before anything was read (a bad ref, no repository): the
+    // error is the whole answer; a "0 findings" summary would read as a scan.
+    let nothing_read = outcome.findings.is_empty()
+        && !outcome.errors.is_empty()
+        && outcome.skipped.is_empty()
+        && outcome.stats.blobs_scanned == 0
+        && outcome.stats.skipped_binary == 0;
     match &output.to {
+        Destination::Stdout | Destination::File(_) if nothing_read && output.report.format == report::Format::Human => {
+        }
         Destination::Nowhere => {}
         Destination::Stdout => write_stdout(outcome, &output.report)?,
         Destination::File(path) => write_file(outcome, &output.report, path)?,

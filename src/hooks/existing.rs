@@ -136,7 +136,7 @@ mod tests {
                 for old in kind.old_scripts {
                     let text = String::from_utf8(super::super::fs::render_script(old, &binary, false)).unwrap();
                     assert!(is_as_installed(kind, &text), "{} {binary:?}", kind.name);
-                    let edited = text.replace("\nexec ", "\nnpm test\nexec ");
+                    let edited = text.replacen('\n', "\nnpm test\n", 1);
                     assert!(!is_as_installed(kind, &edited), "{}", kind.name);
                 }
             }

@@ -86,7 +86,7 @@ const HOOKS: [HookKind; 3] = [
     HookKind {
         name: "pre-commit",
         script: include_str!("../../hooks/pre-commit"),
-        old_scripts: &[include_str!("old/pre-commit.v1")],
+        old_scripts: &[include_str!("old/pre-commit.v1"), include_str!("old/pre-commit.v2")],
         git_secrets_fn: "--pre_commit_hook",
         command: "keyfence hook pre-commit",
         lefthook_command: "keyfence hook pre-commit",
@@ -95,7 +95,7 @@ const HOOKS: [HookKind; 3] = [
     HookKind {
         name: "commit-msg",
         script: include_str!("../../hooks/commit-msg"),
-        old_scripts: &[include_str!("old/commit-msg.v1")],
+        old_scripts: &[include_str!("old/commit-msg.v1"), include_str!("old/commit-msg.v2")],
         git_secrets_fn: "--commit_msg_hook",
         command: "keyfence hook commit-msg \"$1\"",
         lefthook_command: "keyfence hook commit-msg \"{1}\"",
@@ -104,7 +104,7 @@ const HOOKS: [HookKind; 3] = [
     HookKind {
         name: "prepare-commit-msg",
         script: include_str!("../../hooks/prepare-commit-msg"),
-        old_scripts: &[include_str!("old/prepare-commit-msg.v1")],
+        old_scripts: &[include_str!("old/prepare-commit-msg.v1"), include_str!("old/prepare-commit-msg.v2")],
         git_secrets_fn: "--prepare_commit_msg_hook",
         command: "keyfence hook prepare-commit-msg \"$@\"",
         // Not `{3}`: on the one call that matters (a merge, which has no

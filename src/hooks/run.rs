@@ -70,8 +70,9 @@ fn carrier(hook: &Hook) -> Option<Carrier<'_>> {
     }
 }
 
-/// What the hook scans. Only a non-fast-forward merge brings in commits
-/// the pre-commit hook never saw; everything else was checked already.
+/// What the hook scans. A non-fast-forward merge brings in commits the
+/// pre-commit hook never saw; cherry-pick, revert and rebase commit without
+/// running pre-commit at all. A plain `git commit` was checked already.
 fn run_config(request: &HookRequest) -> RunConfig {
     let here = PathBuf::from(".");
     let (repo, source) = match &request.hook {
@@ -81,14 +82,18 @@ fn run_config(request: &HookRequest) -> RunConfig {
         Hook::PrepareCommitMsg { source, commit } if source.as_deref() == Some("merge") && commit.is_none() => {
             (RepoAt::Required(here), Source::MergeHeads)
         }
-        Hook::PrepareCommitMsg { .. } => (RepoAt::Required(here), Source::Nothing),
+        // cherry-pick, revert and rebase commit without running pre-commit;
+        // the engine tells them from a plain `git commit` by git's state.
+        Hook::PrepareCommitMsg { .. } => {
+            (RepoAt::Required(here), Source::SequencedCommit { whole_files: request.mode == Mode::GitSecrets })
+        }
         Hook::Framework { check, whole_files } => (
             RepoAt::Required(here),
             match check {
                 Check::Commit => Source::Staged { whole_files: *whole_files },
                 Check::Range(spec) => Source::Range(spec.clone()),
                 Check::Files(files) if files.is_empty() => Source::Nothing,
-                Check::Files(files) => Source::Paths { roots: files.clone(), no_ignore: false },
+                Check::Files(files) => Source::Paths { roots: files.clone(), no_ignore: false, scan_binary: false },
             },
         ),
     };

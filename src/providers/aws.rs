@@ -102,11 +102,19 @@ pub fn steps(key_id: &str) -> Vec<Step> {
             command: format!("aws iam update-access-key --access-key-id {key_id} --status Inactive"),
         });
         steps.push(Step {
-            what: "Create a replacement, roll it out, then delete the leaked key",
+            what: "Create a replacement and roll it out to everything that used the leaked key",
+            why: "the key stays inactive (not deleted) until the replacement is live, so an outage can still be undone",
+            command: "aws iam create-access-key --user-name USER".into(),
+        });
+        steps.push(Step {
+            what: "Once nothing uses the leaked key any more, delete it",
             why: "a deleted key can never be used again, by you or by whoever copied it",
-            command: format!(
-                "aws iam create-access-key --user-name USER && aws iam delete-access-key --access-key-id {key_id}"
-            ),
+            command: format!("aws iam delete-access-key --access-key-id {key_id}"),
+        });
+        steps.push(Step {
+            what: "If it is the root user's key (AccountAccessKeysPresent is 1; keyfence cannot tell from the id), delete it in the console (Security credentials) and never create another",
+            why: "a root key cannot be limited by any policy; AWS recommends that the root user has no access key at all",
+            command: "aws iam get-account-summary --query 'SummaryMap.AccountAccessKeysPresent'".into(),
         });
     }
     steps.push(Step {
@@ -122,9 +130,29 @@ pub fn steps(key_id: &str) -> Vec<Step> {
         command: "aws iam list-users; for r in $(aws ec2 describe-regions --query 'Regions[].RegionName' --output text); do aws ec2 describe-instances --region $r --query 'Reservations[].Instances[].[InstanceId,LaunchTime]'; aws ec2 describe-spot-instance-requests --region $r; done".into(),
     });
     steps.push(Step {
+        what: "Delete what the attacker created once you have found it: IAM users and their keys, roles, instances, spot requests, Lambda functions",
+        why: "anything left behind is a way back in, or keeps billing",
+        command: "aws iam delete-access-key --user-name THEIR_USER --access-key-id THEIR_KEY; aws ec2 terminate-instances --region REGION --instance-ids i-...".into(),
+    });
+    steps.push(Step {
         what: "Check the bill, and set a budget alert",
         why: "unexpected spend is often the first sign; a budget alert catches the next incident in hours, not weeks",
-        command: "aws ce get-cost-and-usage --time-period Start=$(date -d '-7 days' +%F),End=$(date +%F) --granularity DAILY --metrics UnblendedCost".into(),
+        command: "aws ce get-cost-and-usage --time-period Start=$(date -u -v-7d +%F 2>/dev/null || date -u -d '-7 days' +%F),End=$(date -u +%F) --granularity DAILY --metrics UnblendedCost".into(),
+    });
+    steps.push(Step {
+        what: "Open an AWS Support case (Account and billing, free on every plan): ask for a billing adjustment for the attacker's usage",
+        why: "AWS may already have attached its compromised-key quarantine policy (AWSCompromisedKeyQuarantine...) to the user: that means AWS saw the key leak, and the case is how the incident is closed",
+        command: "aws iam list-attached-user-policies --user-name USER --query 'AttachedPolicies[].PolicyName'".into(),
+    });
+    steps.push(Step {
+        what: "Turn on GuardDuty in every region",
+        why: "it flags credential misuse and crypto-mining as it happens, in regions you do not watch",
+        command: "for r in $(aws ec2 describe-regions --query 'Regions[].RegionName' --output text); do aws guardduty create-detector --region $r --enable; done".into(),
+    });
+    steps.push(Step {
+        what: "If you cannot sign in at all (the attacker changed the password, MFA or email), use the AWS Support form for account recovery",
+        why: "without access nothing above can be done, and AWS verifies ownership through that form",
+        command: "open https://support.aws.amazon.com/#/contacts/aws-account-support".into(),
     });
     steps.push(Step {
         what: "Prevent the next one: IAM roles or SSO instead of long-lived keys, MFA on every human user",
@@ -257,6 +285,30 @@ mod tests {
     fn prefixes_are_explained() {
         assert!(prefix_meaning("ASIAY34FZKBOKMUTVV7A").unwrap().contains("STS"));
         assert_eq!(prefix_meaning("XXXX1234"), None);
+    }
+
+    #[test]
+    fn incident_steps_roll_out_before_deleting_and_cover_the_whole_response() {
+        for key_id in ["AKIAY34FZKBOKMUTVV7A", "ASIAY34FZKBOKMUTVV7A"] {
+            let all = steps(key_id);
+            let text: String = all.iter().map(|s| format!("{} {} {}\n", s.what, s.why, s.command)).collect();
+            for topic in ["attacker created", "Support case", "quarantine", "GuardDuty", "account recovery"] {
+                assert!(text.contains(topic), "{key_id}: {topic} missing");
+            }
+            // No GNU-only `date -d` without the BSD/macOS form first.
+            for step in &all {
+                if step.command.contains("date -u -d") {
+                    assert!(step.command.contains("date -u -v-7d +%F 2>/dev/null ||"), "{}", step.command);
+                }
+                assert!(!step.command.contains("date -d"), "{}", step.command);
+            }
+        }
+        let long_lived = steps("AKIAY34FZKBOKMUTVV7A");
+        let at = |needle: &str| long_lived.iter().position(|s| s.command.contains(needle)).unwrap();
+        // Two commands: the replacement rolls out, then the leaked key goes.
+        assert!(at("create-access-key") < at("delete-access-key --access-key-id AKIA"));
+        assert!(!long_lived[at("create-access-key")].command.contains("delete-access-key"));
+        assert!(long_lived.iter().any(|s| s.what.contains("root user") && s.what.contains("never create another")));
     }
 
     #[test]

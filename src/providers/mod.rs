@@ -9,6 +9,7 @@
 //! Never calls the network.
 
 pub mod aws;
+pub mod catalog;
 
 use crate::rules::Rule;
 
@@ -46,7 +47,23 @@ pub struct Provider {
 
 /// Every provider keyfence knows, in the order reports list them. Each
 /// built-in rule file's provider must be here (a test checks).
-pub const ALL: &[&Provider] = &[&aws::PROVIDER];
+pub const ALL: &[&Provider] = &[
+    &aws::PROVIDER,
+    &catalog::GITHUB,
+    &catalog::GITLAB,
+    &catalog::SLACK,
+    &catalog::STRIPE,
+    &catalog::GOOGLE,
+    &catalog::PRIVATE_KEY,
+    &catalog::NPM,
+    &catalog::PYPI,
+    &catalog::OPENAI,
+    &catalog::ANTHROPIC,
+    &catalog::HUGGINGFACE,
+    &catalog::SENDGRID,
+    &catalog::SHOPIFY,
+    &catalog::DIGITALOCEAN,
+];
 
 /// Generic advice for a secret of a rule with no provider (a project or
 /// git-secrets rule): keyfence cannot know where it was issued.

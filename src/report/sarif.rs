@@ -31,7 +31,6 @@ pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) ->
                 "name": "keyfence",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://crates.io/crates/keyfence",
                 "rules": rules.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
             }},
             "results": results,

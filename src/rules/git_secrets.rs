@@ -7,7 +7,10 @@
 //! refused with the pattern named (never guessed). Prohibited patterns keep
 //! `grep -w` semantics: a match counts only between non-word bytes.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use regex::bytes::Regex;
 
@@ -91,14 +94,29 @@ impl GitSecretsConfig {
         Ok(patterns)
     }
 
-    /// The prohibited patterns as keyfence rules.
+    /// The prohibited patterns as keyfence rules, named by ordinal and hash
+    /// (`git-secrets pattern #3 (a4c1b2d3)`), never by the pattern itself: a
+    /// provider's patterns are literal secrets (`--aws-provider` prints the
+    /// key values in `~/.aws/credentials`), and so is a pattern added with
+    /// `git secrets --add --literal`. Rule names reach json, jsonl and SARIF.
     pub fn rules(&self, mode: Mode) -> Result<Vec<Rule>> {
         let mut rules = Vec::new();
-        for pattern in self.prohibited()? {
+        for (i, pattern) in self.prohibited()?.iter().enumerate() {
             if mode == Mode::Keyfence && REGISTER_AWS_PATTERNS.contains(&pattern.as_str()) {
                 continue;
             }
-            rules.push(prohibited_rule(&pattern)?);
+            // A configured pattern that cannot be translated is named in the
+            // error (the user must find it in their git config); a
+            // provider's never is.
+            let configured = i < self.patterns.len();
+            rules.push(prohibited_rule(pattern, i + 1).map_err(|e| match e {
+                Error::Rule { id, reason } if configured => Error::Rule { id: format!("{id} '{pattern}'"), reason },
+                Error::Rule { id, .. } => Error::Rule {
+                    id,
+                    reason: "a secrets.providers command printed a pattern keyfence cannot translate".into(),
+                },
+                other => other,
+            })?);
         }
         Ok(rules)
     }
@@ -140,6 +158,48 @@ pub fn parse_gitallowed(bytes: Vec<u8>, path: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
+/// How long a `secrets.providers` command may run, how much it may print,
+/// and how long and how many its patterns may be. Past any of them the scan
+/// stops with exit 2 naming the command: a provider that hangs would hang
+/// every commit, and one that floods would cost memory without bound (each
+/// pattern becomes a keyword-less rule run over every byte).
+#[derive(Debug, Clone, Copy)]
+struct ProviderLimits {
+    timeout: Duration,
+    output: usize,
+    pattern: usize,
+    patterns: usize,
+}
+
+const PROVIDER_LIMITS: ProviderLimits =
+    ProviderLimits { timeout: Duration::from_secs(5), output: 1 << 20, pattern: 4096, patterns: 1000 };
+
+/// Read at most `cap + 1` bytes of `pipe` on a thread of its own, then
+/// either drain the rest (`drain`: stderr, whose excess is dropped) or keep
+/// the pipe open undrained until the receiver is gone (stdout: a writer past
+/// the cap is killed, not sent SIGPIPE halfway). The thread is never joined,
+/// so a pipe held open by a process that outlives a kill blocks nothing.
+fn capped_reader(
+    mut pipe: impl Read + Send + 'static,
+    cap: usize,
+    drain: bool,
+) -> std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let read = (&mut pipe).take(cap as u64 + 1).read_to_end(&mut out).map(|_| out);
+        let _ = sender.send(read);
+        if drain {
+            let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+            return;
+        }
+        while sender.send(Ok(Vec::new())).is_ok() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    receiver
+}
+
 /// Run a provider and split its output on whitespace, as git-secrets does.
 fn run_provider(command: &str, trusted: bool, cwd: Option<&Path>) -> Result<Vec<String>> {
     let words: Vec<&str> = command.split_whitespace().collect();
@@ -151,18 +211,71 @@ fn run_provider(command: &str, trusted: bool, cwd: Option<&Path>) -> Result<Vec<
             "refusing to run secrets.providers command '{command}': the repository is not owned by you (see git's safe.directory)"
         )));
     }
+    run_limited(command, cwd, PROVIDER_LIMITS)
+}
+
+fn run_limited(command: &str, cwd: Option<&Path>, limits: ProviderLimits) -> Result<Vec<String>> {
+    use std::os::unix::process::CommandExt;
+    let fail = |what: String| Error::Git(format!("secrets.providers command '{command}' {what}"));
     let mut shell = std::process::Command::new("sh");
-    shell.arg("-c").arg(command).stdin(std::process::Stdio::null());
+    // Its own process group, so a time-out kills what it started too (a
+    // grandchild holding a pipe open would otherwise outlive it), and its
+    // stderr captured: nothing it leaves behind holds keyfence's.
+    shell.arg("-c").arg(command).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    shell.process_group(0);
     if let Some(cwd) = cwd {
         shell.current_dir(cwd);
     }
-    let output =
-        shell.output().map_err(|e| Error::Git(format!("cannot run secrets.providers command '{command}': {e}")))?;
-    if !output.status.success() {
-        return Err(Error::Git(format!("secrets.providers command '{command}' failed ({})", output.status)));
+    let started = Instant::now();
+    let mut child = shell.spawn().map_err(|e| fail(format!("cannot be run: {e}")))?;
+    let stdout = capped_reader(child.stdout.take().expect("stdout is piped"), limits.output, false);
+    let stderr = capped_reader(child.stderr.take().expect("stderr is piped"), 4096, true);
+    let stop = |child: &mut std::process::Child, error: Error| {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = child.kill();
+        let _ = child.wait();
+        Err(error)
+    };
+    let timed_out = || fail(format!("did not finish within {} s", limits.timeout.as_secs_f64()));
+    let output = match stdout.recv_timeout(limits.timeout) {
+        Ok(Ok(out)) if out.len() > limits.output => {
+            return stop(&mut child, fail(format!("printed more than {} bytes", limits.output)));
+        }
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return stop(&mut child, fail(format!("output cannot be read: {e}"))),
+        Err(_) => return stop(&mut child, timed_out()),
+    };
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < limits.timeout => std::thread::sleep(Duration::from_millis(5)),
+            Ok(None) => return stop(&mut child, timed_out()),
+            Err(e) => return stop(&mut child, fail(format!("cannot be waited for: {e}"))),
+        }
+    };
+    if !status.success() {
+        // Its first line of stderr, if any, says why (one line of ours).
+        let said = stderr.recv_timeout(Duration::from_millis(100)).ok().and_then(|r| r.ok()).unwrap_or_default();
+        let said = String::from_utf8_lossy(&said);
+        let first = said.lines().map(str::trim).find(|l| !l.is_empty()).map(|l| l.chars().take(200).collect());
+        return Err(fail(format!("failed ({status}){}", first.map_or(String::new(), |l: String| format!(": {l}")))));
     }
-    let text = String::from_utf8_lossy(&output.stdout);
-    Ok(text.split_whitespace().map(str::to_string).collect())
+    let text = String::from_utf8_lossy(&output);
+    let patterns: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+    if let Some(long) = patterns.iter().find(|p| p.len() > limits.pattern) {
+        return Err(fail(format!(
+            "printed a pattern of {} bytes (at most {} are accepted)",
+            long.len(),
+            limits.pattern
+        )));
+    }
+    if patterns.len() > limits.patterns {
+        return Err(fail(format!("printed {} patterns (at most {} are accepted)", patterns.len(), limits.patterns)));
+    }
+    Ok(patterns)
 }
 
 /// git-secrets' `--aws-provider`: the literal key values in an AWS
@@ -208,13 +321,25 @@ fn bad_pattern(pattern: &str, reason: &str) -> Error {
     Error::Rule { id: format!("git-secrets pattern '{pattern}'"), reason: reason.to_string() }
 }
 
+/// How a prohibited pattern is named wherever keyfence prints it: its
+/// 1-based place in `prohibited()` and the first 8 hex digits of its
+/// content id (also the rule id's suffix).
+pub fn pattern_name(pattern: &str, ordinal: usize) -> String {
+    format!("git-secrets pattern #{ordinal} ({})", &super::content_id("git-secrets", pattern)[..8])
+}
+
 /// A prohibited pattern as a keyword-less rule with `grep -w` boundaries.
-fn prohibited_rule(pattern: &str) -> Result<Rule> {
-    let translated = translate_ere(pattern).map_err(|reason| bad_pattern(pattern, &reason))?;
+fn prohibited_rule(pattern: &str, ordinal: usize) -> Result<Rule> {
+    let name = pattern_name(pattern, ordinal);
+    let translated =
+        translate_ere(pattern).map_err(|reason| Error::Rule { id: name.clone(), reason: reason.to_string() })?;
     let bounded = format!("(?m)(?:^|[^0-9A-Za-z_])(?P<secret>{translated})(?:[^0-9A-Za-z_]|$)");
     Ok(Rule {
         id: format!("git-secrets-{}", &super::content_id("git-secrets", pattern)[..8]),
-        name: format!("git-secrets pattern {pattern}"),
+        description: format!(
+            "{name}: prohibited by git config secrets.patterns or printed by a secrets.providers command (not shown: it may be a literal secret)"
+        ),
+        name,
         severity: Severity::High,
         kind: Kind::Secret,
         enabled: true,
@@ -226,7 +351,7 @@ fn prohibited_rule(pattern: &str) -> Result<Rule> {
         ignore_suffixes: Vec::new(),
         ignore_substrings: Vec::new(),
         pair: None,
-        description: format!("Prohibited by git config secrets.patterns (or a provider): {pattern}"),
+        checksum: None,
         references: Vec::new(),
         examples: Vec::new(),
         negative_examples: Vec::new(),
@@ -292,12 +417,12 @@ mod tests {
 
     #[test]
     fn word_bounded_like_grep_w() {
-        let rule = prohibited_rule("forbidden|me").unwrap();
+        let rule = prohibited_rule("forbidden|me", 1).unwrap();
         let re = compile(&rule.pattern).unwrap();
         assert!(!re.is_match(b"mesa Jar Jar Binks"));
         assert!(re.is_match(b"foo.me"));
         assert!(re.is_match(b"\"me\""));
-        let key = compile(&prohibited_rule(REGISTER_AWS_PATTERNS[0]).unwrap().pattern).unwrap();
+        let key = compile(&prohibited_rule(REGISTER_AWS_PATTERNS[0], 1).unwrap().pattern).unwrap();
         assert!(!key.is_match(b"fooAKIAIOSFODNN7EXAMPLE"));
         assert!(!key.is_match(b"AKIAIOSFODNN7EXAMPLEQ"));
         assert!(key.is_match(b"\"AKIAIOSFODNN7EXAMPLE\""));
@@ -328,5 +453,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(aws_provider(Some(path)).unwrap(), ["abc123", "foobaz", "Hoagie\\+man"]);
+    }
+
+    #[test]
+    fn provider_commands_are_killed_at_the_time_limit_and_capped() {
+        let limits = ProviderLimits { timeout: Duration::from_millis(500), output: 1000, pattern: 10, patterns: 3 };
+        let started = Instant::now();
+        let err = run_limited("sleep 30", None, limits).unwrap_err().to_string();
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(err.contains("'sleep 30'") && err.contains("did not finish within 0.5 s"), "{err}");
+        let err = run_limited("exec >&-; sleep 30", None, limits).unwrap_err().to_string();
+        assert!(err.contains("did not finish"), "closed stdout, still running: {err}");
+        let err = run_limited("yes abc", None, limits).unwrap_err().to_string();
+        assert!(err.contains("printed more than 1000 bytes"), "{err}");
+        let err = run_limited("echo 0123456789a", None, limits).unwrap_err().to_string();
+        assert!(err.contains("a pattern of 11 bytes"), "{err}");
+        let err = run_limited("echo a b c d", None, limits).unwrap_err().to_string();
+        assert!(err.contains("printed 4 patterns"), "{err}");
+        assert_eq!(run_limited("echo a 'b\\.c'", None, limits).unwrap(), ["a", "b\\.c"]);
+        let err = run_limited("echo why >&2; exit 3", None, limits).unwrap_err().to_string();
+        assert!(err.contains("failed (exit status: 3): why"), "{err}");
+        let chatty = "head -c 100000 /dev/zero | tr '\\0' x >&2; echo ok";
+        assert_eq!(run_limited(chatty, None, limits).unwrap(), ["ok"], "stderr past its cap is drained");
     }
 }

@@ -15,7 +15,23 @@ use crate::error::{Error, Result};
 /// The built-in rule files, `(provider id, text)`: adding a provider's rules
 /// is one line here plus its `builtin/<id>.toml`. Every rule in a file names
 /// that provider (`provider = "<id>"`), checked at load.
-const BUILTIN: &[(&str, &str)] = &[("aws", include_str!("builtin/aws.toml"))];
+const BUILTIN: &[(&str, &str)] = &[
+    ("aws", include_str!("builtin/aws.toml")),
+    ("github", include_str!("builtin/github.toml")),
+    ("gitlab", include_str!("builtin/gitlab.toml")),
+    ("slack", include_str!("builtin/slack.toml")),
+    ("stripe", include_str!("builtin/stripe.toml")),
+    ("google", include_str!("builtin/google.toml")),
+    ("private-key", include_str!("builtin/private-key.toml")),
+    ("npm", include_str!("builtin/npm.toml")),
+    ("pypi", include_str!("builtin/pypi.toml")),
+    ("openai", include_str!("builtin/openai.toml")),
+    ("anthropic", include_str!("builtin/anthropic.toml")),
+    ("huggingface", include_str!("builtin/huggingface.toml")),
+    ("sendgrid", include_str!("builtin/sendgrid.toml")),
+    ("shopify", include_str!("builtin/shopify.toml")),
+    ("digitalocean", include_str!("builtin/digitalocean.toml")),
+];
 
 /// How bad a finding of this rule is. Ordered, so `--fail-on` can compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize, clap::ValueEnum)]
@@ -62,6 +78,15 @@ pub enum KeywordCase {
     Fold,
 }
 
+/// A checksum a token format embeds, verified offline by `scan::verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Checksum {
+    /// GitHub's and npm's format: the last 6 characters are the CRC32 of the
+    /// 30 before them, in base62 (`0-9A-Za-z`), zero-padded on the left.
+    Base62Crc32,
+}
+
 /// A second way to confirm a value: a key id of rule `with` close by.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,6 +127,10 @@ pub struct Rule {
     pub ignore_substrings: Vec<String>,
     #[serde(default)]
     pub pair: Option<Pairing>,
+    /// An offline check the value's own format carries (`"base62-crc32"`);
+    /// a value that fails it is not a finding.
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -230,6 +259,22 @@ pub fn content_id(namespace: &str, value: &str) -> String {
     hasher.update([0]);
     hasher.update(value.as_bytes());
     hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A matched value as it stands, with JSON's `\/` escape undone: what is
+/// checked (entropy, suffixes), reported and fingerprinted, so a key in a
+/// PHP `json_encode` dump is the same finding as the key in plain text.
+pub fn unescaped(value: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memmem::find(value, b"\\/").is_none() {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut out = Vec::with_capacity(value.len());
+    for (i, &b) in value.iter().enumerate() {
+        if !(b == b'\\' && value.get(i + 1) == Some(&b'/')) {
+            out.push(b);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn validate(rule: &Rule) -> Result<()> {

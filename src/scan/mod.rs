@@ -7,13 +7,14 @@
 //! `Scratch`, so a thread scanning many blobs allocates once.
 
 pub mod entropy;
+pub mod lines;
 pub mod prefilter;
 pub mod verify;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use memchr::{memchr, memchr_iter, memrchr};
+use memchr::{memchr, memrchr};
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::error::{Error, Result};
@@ -423,15 +424,16 @@ fn lines_around(haystack: &[u8], start: usize, end: usize, lines: usize) -> (usi
     (from, to)
 }
 
-/// Fill `line`/`column` for matches sorted by start, counting newlines once.
+/// Fill `line`/`column` for matches sorted by start, counting line breaks
+/// (`lines`: `\n`, and a lone `\r`) once.
 fn assign_lines(haystack: &[u8], found: &mut [Match]) {
     let mut line = 1u32;
     let mut line_start = 0usize;
     let mut counted_to = 0usize;
     for m in found.iter_mut() {
-        for nl in memchr_iter(b'\n', &haystack[counted_to..m.start]) {
+        for at in lines::breaks(haystack, counted_to, m.start) {
             line += 1;
-            line_start = counted_to + nl + 1;
+            line_start = at + 1;
         }
         counted_to = m.start;
         m.line = line;
@@ -458,7 +460,8 @@ mod tests {
     #[test]
     fn builtin_rule_examples() {
         let mut all = RuleSet::builtin();
-        all.set_enabled("aws-unique-id", true).unwrap();
+        let off: Vec<String> = all.all().iter().filter(|r| !r.enabled).map(|r| r.id.clone()).collect();
+        off.iter().for_each(|id| all.set_enabled(id, true).unwrap());
         let scanner = Scanner::new(&all).unwrap();
         let mut scratch = Scratch::default();
         for (ri, rule) in (0..scanner.rule_count()).map(|i| (i, scanner.rule(i))) {

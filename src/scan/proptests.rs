@@ -95,6 +95,12 @@ fn awsish_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(fragment, 0..48).prop_map(|parts| parts.concat())
 }
 
+/// Written out again here, not `lines::is_break`: `\n`, or a `\r` not
+/// followed by `\n`, ends a line.
+fn ends_line(haystack: &[u8], i: usize) -> bool {
+    haystack[i] == b'\n' || (haystack[i] == b'\r' && haystack.get(i + 1) != Some(&b'\n'))
+}
+
 /// What must hold of any scan result.
 fn check_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match]) -> Result<(), TestCaseError> {
     let mut previous = 0;
@@ -103,8 +109,9 @@ fn check_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match]) -> Resul
         prop_assert!(m.start < m.end && m.end <= haystack.len(), "{m:?} in {} bytes", haystack.len());
         prop_assert!(m.start >= previous, "sorted by position");
         previous = m.start;
-        let line_start = haystack[..m.start].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let newlines = haystack[..m.start].iter().filter(|&&b| b == b'\n').count();
+        let breaks: Vec<usize> = (0..m.start).filter(|&i| ends_line(haystack, i)).collect();
+        let line_start = breaks.last().map_or(0, |i| i + 1);
+        let newlines = breaks.len();
         prop_assert_eq!(m.line as usize, newlines + 1);
         prop_assert_eq!(m.column as usize, m.start - line_start + 1);
         if let Some(j) = m.paired_with {
@@ -212,7 +219,7 @@ proptest! {
         let scanner = scanner();
         let mut scratch = Scratch::default();
         let matches = scanner.scan(&haystack, &mut scratch);
-        let line = 1 + haystack[..at].iter().filter(|&&b| b == b'\n').count();
+        let line = 1 + (0..at).filter(|&i| ends_line(&haystack, i)).count();
         let found = matches
             .iter()
             .find(|m| scanner.rule(m.rule).id == "aws-access-key-id" && m.start == at);

@@ -2,7 +2,7 @@
 //! cannot express. Pure functions over the value's bytes.
 
 use super::entropy;
-use crate::rules::Rule;
+use crate::rules::{Checksum, Rule};
 
 /// Why a regex match is not a finding. Kept as a reason (not a bool) so
 /// `keyfence` can explain rejections in debug output and tests can assert them.
@@ -12,13 +12,19 @@ pub enum Rejection {
     LowEntropy,
     Hex,
     Placeholder,
+    /// The checksum the token format embeds does not match.
+    Checksum,
 }
 
 pub fn confirm(rule: &Rule, value: &[u8]) -> Result<(), Rejection> {
+    let value = &*crate::rules::unescaped(value);
     if rule.ignore_suffixes.iter().any(|s| value.ends_with(s.as_bytes()))
         || rule.ignore_substrings.iter().any(|s| memchr::memmem::find(value, s.as_bytes()).is_some())
     {
         return Err(Rejection::DocumentationExample);
+    }
+    if rule.checksum.is_some_and(|checksum| !checksum_holds(checksum, value)) {
+        return Err(Rejection::Checksum);
     }
     if rule.reject_hex && value.iter().all(u8::is_ascii_hexdigit) {
         return Err(Rejection::Hex);
@@ -32,6 +38,45 @@ pub fn confirm(rule: &Rule, value: &[u8]) -> Result<(), Rejection> {
         }
     }
     Ok(())
+}
+
+/// Whether `value` carries the checksum its format embeds. Kept apart from
+/// `confirm`'s other checks: it is a property of the token format, not of
+/// how random the value looks.
+fn checksum_holds(checksum: Checksum, value: &[u8]) -> bool {
+    match checksum {
+        Checksum::Base62Crc32 => {
+            let Some(split) = value.len().checked_sub(6).filter(|&s| s >= 30) else {
+                return false;
+            };
+            let (body, check) = (&value[split - 30..split], &value[split..]);
+            base62_6(crc32(body)).as_slice() == check
+        }
+    }
+}
+
+/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), bitwise: it runs
+/// on 30-byte values that already matched a pattern, so no table is needed.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// `n` in base62 (`0-9A-Za-z`), six digits, zero-padded on the left.
+fn base62_6(mut n: u32) -> [u8; 6] {
+    const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = [b'0'; 6];
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(n % 62) as usize];
+        n /= 62;
+    }
+    out
 }
 
 /// Placeholders such as `AKIAABCDEFGHIJKLMNOP` or `...1234567890...` have high
@@ -68,5 +113,24 @@ mod tests {
         assert_eq!(confirm(secret, b"DA39A3EE5E6B4B0D3255BFEF95601890AFD80709"), Err(Rejection::Hex));
         assert_eq!(confirm(secret, b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), Err(Rejection::DocumentationExample));
         assert_eq!(confirm(secret, b"9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA"), Ok(()));
+    }
+
+    /// The token is assembled here, so no literal token sits in the source.
+    #[test]
+    fn base62_crc32_checksum_accepts_its_own_and_rejects_one_changed_character() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926, "the CRC-32 check value");
+        assert_eq!(&base62_6(0), b"000000");
+        assert_eq!(&base62_6(u32::MAX), b"4gfFC3");
+        let body = b"qsR6RZ24lPoQj3oPUlieI2nVsbBi1R";
+        let token = [b"ghp_".as_slice(), body, &base62_6(crc32(body))].concat();
+        assert!(checksum_holds(Checksum::Base62Crc32, &token));
+        let mut wrong = token.clone();
+        wrong[10] ^= 0x20;
+        assert!(!checksum_holds(Checksum::Base62Crc32, &wrong));
+        assert!(!checksum_holds(Checksum::Base62Crc32, b"ghp_short"));
+        let rules = RuleSet::builtin();
+        let pat = rules.get("github-pat").unwrap();
+        assert_eq!(confirm(pat, &token), Ok(()));
+        assert_eq!(confirm(pat, &wrong), Err(Rejection::Checksum));
     }
 }

@@ -36,12 +36,44 @@ pub fn open(dir: &Path) -> Result<gix::Repository, Error> {
     for options in [&mut trust.full, &mut trust.reduced] {
         *options = options.clone().config_overrides(["core.useReplaceRefs=false"]);
     }
-    gix::ThreadSafeRepository::discover_with_environment_overrides_opts(dir, Default::default(), trust)
+    let shown_dir = || crate::blob::escape_for_terminal(&crate::blob::path_bytes(dir));
+    let repo = gix::ThreadSafeRepository::discover_with_environment_overrides_opts(dir, Default::default(), trust)
         .map(|repo| repo.to_thread_local())
         .map_err(|e| {
-            let dir = crate::blob::escape_for_terminal(&crate::blob::path_bytes(dir));
-            Error::Git(format!("not a git repository (or cannot open it): {dir}: {}", one_line(e)))
-        })
+            // A repository that is there but cannot be opened (an
+            // `include.path` loop, a broken config) is not "not a
+            // repository": its causes say what is wrong with it.
+            let causes = one_line(crate::error::with_causes(&e));
+            if let Ok((found, _)) = gix::discover::upwards(dir) {
+                let (git_dir, _) = found.into_repository_and_work_tree_directories();
+                let git_dir = crate::blob::escape_for_terminal(&crate::blob::path_bytes(&git_dir));
+                let hint = if causes.contains("include chain") { " (an include.path loop?)" } else { "" };
+                Error::Git(format!(
+                    "the git repository {git_dir} is there, but keyfence cannot open it: {causes}{hint}"
+                ))
+            } else {
+                Error::Git(format!("not a git repository (or cannot open it): {}: {causes}", shown_dir()))
+            }
+        })?;
+    reject_reftable(&repo)?;
+    Ok(repo)
+}
+
+/// gix (0.90) reads only the files backend of refs: in a reftable
+/// repository (`git init --ref-format=reftable`) every ref lookup fails with
+/// a decoding error that does not say why. Say it once, up front.
+fn reject_reftable(repo: &gix::Repository) -> Result<(), Error> {
+    let storage = repo.config_snapshot().string("extensions.refStorage");
+    let reftable =
+        storage.is_some_and(|s| s.eq_ignore_ascii_case(b"reftable")) || repo.common_dir().join("reftable").is_dir();
+    if reftable {
+        return Err(Error::Git(format!(
+            "the repository at {} uses the reftable ref storage (extensions.refStorage = reftable), which keyfence \
+             does not support yet; `git refs migrate --ref-format=files` converts it",
+            crate::blob::escape_for_terminal(&crate::blob::path_bytes(repo.git_dir()))
+        )));
+    }
+    Ok(())
 }
 
 /// Turn any error into `Error::Git` with context, on one line: the context
@@ -104,13 +136,20 @@ pub fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<ObjectId, Er
 /// clock skew can date a child before its parent; either would put a
 /// descendant first and attribute a blob to it rather than to the commit
 /// that introduced it. Ties go to the older commit, then to walk order.
-pub fn oldest_first(walk: gix::revision::Walk<'_>, what: &str) -> Result<Vec<ObjectId>, Error> {
+///
+/// A commit the walk cannot decode is named (gix's error does not say which).
+pub fn oldest_first(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    walk: gix::revision::Walk<'_>,
+    what: &str,
+) -> Result<Vec<ObjectId>, Error> {
     use std::cmp::Reverse;
     use std::collections::{BinaryHeap, HashMap};
 
     let mut commits = Vec::new();
     for info in walk {
-        let info = info.map_err(context(format!("cannot walk {what}")))?;
+        let info = info.map_err(walk_error(repo, tips, what))?;
         commits.push((info.id, info.parent_ids.to_vec(), info.commit_time.unwrap_or(0)));
     }
     // The walk is newest first; index = position from the oldest end.
@@ -138,6 +177,51 @@ pub fn oldest_first(walk: gix::revision::Walk<'_>, what: &str) -> Result<Vec<Obj
         }
     }
     Ok(order)
+}
+
+/// An error of a walk from `tips`, naming the commit it could not decode.
+pub fn walk_error<'a, E: Display>(
+    repo: &'a gix::Repository,
+    tips: &'a [ObjectId],
+    what: &'a str,
+) -> impl FnOnce(E) -> Error + 'a {
+    move |e| match undecodable_commit(repo, tips) {
+        Some((id, reason)) => {
+            Error::Git(format!("cannot walk {}: commit {id} cannot be decoded: {reason}", shown(what)))
+        }
+        None => context(format!("cannot walk {what}"))(e),
+    }
+}
+
+/// The first commit reachable from `tips` that cannot be decoded, with why:
+/// the walk's own error does not say which. Only runs once a walk failed.
+fn undecodable_commit(repo: &gix::Repository, tips: &[ObjectId]) -> Option<(ObjectId, String)> {
+    let mut seen: std::collections::HashSet<ObjectId> = tips.iter().copied().collect();
+    let mut queue: std::collections::VecDeque<ObjectId> = tips.iter().copied().collect();
+    while let Some(id) = queue.pop_front() {
+        let Ok(object) = repo.find_object(id).map(gix::Object::detach) else { continue };
+        if object.kind != gix::object::Kind::Commit {
+            continue;
+        }
+        // The walk decodes with the token iterator (the committer first,
+        // for its time), stricter than `CommitRef`.
+        let iter = || gix::objs::CommitRefIter::from_bytes(&object.data, repo.object_hash());
+        if let Err(e) = iter().committer() {
+            return Some((id, one_line(crate::error::with_causes(&e))));
+        }
+        for token in iter() {
+            match token {
+                Ok(gix::objs::commit::ref_iter::Token::Parent { id: parent }) => {
+                    if seen.insert(parent) {
+                        queue.push_back(parent);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return Some((id, one_line(crate::error::with_causes(&e)))),
+            }
+        }
+    }
+    None
 }
 
 /// The content of the blob a changed file had before, for the added-line

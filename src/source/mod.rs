@@ -43,6 +43,15 @@ pub trait Sink: Sync {
     /// ref reaches it.
     fn place(&self, id: ObjectId, at: Option<Origin>);
 
+    /// Whether the place `at` of an unplaced blob would drop all its
+    /// findings because of where it is (an allowlisted path) while another
+    /// place might not: the source then places it somewhere else it was
+    /// committed, if there is one. A copy at an allowlisted path must not
+    /// hide the same blob at a path that is not.
+    fn wants_another_place(&self, _id: ObjectId, _at: &Origin) -> bool {
+        false
+    }
+
     /// A blob that was not scanned, and why.
     fn skip(&self, origin: &Origin, reason: SkipReason);
 

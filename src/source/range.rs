@@ -16,7 +16,7 @@ use gix::bstr::ByteSlice;
 use gix::objs::FindExt;
 use gix::ObjectId;
 
-use super::git::{context, oldest_first, read_blob, read_previous, resolve_commit, shown, ReadOptions};
+use super::git::{context, oldest_first, read_blob, read_previous, resolve_commit, shown, walk_error, ReadOptions};
 use super::{Lines, Listing, Sink};
 use crate::blob::Origin;
 use crate::error::Error;
@@ -32,7 +32,10 @@ pub struct Introduced {
     pub earlier: Vec<ObjectId>,
 }
 
-/// Split `A..B` or `A...B`; an empty side means HEAD, as in git.
+/// Split `A..B` or `A...B`. An empty head means HEAD, as in git
+/// (`origin/main..`); an empty base is an error, not HEAD: it is what
+/// `--since "$UNSET"` or `--range "$UNSET...$SHA"` become, and HEAD..HEAD
+/// would scan nothing and pass.
 pub fn parse_range(spec: &str) -> Result<(String, String, bool), Error> {
     let (base, head, symmetric) = if let Some((a, b)) = spec.split_once("...") {
         (a, b, true)
@@ -41,6 +44,12 @@ pub fn parse_range(spec: &str) -> Result<(String, String, bool), Error> {
     } else {
         return Err(Error::Git(format!("bad range '{}': expected A..B or A...B", shown(spec))));
     };
+    if base.trim().is_empty() {
+        return Err(Error::Git(format!(
+            "bad range '{}': the base revision is empty (an unset variable?); name the commit to start after",
+            shown(spec)
+        )));
+    }
     let or_head = |s: &str| {
         if s.is_empty() {
             "HEAD".to_string()
@@ -77,12 +86,14 @@ pub fn commits(repo: &gix::Repository, spec: &str) -> Result<Vec<ObjectId>, Erro
         .with_hidden([base_id])
         .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
         .all()
-        .map_err(context(format!("cannot walk {spec}")))?;
-    oldest_first(walk, spec)
+        .map_err(walk_error(repo, &[head_id], spec))?;
+    oldest_first(repo, &[head_id], walk, spec)
 }
 
-/// What each commit introduced, in commit order; a blob introduced twice
-/// (a merge re-showing its side branch) is kept at its first commit only.
+/// What each commit introduced, in commit order; a blob introduced twice at
+/// one path (re-added, or a merge re-showing its side branch) is kept at its
+/// first commit only. The same blob at another path is another place, and
+/// is listed again: an allowlisted copy (`fixtures/**`) must not hide it.
 pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<Introduced>, Error> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -130,7 +141,7 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
             };
             // A symlink is a blob whose content is the target text, which
             // can be a key as well as any file can.
-            if !mode.is_blob_or_symlink() || seen.contains(&id) {
+            if !mode.is_blob_or_symlink() || seen.contains(&(id, path.clone())) {
                 continue;
             }
             let mut other_parents = Vec::new();
@@ -146,7 +157,7 @@ pub fn introduced(repo: &gix::Repository, commits: &[ObjectId]) -> Result<Vec<In
             if other_parents.contains(&id) {
                 continue;
             }
-            seen.insert(id);
+            seen.insert((id, path.clone()));
             let mut earlier = other_parents;
             if let Some(previous) = previous {
                 earlier.insert(0, previous);
@@ -216,5 +227,13 @@ mod tests {
         assert_eq!(parse_range("a...b").unwrap(), ("a".into(), "b".into(), true));
         assert_eq!(parse_range("origin/main..").unwrap(), ("origin/main".into(), "HEAD".into(), false));
         assert!(parse_range("main").is_err());
+    }
+
+    #[test]
+    fn an_empty_base_revision_is_an_error_not_head() {
+        for spec in ["..HEAD", "...abc", "..", " ..HEAD"] {
+            let error = parse_range(spec).unwrap_err().to_string();
+            assert!(error.contains("base revision is empty"), "{spec}: {error}");
+        }
     }
 }

@@ -33,6 +33,27 @@ pub fn list(repo: &gix::Repository, options: &ReadOptions) -> Result<Staged, Err
     Ok(Staged { changes: staged_changes(repo)?, options: *options })
 }
 
+/// Whether the commit being made is one of cherry-pick, revert or rebase,
+/// which commit without running the pre-commit hook (prepare-commit-msg
+/// still runs). git's state says so: `CHERRY_PICK_HEAD` (every pick,
+/// rebase's too), `REVERT_HEAD` (a revert that stopped), `sequencer/` (a
+/// series), `rebase-merge/` or `rebase-apply/`; a single revert leaves none
+/// and is known by the message git prepared ("This reverts commit <id>.").
+pub fn sequenced_commit(repo: &gix::Repository) -> bool {
+    let git_dir = repo.git_dir();
+    let state = ["CHERRY_PICK_HEAD", "REVERT_HEAD", "sequencer", "rebase-merge", "rebase-apply"];
+    if state.iter().any(|name| git_dir.join(name).exists()) {
+        return true;
+    }
+    // Read with a bound: the file is the repository's, and may be anything.
+    let mut message = Vec::new();
+    if let Ok(file) = std::fs::File::open(git_dir.join("COMMIT_EDITMSG")) {
+        use std::io::Read;
+        let _ = file.take(64 * 1024).read_to_end(&mut message);
+    }
+    message.split(|&b| b == b'\n').any(|line| line.starts_with(b"This reverts commit "))
+}
+
 /// The staged changes of one commit, for the sink's owner to read.
 pub struct Staged {
     changes: Vec<Change>,
@@ -127,13 +148,23 @@ impl IndexDiff<'_> {
                     present.insert(relative.strip_suffix(b"/").unwrap_or(relative).to_vec());
                     // Conflict stages cannot be committed; intent-to-add
                     // entries carry the empty blob; gitlinks are commits of
-                    // another repository; sparse directory entries are
-                    // trees git has not expanded (and did not change).
+                    // another repository.
                     if entry.stage_raw() != 0
                         || entry.flags.contains(Flags::INTENT_TO_ADD)
                         || entry.mode == Mode::COMMIT
-                        || entry.mode == Mode::DIR
                     {
+                        continue;
+                    }
+                    // A sparse directory entry is a tree git has not
+                    // expanded; it can still differ from HEAD's (`git reset
+                    // --soft` to an older commit), and what differs is staged.
+                    if entry.mode == Mode::DIR {
+                        let name = relative.strip_suffix(b"/").unwrap_or(relative);
+                        let head_tree = in_head.get(name).filter(|(mode, _)| mode.is_tree()).map(|(_, id)| *id);
+                        if head_tree != Some(entry.id) {
+                            let dir = path.strip_suffix(b"/").unwrap_or(path).to_vec();
+                            self.sparse_directory(dir, entry.id, head_tree)?;
+                        }
                         continue;
                     }
                     let previous =
@@ -147,6 +178,37 @@ impl IndexDiff<'_> {
         for (name, (mode, id)) in &in_head {
             if !present.contains(name.as_slice()) {
                 self.note_deleted(*mode, *id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The blobs of the tree `tree` at `dir` (a sparse directory entry) that
+    /// `head` (HEAD's tree there) does not have at the same path.
+    fn sparse_directory(&mut self, dir: Vec<u8>, tree: ObjectId, head: Option<ObjectId>) -> Result<(), Error> {
+        let in_head = match head {
+            Some(head) => self.tree_entries(head)?,
+            None => HashMap::new(),
+        };
+        let entries = self.tree_entries(tree)?;
+        for (name, (mode, id)) in &in_head {
+            if !entries.contains_key(name) {
+                self.note_deleted(*mode, *id)?;
+            }
+        }
+        for (name, (mode, id)) in entries {
+            let path = [dir.as_slice(), b"/", &name].concat();
+            let before = in_head.get(&name).copied();
+            if mode.is_tree() {
+                let head_child = before.filter(|(mode, _)| mode.is_tree()).map(|(_, id)| id);
+                if head_child != Some(id) {
+                    self.sparse_directory(path, id, head_child)?;
+                }
+            } else if mode.is_blob_or_symlink() {
+                let previous = before.filter(|(mode, _)| mode.is_blob_or_symlink()).map(|(_, id)| id);
+                if previous != Some(id) {
+                    self.changes.push(Change { path, id, previous });
+                }
             }
         }
         Ok(())

@@ -197,7 +197,11 @@ fn sarif_of_a_directory_scan_loads_in_code_scanning() {
     let uris: BTreeSet<_> = sarif_hits(&results).into_iter().map(|h| h.1).collect();
     assert_eq!(uris, BTreeSet::from(["config/prod%20creds.ini".to_string(), "deploy/.env".to_string()]));
     for result in &results {
-        assert_eq!(result["level"], "error", "AWS credentials are high severity");
+        // A key pair or a token with its secret is high (error); the lone
+        // key id in deploy/.env is medium (warning).
+        let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+        let expected = if uri == "deploy/.env" { "warning" } else { "error" };
+        assert_eq!(result["level"], expected, "{result:#}");
         assert!(result["properties"].get("commit").is_none(), "a file scan has no commit");
     }
 
@@ -332,8 +336,12 @@ fn assert_redacted(text: &str, what: &str) {
 #[test]
 fn a_baseline_file_holds_no_full_secret() {
     let (repo, _) = repo_with_feature_key();
-    for source in [&["."][..], &["--history"], &["--since", "main"]] {
-        let mut args = vec!["baseline", "base.json", "--show-secrets"];
+    for source in [&["."][..], &["--all-refs"], &["--since", "main"]] {
+        // Asking for full values is refused, not ignored.
+        let mut refused = vec!["baseline", "base.json", "--show-secrets"];
+        refused.extend_from_slice(source);
+        expect_code(&repo.keyfence(&refused), 2);
+        let mut args = vec!["baseline", "base.json"];
         args.extend_from_slice(source);
         let out = repo.keyfence(&args);
         expect_code(&out, 0);
@@ -395,7 +403,7 @@ fn a_baseline_survives_rebase_squash_and_moved_code() {
     repo.commit_file("notes.txt", "wip\n", "wip");
     let old_commits = repo.git(&["rev-list", "main..feature"]);
 
-    for (file, source) in [("since.json", &["--since", "main"][..]), ("history.json", &["--history"])] {
+    for (file, source) in [("since.json", &["--since", "main"][..]), ("history.json", &["--all-refs"])] {
         let mut args = vec!["baseline", file];
         args.extend_from_slice(source);
         let out = repo.keyfence(&args);
@@ -520,7 +528,8 @@ fn baseline_files_are_byte_identical_across_runs() {
         let mut outputs = Vec::new();
         for threads in ["1", "8", "3"] {
             let mut args = vec!["baseline", file, "-j", threads];
-            args.extend_from_slice(source);
+            // A baseline of every ref, as `scan --history` reads.
+            args.extend_from_slice(if source == ["--history"] { &["--all-refs"] } else { source });
             expect_code(&repo.keyfence(&args), 0);
             outputs.push(std::fs::read(file).unwrap());
         }
@@ -542,7 +551,7 @@ fn a_committed_baseline_updates_without_growing() {
     repo.commit_file("app.env", &credentials(KEY_ID, SECRET), "key");
     repo.write(".keyfence.toml", "[allowlist]\npaths = [\".keyfence-baseline.json\"]\n");
     let update = || {
-        expect_code(&repo.keyfence(&["baseline", ".keyfence-baseline.json", "--history"]), 0);
+        expect_code(&repo.keyfence(&["baseline", ".keyfence-baseline.json"]), 0);
         repo.git(&["add", "."]);
         // A regenerated baseline with the same findings is byte-identical,
         // so there may be nothing to commit.
@@ -983,7 +992,7 @@ fn action_scan_step_scans_the_pull_request_or_the_push() {
     }
 
     // Inputs: extra args (a baseline) and fail-on.
-    expect_code(&repo.keyfence(&["baseline", "base.json", "--history"]), 0);
+    expect_code(&repo.keyfence(&["baseline", "base.json", "--all-refs"]), 0);
     let pr = [
         ("KEYFENCE_EVENT", "pull_request"),
         ("KEYFENCE_BASE_SHA", base.as_str()),

@@ -54,21 +54,8 @@ fn read_stamp(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// The tools, or a loud skip (a failure when CI requires them).
 fn tools_or_skip(test: &str) -> Option<PathBuf> {
-    match npm_bin() {
-        Ok(bin) => Some(bin),
-        Err(reason) => {
-            if std::env::var_os("KEYFENCE_REQUIRE_HOOK_MANAGERS").is_some_and(|v| v == "1") {
-                panic!("{test}: KEYFENCE_REQUIRE_HOOK_MANAGERS=1 but {reason}");
-            }
-            // Written to the stream itself, not through `eprintln!`, which
-            // the test harness swallows for a passing test.
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
-            None
-        }
-    }
+    crate::util::tool_or_skip(test, npm_bin())
 }
 
 /// PATH with keyfence (the binary under test) and the npm tools first.

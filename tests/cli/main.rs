@@ -10,8 +10,12 @@
 //! - `hook_managers`: husky and lefthook from npm, pre-commit's advice
 //! - `trust`: trust in repository-supplied files (allowlists, ignores, report paths) and stderr that nobody reads
 //! - `depth`: credentials inside archives (zip, jar, tar.gz, gz) and base64, and their bounds
+//! - `precision_and_redaction`: entropy floor, JSON `\/` escapes, CR-only lines, git-secrets rule names and providers, redaction of every copy
 //! - `rules_list`: `keyfence rules` against its snapshot, `fixtures/rules.snapshot`
 //! - `decoding`: text decoding (UTF-16, git's binary probe), closed stdin, invisible characters, dense keywords (#17)
+//! - `git_sources_reliability`: git sources in unusual repositories (sparse, reftable, cherry-picks, packed bombs, #17)
+//! - `usability`: what `baseline` covers, severities, size units, messages, man pages (issue 15)
+//! - `providers`: issue 13's providers: one generated token per provider and decoys, in history and worktree
 
 mod util;
 
@@ -25,12 +29,16 @@ mod explain;
 mod fail_closed;
 mod git_secrets_compat;
 mod git_sources;
+mod git_sources_reliability;
 mod hook_managers;
 mod hooks;
 mod pre_commit_framework;
+mod precision_and_redaction;
+mod providers;
 mod readonly;
 mod reliability;
 mod rules_list;
 mod scan_paths;
 mod trust;
+mod usability;
 mod walkthrough;

@@ -135,7 +135,7 @@ fn no_scan_mode_writes_to_the_repository() {
         (vec!["scan", "--history", "--all-objects", "--format", "git-secrets"], 1),
         (vec!["scan", "--history", "--branch", "feature", "--output", report], 1),
         (vec!["scan", "--history", "--skip-missing", "--max-blob-size", "10"], 0),
-        (vec!["baseline", report, "--history"], 0),
+        (vec!["baseline", report, "--all-refs"], 0),
         (vec!["scan", "--history", "--baseline", report], 0),
         (vec!["hook", "pre-commit"], 1),
         (vec!["hook", "commit-msg", ".git/COMMIT_EDITMSG"], 1),

@@ -143,3 +143,21 @@ pub const SECRET_2: &str = "Zr4/Ny8Tq2Wv6Xk0Bm3Pc7Hd1Lf5Gs9Ja+EuQiOp";
 pub fn credentials(key_id: &str, secret: &str) -> String {
     format!("[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n")
 }
+
+/// A tool a test needs (`found`), or a loud skip: `SKIPPED: …` straight to
+/// the stream (the harness swallows `eprintln!` of a passing test), and a
+/// failure instead when CI requires the hook managers
+/// (`KEYFENCE_REQUIRE_HOOK_MANAGERS=1`, set by `.ci/run`).
+pub fn tool_or_skip(test: &str, found: Result<PathBuf, String>) -> Option<PathBuf> {
+    match found {
+        Ok(bin) => Some(bin),
+        Err(reason) => {
+            if std::env::var_os("KEYFENCE_REQUIRE_HOOK_MANAGERS").is_some_and(|v| v == "1") {
+                panic!("{test}: KEYFENCE_REQUIRE_HOOK_MANAGERS=1 but {reason}");
+            }
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
+            None
+        }
+    }
+}

@@ -5,13 +5,14 @@
 //! also the completeness check: a reachable blob no object directory held is
 //! read now, or is missing.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
 use gix::objs::FindExt;
 use gix::ObjectId;
 
-use super::super::git::{context, oldest_first, one_line};
+use super::super::git::{context, oldest_first, one_line, walk_error};
 use super::tips::Tips;
 use super::Blobs;
 use crate::blob::{Origin, SkipReason};
@@ -63,12 +64,16 @@ pub(super) fn walk_reachable(
     blobs: &Blobs,
     skip_missing: bool,
 ) -> Result<Places, Error> {
-    let mut places = HashMap::new();
+    let mut places: Places = HashMap::new();
+    // Placed where every finding is allowlisted by its path: looked for
+    // again at every other place it appears, and moved to the first that
+    // is not (see `walk_blobs`).
+    let pending = RefCell::new(gix::hashtable::HashSet::default());
     let mut targets: HashSet<ObjectId> = blobs.found.lock().expect("lock").iter().copied().collect();
     targets.extend(blobs.too_large.lock().expect("lock").iter().map(|(id, _)| *id));
     let (mut missing, mut first_missing) = (0usize, None);
     let mut failed = None;
-    walk_blobs(repo, tips, |root, dir, name, blob| {
+    walk_blobs(repo, tips, &pending, |root, dir, name, blob| {
         if !blobs.seen.contains(blob) {
             match scan_unseen(repo, blob.to_owned(), blobs) {
                 Ok(true) => {
@@ -93,8 +98,23 @@ pub(super) fn walk_reachable(
                 }
             }
         }
-        if targets.remove(blob) {
-            places.insert(blob.to_owned(), (root.commit(), root.path(dir, name)));
+        if targets.contains(blob) {
+            let at = Origin {
+                path: root.path(dir, name),
+                commit: root.commit().map(|c| c.to_string()),
+                blob_id: Some(blob.to_string()),
+            };
+            let suppressed_here = blobs.sink.wants_another_place(blob.to_owned(), &at);
+            let first = !places.contains_key(blob);
+            if first || !suppressed_here {
+                places.insert(blob.to_owned(), (root.commit(), at.path));
+            }
+            if suppressed_here {
+                pending.borrow_mut().insert(blob.to_owned());
+            } else {
+                targets.remove(blob);
+                pending.borrow_mut().remove(blob);
+            }
         }
         ControlFlow::Continue(())
     })?;
@@ -143,9 +163,16 @@ fn scan_unseen(repo: &gix::Repository, id: ObjectId, blobs: &Blobs) -> Result<bo
 /// --objects`. `visit` gets the path as (directory, file name) so that a
 /// full path is only built for the few blobs that need one, and can stop
 /// the walk early.
+///
+/// A blob in `pending` (placed so far only where it is allowlisted) is
+/// visited again at every new path, and while any is pending, a tree seen
+/// before is entered again at a path where it was not: a copied directory
+/// is another place. That costs a walk per distinct (tree, path), about
+/// the number of trees, and only then.
 fn walk_blobs(
     repo: &gix::Repository,
     tips: &Tips,
+    pending: &RefCell<gix::hashtable::HashSet<ObjectId>>,
     mut visit: impl FnMut(Root<'_>, &[u8], &[u8], &gix::oid) -> ControlFlow<()>,
 ) -> Result<(), Error> {
     let commits = if tips.commits.is_empty() {
@@ -155,8 +182,8 @@ fn walk_blobs(
             .rev_walk(tips.commits.iter().copied())
             .sorting(gix::revision::walk::Sorting::ByCommitTime(Default::default()))
             .all()
-            .map_err(context("cannot walk history"))?;
-        oldest_first(walk, "history")?
+            .map_err(walk_error(repo, &tips.commits, "history"))?;
+        oldest_first(repo, &tips.commits, walk, "history")?
     };
 
     // Trees are mostly deltas against each other: a delta-base cache avoids
@@ -166,6 +193,8 @@ fn walk_blobs(
     // Object ids are already uniformly random: no need for SipHash.
     let mut seen_trees = gix::hashtable::HashSet::default();
     let mut seen_blobs = gix::hashtable::HashSet::default();
+    let mut seen_at: HashSet<(ObjectId, Vec<u8>)> = HashSet::new();
+    let again = |id: &gix::oid| pending.borrow().contains(id);
     let mut buf = Vec::new();
     let mut roots = Vec::with_capacity(commits.len() + tips.objects.len());
     for commit_id in commits {
@@ -179,14 +208,16 @@ fn walk_blobs(
     roots.extend(tips.objects.iter().map(|(name, id, kind)| (Root::Ref(name), *id, *kind)));
     for (root, id, kind) in roots {
         if kind == gix::object::Kind::Blob {
-            if seen_blobs.insert(id) && visit(root, b"", b"", &id).is_break() {
+            if (seen_blobs.insert(id) || again(&id)) && visit(root, b"", b"", &id).is_break() {
                 return Ok(());
             }
             continue;
         }
         let mut stack = vec![(id, Vec::<u8>::new())];
         while let Some((tree, dir)) = stack.pop() {
-            if !seen_trees.insert(tree) {
+            let first = seen_trees.insert(tree);
+            let revisit = !pending.borrow().is_empty() && seen_at.insert((tree, dir.clone()));
+            if !first && !revisit {
                 continue;
             }
             let entries = repo
@@ -200,7 +231,7 @@ fn walk_blobs(
                 // Symlinks are blobs too (the target text), and so are
                 // scanned from the packs: they must be placed as well.
                 } else if entry.mode.is_blob_or_symlink()
-                    && seen_blobs.insert(entry.oid.to_owned())
+                    && (seen_blobs.insert(entry.oid.to_owned()) || again(entry.oid))
                     && visit(root, &dir, entry.filename, entry.oid).is_break()
                 {
                     return Ok(());

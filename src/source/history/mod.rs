@@ -85,7 +85,12 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     for index_path in &indexes {
         objects::scan_pack(repo, index_path, options.threads, &blobs)?;
     }
-    objects::scan_loose(repo, &loose, &blobs)?;
+    let vanished = objects::scan_loose(repo, &loose, &blobs)?;
+    // A `git gc` or repack while the scan runs moves loose objects into new
+    // packs and replaces old packs: read the object directories again once,
+    // as git does on a miss, before calling anything missing (listing the
+    // pack directories again is cheap; only new packs are read).
+    objects::rescan(repo, &indexes, &vanished, options.threads, &blobs)?;
     sink.progress(Progress::Done);
     let places = attribute::walk_reachable(repo, &tips, &blobs, options.read.skip_missing)?;
 

@@ -70,10 +70,18 @@ pub(super) fn scan_pack(
 ) -> Result<(), Error> {
     let hash = repo.object_hash();
     let pack_path = index_path.with_extension("pack");
-    let index = pack::index::File::at(index_path, hash)
-        .map_err(context(format!("corrupt pack index {}", index_path.display())))?;
-    let data =
-        pack::data::File::at(&pack_path, hash).map_err(context(format!("corrupt pack {}", pack_path.display())))?;
+    // A pack a concurrent repack deleted since it was listed: its objects
+    // are in the packs `rescan` finds.
+    let index = match pack::index::File::at(index_path, hash) {
+        Ok(index) => index,
+        Err(_) if !index_path.exists() => return Ok(()),
+        Err(e) => return Err(context(format!("corrupt pack index {}", index_path.display()))(e)),
+    };
+    let data = match pack::data::File::at(&pack_path, hash) {
+        Ok(data) => data,
+        Err(_) if !pack_path.exists() => return Ok(()),
+        Err(e) => return Err(context(format!("corrupt pack {}", pack_path.display()))(e)),
+    };
     // Checksums are skipped for speed (hashing every object costs as much as
     // scanning it), but a flipped byte inside a deflate stream can still
     // inflate to garbage of the right size: each entry's CRC32 from the
@@ -90,7 +98,7 @@ pub(super) fn scan_pack(
             && end <= pack_end
             && data.entry_crc32(entry.pack_offset, (end - entry.pack_offset) as usize) == expected
     };
-    index
+    let traversed = index
         .traverse(
             &data,
             &mut gix::progress::Discard,
@@ -116,26 +124,77 @@ pub(super) fn scan_pack(
                 traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
                 thread_limit: Some(threads),
                 check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                alloc_limit_bytes: None,
+                // Sizes come from each entry's header before inflating: an
+                // object larger than this fails the traversal instead of
+                // being inflated (a 1 GiB blob of zeros packs to 1 MB),
+                // and the pack is read object by object instead.
+                alloc_limit_bytes: Some(alloc_limit(blobs.max_blob_size)),
                 make_pack_lookup_cache: || pack::cache::Never,
             },
         )
-        .map_err(|e| {
-            // The traversal reports "an inspector failed" and keeps the object
-            // that did in its cause.
-            let causes = one_line(crate::error::with_causes(&e));
-            let mut message = format!("cannot read pack {}: {causes}", pack_path.display());
-            // A decoding error does not say which object; the CRC32s do.
-            if let Some(entry) = index.iter().find(|entry| !entry_crc_matches(entry)) {
-                if !message.contains(&entry.oid.to_string()) {
-                    message.push_str(&format!(
-                        " (object {} at offset {} does not match its CRC32 in the index)",
-                        entry.oid, entry.pack_offset
-                    ));
-                }
+        .map(|_| ());
+    traversed.or_else(|e| {
+        // The traversal reports "an inspector failed" and keeps the object
+        // that did in its cause.
+        let causes = one_line(crate::error::with_causes(&e));
+        if causes.contains(TOO_LARGE) {
+            return scan_pack_by_lookup(repo, &index, &entry_crc_matches, blobs);
+        }
+        let mut message = format!("cannot read pack {}: {causes}", pack_path.display());
+        // A decoding error does not say which object; the CRC32s do.
+        if let Some(entry) = index.iter().find(|entry| !entry_crc_matches(entry)) {
+            if !message.contains(&entry.oid.to_string()) {
+                message.push_str(&format!(
+                    " (object {} at offset {} does not match its CRC32 in the index)",
+                    entry.oid, entry.pack_offset
+                ));
             }
-            Error::Git(message)
-        })?;
+        }
+        Err(Error::Git(message))
+    })
+}
+
+/// What gix-pack says when an entry is larger than `alloc_limit_bytes`.
+const TOO_LARGE: &str = "Entry too large to fit in memory";
+
+/// The largest object the traversal inflates: the blob size cap, but at
+/// least 64 MiB so that a small cap does not send every pack with a large
+/// tree down the slow path (a larger blob is still skipped once read).
+fn alloc_limit(max_blob_size: u64) -> usize {
+    usize::try_from(max_blob_size.max(64 << 20)).unwrap_or(usize::MAX)
+}
+
+/// A pack holding an object over the traversal's limit, read one object at
+/// a time: each blob's size from its header (a delta's from its delta
+/// header), so one over the cap is skipped without being inflated. Slower
+/// (every delta chain resolved on its own), and only for such packs; blobs
+/// the traversal already read are not read again.
+fn scan_pack_by_lookup(
+    repo: &gix::Repository,
+    index: &pack::index::File,
+    entry_crc_matches: &dyn Fn(&pack::index::Entry) -> bool,
+    blobs: &Blobs,
+) -> Result<(), Error> {
+    for entry in index.iter() {
+        let id = entry.oid;
+        if !entry_crc_matches(&entry) {
+            return Err(Error::Git(format!(
+                "object {id} at offset {} does not match its CRC32 in the index",
+                entry.pack_offset
+            )));
+        }
+        let header = repo.find_header(id).map_err(context(format!("cannot read packed object {id}")))?;
+        if header.kind() != gix::object::Kind::Blob || !blobs.seen.first_time(&id) {
+            continue;
+        }
+        blobs.sink.progress(Progress::Object { blob: true, bytes: header.size() });
+        if header.size() > blobs.max_blob_size {
+            blobs.skip_too_large(id, header.size());
+            continue;
+        }
+        let object = repo.find_object(id).map_err(context(format!("cannot read packed object {id}")))?;
+        blobs.scan(id, &object.data);
+    }
     Ok(())
 }
 
@@ -150,9 +209,19 @@ pub(super) fn loose_ids(objects_dir: &std::path::Path) -> Result<Vec<ObjectId>, 
         let Some(prefix) = dir.file_name().and_then(|n| n.to_str()).filter(|n| n.len() == 2 && is_hex(n)) else {
             continue;
         };
-        let files = std::fs::read_dir(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
+        // A directory a concurrent `git prune-packed` emptied and removed:
+        // its objects are in a new pack, which `rescan` reads.
+        let files = match std::fs::read_dir(&dir) {
+            Ok(files) => files,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(Error::Io { path: dir, source }),
+        };
         for file in files {
-            let file = file.map_err(|source| Error::Io { path: dir.clone(), source })?;
+            let file = match file {
+                Ok(file) => file,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(source) => return Err(Error::Io { path: dir.clone(), source }),
+            };
             let name = file.file_name();
             let Some(rest) = name.to_str().filter(|n| is_hex(n)) else {
                 continue;
@@ -165,12 +234,22 @@ pub(super) fn loose_ids(objects_dir: &std::path::Path) -> Result<Vec<ObjectId>, 
     Ok(ids)
 }
 
-pub(super) fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], blobs: &Blobs) -> Result<(), Error> {
+/// Read the loose objects; returns those that were gone by the time they
+/// were read (a concurrent `git gc` packed and pruned them), for `rescan`.
+pub(super) fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], blobs: &Blobs) -> Result<Vec<ObjectId>, Error> {
     let shared = repo.clone().into_sync();
+    let vanished = std::sync::Mutex::new(Vec::new());
     ids.par_iter().try_for_each_init(
         || shared.to_thread_local(),
         |repo, &id| -> Result<(), Error> {
-            let header = repo.find_header(id).map_err(context(format!("corrupt loose object {id}")))?;
+            let header = match repo.try_find_header(id) {
+                Ok(Some(header)) => header,
+                Ok(None) => {
+                    vanished.lock().expect("lock").push(id);
+                    return Ok(());
+                }
+                Err(e) => return Err(context(format!("corrupt loose object {id}"))(e)),
+            };
             let is_blob = header.kind() == gix::object::Kind::Blob;
             blobs.sink.progress(Progress::Object { blob: is_blob, bytes: header.size() });
             if !is_blob || !blobs.seen.first_time(&id) {
@@ -180,13 +259,142 @@ pub(super) fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], blobs: &Blobs
                 blobs.skip_too_large(id, header.size());
                 return Ok(());
             }
-            let object = repo.find_object(id).map_err(context(format!("corrupt loose object {id}")))?;
-            blobs.scan(id, &object.data);
+            match repo.try_find_object(id) {
+                Ok(Some(object)) => blobs.scan(id, &object.data),
+                Ok(None) => vanished.lock().expect("lock").push(id),
+                Err(e) => return Err(context(format!("corrupt loose object {id}"))(e)),
+            }
             Ok(())
         },
-    )
+    )?;
+    Ok(vanished.into_inner().expect("lock"))
+}
+
+/// The second look after a concurrent change: packs that appeared since
+/// the listing are scanned (blobs already read are not read again), and
+/// every loose object that vanished must be found again through a fresh
+/// handle on the object database; one that is not is named as a change
+/// made during the scan, not as corruption.
+pub(super) fn rescan(
+    repo: &gix::Repository,
+    scanned: &[PathBuf],
+    vanished: &[ObjectId],
+    threads: usize,
+    blobs: &Blobs,
+) -> Result<(), Error> {
+    for objects_dir in object_dirs(repo)? {
+        for index_path in pack_indexes(&objects_dir)? {
+            if !scanned.contains(&index_path) {
+                scan_pack(repo, &index_path, threads, blobs)?;
+            }
+        }
+    }
+    if vanished.is_empty() {
+        return Ok(());
+    }
+    let fresh = gix::open_opts(repo.git_dir(), repo.open_options().clone())
+        .map_err(context(format!("cannot open {} again", repo.git_dir().display())))?;
+    for &id in vanished {
+        let changed = || {
+            Error::Git(format!(
+                "object {id} disappeared while the history was read and is in no pack either: the repository \
+                 changed during the scan (a concurrent git gc or repack?); run the scan again"
+            ))
+        };
+        let header =
+            fresh.try_find_header(id).map_err(context(format!("cannot read object {id}")))?.ok_or_else(changed)?;
+        if header.kind() != gix::object::Kind::Blob || !blobs.seen.first_time(&id) {
+            continue;
+        }
+        if header.size() > blobs.max_blob_size {
+            blobs.skip_too_large(id, header.size());
+            continue;
+        }
+        let object =
+            fresh.try_find_object(id).map_err(context(format!("cannot read object {id}")))?.ok_or_else(changed)?;
+        blobs.scan(id, &object.data);
+    }
+    Ok(())
 }
 
 fn is_hex(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+    use std::sync::Mutex;
+
+    use gix::ObjectId;
+
+    use super::super::super::{Lines, Progress, Sink};
+    use super::super::Blobs;
+    use crate::blob::{Origin, SeenBlobs, SkipReason};
+    use crate::error::Error;
+
+    #[derive(Default)]
+    struct Scanned(Mutex<Vec<ObjectId>>);
+
+    impl Sink for Scanned {
+        fn blob(&self, _: &[u8], _: &Origin, _: Lines<'_>) {}
+        fn read(&self, _: &mut dyn std::io::Read, _: &Origin, _: u64) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn unplaced(&self, _: &[u8], id: ObjectId) -> bool {
+            self.0.lock().unwrap().push(id);
+            false
+        }
+        fn place(&self, _: ObjectId, _: Option<Origin>) {}
+        fn skip(&self, _: &Origin, _: SkipReason) {}
+        fn error(&self, _: Error) {}
+        fn progress(&self, _: Progress) {}
+    }
+
+    fn git(dir: &std::path::Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    #[test]
+    fn a_loose_object_packed_and_pruned_by_a_concurrent_gc_is_read_from_its_new_pack() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        std::fs::write(dir.path().join("f"), "moved by gc\n").unwrap();
+        git(dir.path(), &["add", "f"]);
+        git(dir.path(), &["commit", "-qm", "c"]);
+        let blob = ObjectId::from_hex(git(dir.path(), &["rev-parse", "HEAD:f"]).as_bytes()).unwrap();
+        let repo = gix::open(dir.path()).unwrap();
+        let listed = super::pack_indexes(repo.objects.store_ref().path()).unwrap();
+        // Listed as loose, then the gc runs.
+        git(dir.path(), &["gc", "-q", "--prune=now"]);
+        let sink = Scanned::default();
+        let blobs = Blobs {
+            sink: &sink,
+            seen: SeenBlobs::default(),
+            found: Mutex::default(),
+            too_large: Mutex::default(),
+            max_blob_size: 1 << 20,
+        };
+        let vanished = super::scan_loose(&repo, &[blob], &blobs).unwrap();
+        super::rescan(&repo, &listed, &vanished, 1, &blobs).unwrap();
+        assert_eq!(*sink.0.lock().unwrap(), [blob]);
+
+        // Gone for good: a change during the scan, not corruption.
+        let gone = ObjectId::from_hex(b"1111111111111111111111111111111111111111").unwrap();
+        let error = super::rescan(&repo, &listed, &[gone], 1, &blobs).unwrap_err().to_string();
+        assert!(
+            error.contains(&format!("object {gone} disappeared")) && error.contains("concurrent git gc"),
+            "{error}"
+        );
+        assert!(!error.contains("corrupt"), "{error}");
+    }
 }
