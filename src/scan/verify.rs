@@ -20,6 +20,7 @@ pub fn confirm(rule: &Rule, value: &[u8]) -> Result<(), Rejection> {
     let value = &*crate::rules::unescaped(value);
     if rule.ignore_suffixes.iter().any(|s| value.ends_with(s.as_bytes()))
         || rule.ignore_substrings.iter().any(|s| memchr::memmem::find(value, s.as_bytes()).is_some())
+        || crate::providers::is_placeholder(rule, value)
     {
         return Err(Rejection::DocumentationExample);
     }
