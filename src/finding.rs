@@ -229,7 +229,8 @@ fn value_text(value: &[u8]) -> String {
 fn severity(scanner: &Scanner, matches: &[Match], i: usize) -> Severity {
     let rule = scanner.rule(matches[i].rule);
     let with_secret = match rule.kind {
-        Kind::KeyId => matches.iter().any(|o| o.paired_with == Some(i)),
+        // A session token paired with the id does not sign without the secret.
+        Kind::KeyId => matches.iter().any(|o| o.paired_with == Some(i) && scanner.rule(o.rule).kind == Kind::Secret),
         Kind::Token => matches.iter().any(|o| {
             let other = scanner.rule(o.rule);
             other.kind == Kind::Secret && other.provider == rule.provider

@@ -233,8 +233,11 @@ impl Scanner {
             return found;
         }
         self.find_paired_values(haystack, found);
+        // One value is one finding: of rules matching the very same bytes
+        // (a session token by its key name and by its shape), the first
+        // listed names it.
         found.sort_by_key(|m| (m.start, m.end, m.rule));
-        found.dedup_by_key(|m| (m.start, m.end, m.rule));
+        found.dedup_by_key(|m| (m.start, m.end));
         assign_lines(haystack, found);
         self.assign_pairs(found);
         found
