@@ -159,6 +159,8 @@ pub struct Engine {
     suppressors: Vec<Suppressor>,
     /// git-secrets does not honour `keyfence:allow`, so its mode does not.
     inline_allow: bool,
+    /// git-secrets greps text as it is, so its mode decodes no base64.
+    decode_base64: bool,
     pub fail_on: Severity,
     pub max_blob_size: u64,
 }
@@ -212,15 +214,15 @@ impl Engine {
             scanner: Scanner::new(&rules)?,
             suppressors: suppressors.into_predicates(),
             inline_allow: options.mode != Mode::GitSecrets,
+            decode_base64: options.mode != Mode::GitSecrets,
             fail_on: options.fail_on.or(project_fail_on).unwrap_or(Severity::Low),
             max_blob_size: options.max_blob_size.or(project_max_blob_size).unwrap_or(DEFAULT_MAX_BLOB_SIZE),
         })
     }
 
     pub fn pipeline(&self) -> Pipeline<'_> {
-        // git-secrets mode greps text as git-secrets does: nothing decoded.
         let pipeline =
-            Pipeline::new(&self.scanner).with_inline_allow(self.inline_allow).with_base64(self.inline_allow);
+            Pipeline::new(&self.scanner).with_inline_allow(self.inline_allow).with_base64(self.decode_base64);
         self.suppressors.iter().cloned().fold(pipeline, Pipeline::with_suppressor)
     }
 }

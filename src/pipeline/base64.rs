@@ -72,7 +72,12 @@ pub fn runs(text: &[u8]) -> Vec<std::ops::Range<usize>> {
         // value; `key=value` is one, so `=` may come before but not after.
         let joined = |b: Option<u8>| matches!(b, Some(b'-' | b'_' | b'.' | b'%' | b'\\'));
         let before = start.checked_sub(1).map(|i| text[i]);
-        if core + pad >= MIN_RUN && (core + pad) % 4 == 0 && !joined(after) && after != Some(b'=') && !joined(before) {
+        if core + pad >= MIN_RUN
+            && (core + pad).is_multiple_of(4)
+            && !joined(after)
+            && after != Some(b'=')
+            && !joined(before)
+        {
             found.push(start..end + pad);
         }
         last = end + pad + STRIDE;
@@ -114,10 +119,13 @@ pub fn printable(bytes: &[u8]) -> bool {
     total > 0 && bad * 20 <= total
 }
 
+/// A copy of a text with its runs decoded, and where each outer run went:
+/// `(range in the copy, start in the text)`.
+type View = (Vec<u8>, Vec<(std::ops::Range<usize>, usize)>);
+
 /// `text` with every decodable run replaced by its text (runs inside it
-/// too, `depth` levels deep), and where each outer run went: `(range in the
-/// copy, start in text)`. `None` when nothing decodes.
-fn decoded_view(text: &[u8], depth: u32) -> Option<(Vec<u8>, Vec<(std::ops::Range<usize>, usize)>)> {
+/// too, `depth` levels deep). `None` when nothing decodes.
+fn decoded_view(text: &[u8], depth: u32) -> Option<View> {
     let mut view = Vec::new();
     let mut spans = Vec::new();
     let mut copied = 0;

@@ -58,6 +58,10 @@ fn write_finding(finding: &Finding, options: &ReportOptions, paint: &Paint, out:
     if let Some(key_id) = &finding.paired_key_id {
         notes.push(format!("pairs with {key_id}"));
     }
+    if let Some(encoding) = finding.encoding {
+        // The value is not in the file as shown: it is inside the encoded run there.
+        notes.push(format!("decoded from {encoding}"));
+    }
     let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) };
     writeln!(out, "  {location:<8} {:<24} {value}{notes}", finding.rule)
 }

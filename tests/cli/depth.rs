@@ -273,11 +273,12 @@ fn base64_credentials_in_a_kubernetes_secret_are_decoded_and_named_by_the_encode
 #[test]
 fn base64_credentials_in_docker_config_npmrc_and_basic_auth_headers_are_decoded() {
     let pair = b64(format!("{KEY_ID}:{SECRET}").as_bytes());
-    let docker = format!("{{\n  \"auths\": {{\n    \"registry.example.invalid\": {{\n      \"auth\": \"{pair}\"\n    }}\n  }}\n}}\n");
+    let docker = format!(
+        "{{\n  \"auths\": {{\n    \"registry.example.invalid\": {{\n      \"auth\": \"{pair}\"\n    }}\n  }}\n}}\n"
+    );
     let npmrc = format!("registry=https://npm.example.invalid/\n_auth={pair}\nalways-auth=true\n");
     let curl = format!("#!/bin/sh\ncurl -H \"Authorization: Basic {pair}\" https://api.example.invalid/\n");
-    let (code, report, stderr) =
-        scan_dir(&[("config.json", docker), (".npmrc", npmrc), ("call.sh", curl)]);
+    let (code, report, stderr) = scan_dir(&[("config.json", docker), (".npmrc", npmrc), ("call.sh", curl)]);
     assert_eq!(code, 1, "{stderr}");
     let ids: Vec<_> = located(&report).into_iter().filter(|f| f.0 == "aws-access-key-id").collect();
     assert_eq!(
@@ -315,4 +316,130 @@ fn random_base64_data_uri_images_and_minified_bundles_produce_no_finding() {
     );
     let (code, report, stderr) = scan_dir(&[("keys.txt", blob), ("site.css", css), ("app.min.js", bundle)]);
     assert_eq!(code, 0, "{report:#} {stderr}");
+}
+
+#[test]
+fn a_base64_finding_says_decoded_in_the_human_report() {
+    let manifest = format!("data:\n  credentials: {}\n", b64(credentials(KEY_ID, SECRET).as_bytes()));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secret.yaml"), manifest).unwrap();
+    let out = run_in(dir.path(), &["scan", "."]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = crate::util::stdout(&out);
+    let line = report.lines().find(|l| l.contains("aws-secret-access-key")).expect("the secret's line");
+    assert!(line.contains("2:16") && line.contains("decoded from base64"), "{report}");
+}
+
+// --- AWS near misses and placeholders ---
+
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// `n` pseudo-random characters of `alphabet`, different for each seed.
+fn chars(seed: u64, n: usize, alphabet: &[u8]) -> String {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            alphabet[(x % alphabet.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+/// A fake STS session token, started as AWS starts them, whose `+` and `/`
+/// are 38 and 40 characters apart: URL-encoded, the pieces between two
+/// escapes are as long as a secret key.
+fn session_token(seed: u64) -> String {
+    let piece = |i, n| chars(seed + i, n, ALNUM);
+    format!("IQoJb3JpZ2luX2VjE{}+{}/{}+{}=", piece(0, 30), piece(1, 38), piece(2, 40), piece(3, 60))
+}
+
+fn url_encoded(token: &str) -> String {
+    token.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+}
+
+/// `(rule, path)` of every finding, sorted.
+fn rules_and_paths(report: &serde_json::Value) -> Vec<(String, String)> {
+    let mut all: Vec<_> = findings(report).into_iter().map(|f| (f.0, f.1)).collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn key_ids_of_placeholder_accounts_hex_words_and_example_ids_are_not_findings() {
+    // 123456789012 decodes from AKIARZPUZDIKKUWCQVTN, 000000000000 from AKIAQAAAAAAAKU...
+    let text = "mock_key = \"AKIARZPUZDIKKUWCQVTN\"\nzero = AKIAQAAAAAAAKUWCQVTN\n\
+                hex = AKIADEADBEEFDEADBEEF\ndocs = AKIAEXAMPLEPBUMBC3GA\n";
+    let (code, report, stderr) = scan_dir(&[("mocks.py", format!("{text}real = {KEY_ID}\n"))]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(findings(&report), [("aws-access-key-id".into(), "mocks.py".into(), 5)], "{report:#}");
+}
+
+#[test]
+fn a_url_encoded_session_token_in_a_presigned_url_is_one_token_finding_and_never_a_secret() {
+    let token = session_token(1);
+    let url = format!(
+        "curl 'https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAY34FZKBOKMUTVV7A%2F20261201%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261201T000000Z&X-Amz-Security-Token={}&X-Amz-Signature={}'\n",
+        url_encoded(&token),
+        chars(9, 64, b"0123456789abcdef")
+    );
+    let env = format!("AWS_SESSION_TOKEN={token}\n");
+    let (code, report, stderr) = scan_dir(&[("fetch.sh", url), ("session.env", env)]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        rules_and_paths(&report),
+        [
+            ("aws-access-key-id".into(), "fetch.sh".into()),
+            ("aws-session-token".into(), "fetch.sh".into()),
+            ("aws-session-token".into(), "session.env".into()),
+        ],
+        "{report:#}"
+    );
+    let tokens: Vec<_> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "aws-session-token").collect();
+    assert_eq!(tokens[0]["fingerprint"], tokens[1]["fingerprint"], "encoded and plain are one token: {report:#}");
+    assert_eq!(tokens[0]["column"], 199, "{report:#}");
+}
+
+#[test]
+fn session_tokens_by_shape_under_a_session_name_and_as_a_jwt_are_found_whole() {
+    let shaped = format!("FwoGZXIvYXdzE{}", chars(4, 200, ALNUM));
+    let log = format!("2026-12-01T10:00:00Z DEBUG sigv4 token={shaped} region=eu-west-1\n");
+    // No shape prefix: found by its name beside the key id.
+    let named = format!("{}+{}", chars(5, 220, ALNUM), chars(8, 20, ALNUM));
+    let fixture = format!(
+        "{{\n  \"access_key\": \"ASIAY34FZKBOKMUTVV7A\",\n  \"secret\": \"{SECRET}\",\n  \"session\": \"{}\"\n}}\n",
+        named
+    );
+    let jwt = format!("eyJhbGciOiJIUzI1NiJ9.eyJ{}.{}", chars(6, 140, ALNUM), chars(7, 43, ALNUM));
+    let broker = format!("{{\"SessionToken\": \"{jwt}\"}}\n");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [("sigv4.log", &log), ("fixture.json", &fixture), ("broker.json", &broker)] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let out = run_in(dir.path(), &["scan", "--show-secrets", "--format", "json", "."]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    let value = |path: &str, rule: &str| {
+        let found = report["findings"].as_array().unwrap().iter().find(|f| f["path"] == path && f["rule"] == rule);
+        found.unwrap_or_else(|| panic!("{path} {rule}: {report:#}"))["secret"].as_str().unwrap().to_string()
+    };
+    assert_eq!(value("sigv4.log", "aws-session-token-shape"), shaped);
+    assert_eq!(value("broker.json", "aws-session-token"), jwt);
+    let session = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "fixture.json" && f["rule"] == "aws-session-token");
+    let session = session.unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(session["paired_key_id"], "ASIAY34FZKBOKMUTVV7A", "{report:#}");
+}
+
+#[test]
+fn an_xml_secret_on_the_line_after_its_element_tag_is_found_without_a_key_id() {
+    let xml = format!("<Credentials>\n  <SecretAccessKey>\n    {SECRET}\n  </SecretAccessKey>\n</Credentials>\n");
+    let (code, report, stderr) = scan_dir(&[("response.xml", xml)]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(findings(&report), [("aws-secret-access-key".into(), "response.xml".into(), 3)], "{report:#}");
 }
