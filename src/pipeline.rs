@@ -276,16 +276,13 @@ impl<'s> Pipeline<'s> {
         let mut findings = self.findings.into_inner().expect("lock");
         findings.retain(|f| !self.suppressors.iter().any(|suppress| suppress(f)));
         // A stable order so reports and baselines do not churn between runs.
-        findings.sort_by(|a, b| {
-            (&a.origin.path, &a.origin.commit, a.line, a.column, &a.rule).cmp(&(
-                &b.origin.path,
-                &b.origin.commit,
-                b.line,
-                b.column,
-                &b.rule,
-            ))
-        });
-        findings.dedup_by(|a, b| a.origin == b.origin && a.line == b.line && a.column == b.column && a.rule == b.rule);
+        // The value is part of the order: the findings decoded from one
+        // base64 run share its line and column (`pipeline/base64.rs`).
+        fn order(f: &Finding) -> impl Ord + '_ {
+            (&f.origin.path, &f.origin.commit, f.line, f.column, &f.rule, &f.fingerprint)
+        }
+        findings.sort_by(|a, b| order(a).cmp(&order(b)));
+        findings.dedup_by(|a, b| a.origin == b.origin && order(a).cmp(&order(b)).is_eq());
         let stats = Stats {
             blobs_scanned: self.counters.blobs.into_inner(),
             bytes_scanned: self.counters.bytes.into_inner(),

@@ -443,3 +443,20 @@ fn an_xml_secret_on_the_line_after_its_element_tag_is_found_without_a_key_id() {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(findings(&report), [("aws-secret-access-key".into(), "response.xml".into(), 3)], "{report:#}");
 }
+
+#[test]
+fn two_keys_in_one_base64_run_are_two_findings_at_the_run() {
+    use crate::util::{KEY_ID_2, SECRET_2};
+    let file = format!(
+        "{}[ci]\naws_access_key_id = {KEY_ID_2}\naws_secret_access_key = {SECRET_2}\n",
+        credentials(KEY_ID, SECRET)
+    );
+    let (code, report, stderr) = scan_dir(&[("values.yaml", format!("awsCredentials: {}\n", b64(file.as_bytes())))]);
+    assert_eq!(code, 1, "{stderr}");
+    let ids: Vec<_> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "aws-access-key-id").collect();
+    let mut shown: Vec<_> = ids.iter().map(|f| f["secret"].as_str().unwrap()).collect();
+    shown.sort();
+    assert_eq!(shown, [KEY_ID, KEY_ID_2], "{report:#}");
+    assert!(ids.iter().all(|f| f["line"] == 1 && f["column"] == 17), "{report:#}");
+}
