@@ -16,9 +16,10 @@
 //!   ~4 KiB; asserts two matches per block before timing.
 //! - `scan/small-blobs`: the clean corpus as 4 KiB blobs scanned one after the
 //!   other with one reused `Scratch`, which is what a repository looks like.
-//! - `pipeline/small-blobs`, `pipeline/small-blobs-base64`: the same blobs
+//! - `pipeline/small-blobs`, `pipeline/small-blobs-decoding`: the same blobs
 //!   through the pipeline (binary probe, findings), without and with the
-//!   search for base64 runs to decode (#16): its cost on ordinary text.
+//!   search for base64 runs to decode and split string literals to join
+//!   (#16): their cost on ordinary text.
 //! - `startup/scanner-new`: `RuleSet::builtin()` + `Scanner::new` + one scan of
 //!   a small clean file, paid on every commit by a pre-commit hook.
 //!
@@ -315,8 +316,8 @@ fn engine(c: &mut Criterion) {
     });
     group.finish();
 
-    // The pipeline on the same 4 KiB blobs, without and with base64
-    // decoding (#16): the cost of looking for base64 runs in text.
+    // The pipeline on the same 4 KiB blobs, without and with decoding
+    // (#16): the cost of looking for base64 runs and joined literals.
     let mut group = c.benchmark_group("pipeline");
     group
         .sample_size(10)
@@ -324,10 +325,10 @@ fn engine(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(8));
     group.throughput(Throughput::Bytes(clean.len() as u64));
-    for (name, base64) in [("small-blobs", false), ("small-blobs-base64", true)] {
+    for (name, decoding) in [("small-blobs", false), ("small-blobs-decoding", true)] {
         group.bench_function(name, |b| {
             b.iter(|| {
-                let pipeline = Pipeline::new(&scanner).with_base64(base64);
+                let pipeline = Pipeline::new(&scanner).with_decoding(decoding);
                 for blob in clean.chunks(BLOB_SIZE) {
                     pipeline.scan_and_record(black_box(blob), &origin);
                 }

@@ -159,8 +159,8 @@ pub struct Engine {
     suppressors: Vec<Suppressor>,
     /// git-secrets does not honour `keyfence:allow`, so its mode does not.
     inline_allow: bool,
-    /// git-secrets greps text as it is, so its mode decodes no base64.
-    decode_base64: bool,
+    /// git-secrets greps text as it is, so its mode decodes nothing.
+    decode: bool,
     pub fail_on: Severity,
     pub max_blob_size: u64,
 }
@@ -214,15 +214,14 @@ impl Engine {
             scanner: Scanner::new(&rules)?,
             suppressors: suppressors.into_predicates(),
             inline_allow: options.mode != Mode::GitSecrets,
-            decode_base64: options.mode != Mode::GitSecrets,
+            decode: options.mode != Mode::GitSecrets,
             fail_on: options.fail_on.or(project_fail_on).unwrap_or(Severity::Low),
             max_blob_size: options.max_blob_size.or(project_max_blob_size).unwrap_or(DEFAULT_MAX_BLOB_SIZE),
         })
     }
 
     pub fn pipeline(&self) -> Pipeline<'_> {
-        let pipeline =
-            Pipeline::new(&self.scanner).with_inline_allow(self.inline_allow).with_base64(self.decode_base64);
+        let pipeline = Pipeline::new(&self.scanner).with_inline_allow(self.inline_allow).with_decoding(self.decode);
         self.suppressors.iter().cloned().fold(pipeline, Pipeline::with_suppressor)
     }
 }

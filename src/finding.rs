@@ -65,8 +65,9 @@ pub struct Finding {
     /// sha256 of (rule, value): independent of commit, path and line, so a
     /// baseline survives rebases, squashes and moved code.
     pub fingerprint: String,
-    /// How the value was encoded where it was found (`base64`), when it was
-    /// decoded to be found; the location is the encoded run's.
+    /// How the value was written where it was found, when it had to be
+    /// decoded to be found: `base64` (the location is the encoded run's) or
+    /// `concatenation` (split string literals; the location is in the first).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding: Option<&'static str>,
 }

@@ -12,9 +12,11 @@
 
 mod archive;
 mod base64;
+mod joined;
 mod members;
 mod progress;
 mod threads;
+mod view;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -100,8 +102,9 @@ pub struct Pipeline<'s> {
     suppressors: Vec<Suppressor>,
     /// Open archives (`--no-archives` turns it off), skipping members above this size.
     archives: Option<u64>,
-    /// Decode base64 runs in text and scan them (`pipeline/base64.rs`).
-    base64: bool,
+    /// Scan text again with its base64 runs decoded (`pipeline/base64.rs`)
+    /// and its split string literals joined (`pipeline/joined.rs`).
+    decode: bool,
 }
 
 /// Everything a finished scan produced; the exit code is derived from it.
@@ -129,7 +132,7 @@ impl<'s> Pipeline<'s> {
             progress: progress::Bar::default(),
             suppressors: Vec::new(),
             archives: None,
-            base64: true,
+            decode: true,
         }
     }
 
@@ -167,10 +170,11 @@ impl<'s> Pipeline<'s> {
         self
     }
 
-    /// Whether base64 runs in text are decoded and scanned (not in
-    /// git-secrets mode, which greps text as git-secrets does).
-    pub fn with_base64(mut self, base64: bool) -> Self {
-        self.base64 = base64;
+    /// Whether text is scanned again with base64 runs decoded and split
+    /// string literals joined (not in git-secrets mode, which greps text as
+    /// git-secrets does).
+    pub fn with_decoding(mut self, decode: bool) -> Self {
+        self.decode = decode;
         self
     }
 
@@ -216,7 +220,11 @@ impl<'s> Pipeline<'s> {
             }
             finding::from_matches_with(self.scanner, bytes, matches, origin, self.inline_allow)
         });
-        found.extend(self.base64_findings(bytes, origin));
+        if self.decode {
+            for view in [base64::decoded_view(bytes, 0), joined::joined_view(bytes)].into_iter().flatten() {
+                found.extend(self.view_findings(bytes, view, origin));
+            }
+        }
         found
     }
 
@@ -277,7 +285,7 @@ impl<'s> Pipeline<'s> {
         findings.retain(|f| !self.suppressors.iter().any(|suppress| suppress(f)));
         // A stable order so reports and baselines do not churn between runs.
         // The value is part of the order: the findings decoded from one
-        // base64 run share its line and column (`pipeline/base64.rs`).
+        // base64 run share its line and column (`pipeline/view.rs`).
         fn order(f: &Finding) -> impl Ord + '_ {
             (&f.origin.path, &f.origin.commit, f.line, f.column, &f.rule, &f.fingerprint)
         }

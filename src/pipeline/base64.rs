@@ -15,9 +15,7 @@
 //! its end to its first byte outside the alphabet, and the next window
 //! starts past that byte (`pipeline/base64` in `benches/engine.rs`).
 
-use super::{Pipeline, SCRATCH};
-use crate::blob::Origin;
-use crate::finding::{self, Finding};
+use super::view::{Span, View};
 
 /// Shortest run decoded, padding included.
 pub const MIN_RUN: usize = 24;
@@ -119,60 +117,29 @@ pub fn printable(bytes: &[u8]) -> bool {
     total > 0 && bad * 20 <= total
 }
 
-/// A copy of a text with its runs decoded, and where each outer run went:
-/// `(range in the copy, start in the text)`.
-type View = (Vec<u8>, Vec<(std::ops::Range<usize>, usize)>);
-
 /// `text` with every decodable run replaced by its text (runs inside it
-/// too, `depth` levels deep). `None` when nothing decodes.
-fn decoded_view(text: &[u8], depth: u32) -> Option<View> {
-    let mut view = Vec::new();
+/// too, `depth` levels deep), each run one span named by its start. `None`
+/// when nothing decodes.
+pub(super) fn decoded_view(text: &[u8], depth: u32) -> Option<View> {
+    let mut bytes = Vec::new();
     let mut spans = Vec::new();
     let mut copied = 0;
     for run in runs(text) {
         let Some(decoded) = decode(&text[run.clone()]).filter(|d| printable(d)) else { continue };
         let decoded = match depth + 1 < MAX_DEPTH {
-            true => decoded_view(&decoded, depth + 1).map_or(decoded, |(inner, _)| inner),
+            true => decoded_view(&decoded, depth + 1).map_or(decoded, |inner| inner.bytes),
             false => decoded,
         };
-        view.extend_from_slice(&text[copied..run.start]);
-        spans.push((view.len()..view.len() + decoded.len(), run.start));
-        view.extend_from_slice(&decoded);
+        bytes.extend_from_slice(&text[copied..run.start]);
+        spans.push(Span { view: bytes.len()..bytes.len() + decoded.len(), text_at: run.start, exact: false });
+        bytes.extend_from_slice(&decoded);
         copied = run.end;
     }
     if spans.is_empty() {
         return None;
     }
-    view.extend_from_slice(&text[copied..]);
-    Some((view, spans))
-}
-
-impl Pipeline<'_> {
-    /// The findings in the base64 runs of the text blob `text`.
-    pub(super) fn base64_findings(&self, text: &[u8], origin: &Origin) -> Vec<Finding> {
-        if !self.base64 {
-            return Vec::new();
-        }
-        let Some((view, spans)) = decoded_view(text, 0) else { return Vec::new() };
-        let mut found = SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            let matches = self.scanner.scan(&view, &mut scratch);
-            finding::from_matches_with(self.scanner, &view, matches, origin, self.inline_allow)
-        });
-        let line_starts: Vec<usize> =
-            std::iter::once(0).chain(memchr::memchr_iter(b'\n', &view).map(|i| i + 1)).collect();
-        found.retain_mut(|f| {
-            let at = line_starts.get(f.line as usize - 1).map_or(usize::MAX, |s| s + f.column as usize - 1);
-            let Some(&(_, outer)) = spans.iter().find(|(span, _)| span.contains(&at)) else { return false };
-            let line_start = memchr::memrchr(b'\n', &text[..outer]).map_or(0, |i| i + 1);
-            f.line = memchr::memchr_iter(b'\n', &text[..outer]).count() as u32 + 1;
-            f.column = (outer - line_start) as u32 + 1;
-            f.column_chars = String::from_utf8_lossy(&text[line_start..outer]).chars().count() as u32 + 1;
-            f.encoding = Some("base64");
-            true
-        });
-        found
-    }
+    bytes.extend_from_slice(&text[copied..]);
+    Some(View { bytes, spans, encoding: "base64" })
 }
 
 #[cfg(test)]

@@ -58,9 +58,12 @@ fn write_finding(finding: &Finding, options: &ReportOptions, paint: &Paint, out:
     if let Some(key_id) = &finding.paired_key_id {
         notes.push(format!("pairs with {key_id}"));
     }
-    if let Some(encoding) = finding.encoding {
-        // The value is not in the file as shown: it is inside the encoded run there.
-        notes.push(format!("decoded from {encoding}"));
+    // The value is not in the file as shown: the location is where its
+    // encoded run or its first string literal starts.
+    match finding.encoding {
+        Some("concatenation") => notes.push("joined from split string literals".into()),
+        Some(encoding) => notes.push(format!("decoded from {encoding}")),
+        None => {}
     }
     let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) };
     writeln!(out, "  {location:<8} {:<24} {value}{notes}", finding.rule)

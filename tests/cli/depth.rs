@@ -460,3 +460,58 @@ fn two_keys_in_one_base64_run_are_two_findings_at_the_run() {
     assert_eq!(shown, [KEY_ID, KEY_ID_2], "{report:#}");
     assert!(ids.iter().all(|f| f["line"] == 1 && f["column"] == 17), "{report:#}");
 }
+
+// --- split string literals ---
+
+#[test]
+fn keys_split_into_string_literals_are_found_in_python_js_java_go_and_more() {
+    let (id_a, id_b) = KEY_ID.split_at(4);
+    let (s_a, s_b) = SECRET.split_at(17);
+    let files = [
+        ("app.py", format!("import boto3\n\nKEY = \"{id_a}\" + \"{id_b}\"\nSECRET = (\"{s_a}\"\n          \"{s_b}\")\n")),
+        ("app.js", format!("const client = new S3({{\n  accessKeyId: ['{id_a}', '{id_b}'].join(''),\n  secretAccessKey: `{s_a}` + `{s_b}`,\n}});\n")),
+        ("App.java", format!("class App {{\n  String id = \"{id_a}\" +\n      \"{id_b}\";\n  String secret = String.join(\"\", \"{s_a}\", \"{s_b}\");\n}}\n")),
+        ("main.go", format!("package main\n\nvar id = strings.Join([]string{{\"{id_a}\", \"{id_b}\"}}, \"\")\nvar secret = \"{s_a}\" + \"{s_b}\"\n")),
+        ("App.cs", format!("var id = string.Concat(\"{id_a}\", \"{id_b}\");\n")),
+        ("app.rb", format!("id = \"{id_a}\" \"{id_b}\"\n")),
+        ("app.php", format!("<?php\n$id = '{id_a}' . '{id_b}';\n")),
+        ("run.sh", format!("export AWS_ACCESS_KEY_ID='{id_a}'\"{id_b}\"\n")),
+    ];
+    let (code, report, stderr) = scan_dir(&files.iter().map(|(n, t)| (*n, t.clone())).collect::<Vec<_>>());
+    assert_eq!(code, 1, "{stderr}");
+    let located = located(&report);
+    let joined = |rule: &str, path: &str, line: u64, column: u64| {
+        (rule.to_string(), path.to_string(), line, column, "concatenation".to_string())
+    };
+    assert_eq!(
+        located,
+        [
+            joined("aws-access-key-id", "App.cs", 1, 25),
+            joined("aws-access-key-id", "App.java", 2, 16),
+            joined("aws-access-key-id", "app.js", 2, 18),
+            joined("aws-access-key-id", "app.php", 2, 8),
+            joined("aws-access-key-id", "app.py", 3, 8),
+            joined("aws-access-key-id", "app.rb", 1, 7),
+            joined("aws-access-key-id", "main.go", 3, 33),
+            joined("aws-access-key-id", "run.sh", 1, 27),
+            joined("aws-secret-access-key", "App.java", 4, 36),
+            joined("aws-secret-access-key", "app.js", 3, 21),
+            joined("aws-secret-access-key", "app.py", 4, 12),
+            joined("aws-secret-access-key", "main.go", 4, 15),
+        ],
+        "{report:#}"
+    );
+    assert_eq!(report["findings"].as_array().unwrap().iter().filter(|f| f["paired_key_id"] == KEY_ID).count(), 4);
+}
+
+#[test]
+fn literals_that_join_to_no_key_and_keys_in_one_literal_are_not_joined_findings() {
+    let code_text = format!(
+        "msg = \"AKIA\" + \" keys start so\"\nf(\"{}\", \"{}\")\nkey = \"{KEY_ID}\" + suffix\n",
+        &KEY_ID[..4],
+        &KEY_ID[4..]
+    );
+    let (code, report, stderr) = scan_dir(&[("notes.py", code_text)]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(located(&report), [("aws-access-key-id".into(), "notes.py".into(), 3, 8, String::new())], "{report:#}");
+}

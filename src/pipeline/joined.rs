@@ -1,0 +1,195 @@
+//! Split string literals: code that builds a key from pieces, a known
+//! evasion and a real habit. Within one statement, literals joined by `+`
+//! (Python, JS/TS, Java, C#, Go, Ruby), `.` (PHP), `..` (Lua), written side
+//! by side (Python, Ruby, C, shell `'a'"b"`), or listed in a join with an
+//! empty separator (`"".join([...])`, `[...].join("")`,
+//! `strings.Join([]string{...}, "")`, `String.join("", ...)`,
+//! `string.Concat(...)`, `implode([...])`) are joined into one literal.
+//!
+//! The joined literals go into a view of their lines only (`view.rs`),
+//! which is scanned; a finding counts only when its value starts in a piece
+//! and runs past it, so a value that one literal holds whole is left to the
+//! scan of the text, and nothing changes for text that joins to no rule's
+//! match. Cost on other text: one pass over its quote characters.
+
+use std::ops::Range;
+
+use memchr::memchr3_iter;
+
+use super::view::{Span, View};
+use crate::scan::lines;
+
+/// Whitespace allowed between a piece and its operator, and between the
+/// operator and the next piece (line breaks included: a statement may
+/// continue on the next line).
+const MAX_GAP: usize = 64;
+/// How far before a list its join call may start (`strings.Join([]string{`).
+const JOIN_CALL_REACH: usize = 40;
+
+/// What stands between two pieces.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Joint {
+    /// `+`, `.`, `..`, or nothing: one literal whatever the context.
+    Concatenation,
+    /// `,`: one literal only inside a join with an empty separator.
+    Comma,
+}
+
+/// The closing quote of the literal opening at `open`, on its line.
+fn closing(text: &[u8], open: usize) -> Option<usize> {
+    let quote = text[open];
+    let mut i = open + 1;
+    while let Some(&b) = text.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'\n' | b'\r' => return None,
+            _ if b == quote => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn is_quote(b: u8) -> bool {
+    matches!(b, b'"' | b'\'' | b'`')
+}
+
+/// `at` past at most `MAX_GAP` bytes of whitespace.
+fn skip_gap(text: &[u8], at: usize) -> usize {
+    let gap = text[at.min(text.len())..].iter().take(MAX_GAP).take_while(|b| b.is_ascii_whitespace()).count();
+    at + gap
+}
+
+/// After a literal closing at `close`: the joint to the next literal and
+/// where that one opens.
+fn next_piece(text: &[u8], close: usize) -> Option<(Joint, usize)> {
+    let at = skip_gap(text, close + 1);
+    let (joint, width) = match text.get(at..)? {
+        [b'.', b'.', ..] => (Joint::Concatenation, 2),
+        [b'+' | b'.', ..] => (Joint::Concatenation, 1),
+        [b',', ..] => (Joint::Comma, 1),
+        _ => (Joint::Concatenation, 0),
+    };
+    let open = skip_gap(text, at + width);
+    text.get(open).copied().filter(|&b| is_quote(b)).map(|_| (joint, open))
+}
+
+/// Whether the comma-separated literals from `open` to `close` are the
+/// items of a join with an empty separator.
+fn in_join(text: &[u8], open: usize, close: usize) -> bool {
+    let before = &text[open.saturating_sub(JOIN_CALL_REACH)..open];
+    let called = [&b"join("[..], b"Join(", b"concat(", b"Concat(", b"implode("]
+        .iter()
+        .any(|call| memchr::memmem::find(before, call).is_some());
+    let opens_list = before.trim_ascii_end().last().is_some_and(|b| matches!(b, b'(' | b'[' | b'{'));
+    let after = text[close + 1..].trim_ascii_start();
+    (called && opens_list) || after.starts_with(b"].join(") || after.starts_with(b"].join ")
+}
+
+/// The runs of two or more literals that join into one: each as the
+/// content ranges of its pieces.
+fn chains(text: &[u8]) -> Vec<Vec<Range<usize>>> {
+    let mut found = Vec::new();
+    let mut next = 0;
+    for open in memchr3_iter(b'"', b'\'', b'`', text) {
+        if open < next {
+            continue;
+        }
+        let Some(close) = closing(text, open) else { continue };
+        let mut pieces = vec![(Joint::Concatenation, open + 1..close)];
+        let mut last = close;
+        while let Some((joint, open)) = next_piece(text, last) {
+            let Some(close) = closing(text, open) else { break };
+            pieces.push((joint, open + 1..close));
+            last = close;
+        }
+        next = last + 1;
+        if pieces.len() < 2 {
+            continue;
+        }
+        let commas_join = in_join(text, open, last);
+        // Without a join, a comma ends one literal (function arguments).
+        let mut chain: Vec<Range<usize>> = Vec::new();
+        for (joint, piece) in pieces {
+            if joint == Joint::Comma && !commas_join {
+                found.extend((chain.len() > 1).then(|| std::mem::take(&mut chain)));
+                chain.clear();
+            }
+            chain.push(piece);
+        }
+        found.extend((chain.len() > 1).then_some(chain));
+    }
+    found
+}
+
+/// The lines of `text` that hold joined literals, each joined into one,
+/// one view line per statement. `None` when nothing joins.
+pub(super) fn joined_view(text: &[u8]) -> Option<View> {
+    let chains = chains(text);
+    if chains.is_empty() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    let mut spans = Vec::new();
+    // Where the text copied into the current view line has got to.
+    let mut copied = usize::MAX;
+    let mut line_end = 0;
+    for chain in &chains {
+        let (first, last) = (chain[0].start - 1, chain[chain.len() - 1].end);
+        if copied == usize::MAX || first >= line_end {
+            if copied != usize::MAX {
+                bytes.extend_from_slice(&text[copied..line_end]);
+                bytes.push(b'\n');
+            }
+            copied = lines::line_at(text, first).0;
+        }
+        let (last_line, last_text) = lines::line_at(text, last);
+        line_end = last_line + last_text.len();
+        bytes.extend_from_slice(&text[copied..=first]);
+        for piece in chain {
+            spans.push(Span { view: bytes.len()..bytes.len() + piece.len(), text_at: piece.start, exact: true });
+            bytes.extend_from_slice(&text[piece.clone()]);
+        }
+        bytes.push(text[last]);
+        copied = last + 1;
+    }
+    bytes.extend_from_slice(&text[copied..line_end.max(copied)]);
+    bytes.push(b'\n');
+    Some(View { bytes, spans, encoding: "concatenation" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn joined(text: &str) -> String {
+        joined_view(text.as_bytes()).map(|v| String::from_utf8(v.bytes).unwrap()).unwrap_or_default()
+    }
+
+    #[test]
+    fn literals_joined_by_operators_side_by_side_and_in_joins_become_one() {
+        assert_eq!(joined("x = 1\nkey = \"AK\" + \"IA\"  # c\ny = 2\n"), "key = \"AKIA\"  # c\n");
+        assert_eq!(joined("$k = 'AK' . 'IA';"), "$k = 'AKIA';\n");
+        assert_eq!(joined("k = ('AK'\n     'IA')\n"), "k = ('AKIA')\n");
+        assert_eq!(joined("k = \"\".join([\"AK\", \"IA\"])"), "k = \"\".join([\"AKIA\"])\n");
+        assert_eq!(
+            joined("k := strings.Join([]string{\"AK\", \"IA\"}, \"\")"),
+            "k := strings.Join([]string{\"AKIA\"}, \"\")\n"
+        );
+        assert_eq!(joined("const k = ['AK', 'IA'].join('');"), "const k = ['AKIA'].join('');\n");
+        assert_eq!(joined("s = a .. \"AK\" .. \"IA\""), "s = a .. \"AKIA\"\n");
+    }
+
+    #[test]
+    fn arguments_and_lone_literals_are_not_joined() {
+        assert_eq!(joined("f(\"AK\", \"IA\")\nlog('it''s')"), "log('its')\n");
+        assert_eq!(joined("x = \"AKIA\"\ny = {\"a\": \"b\", \"c\": \"d\"}\n"), "");
+    }
+
+    #[test]
+    fn two_statements_on_one_line_share_one_view_line() {
+        let view = joined_view(b"a = 'A' + 'B'; b = 'C' + 'D'\nnext").unwrap();
+        assert_eq!(view.bytes, b"a = 'AB'; b = 'CD'\n");
+        assert_eq!(view.spans.iter().map(|s| s.text_at).collect::<Vec<_>>(), [5, 11, 20, 26]);
+    }
+}
