@@ -25,6 +25,9 @@ use crate::scan::lines;
 const MAX_GAP: usize = 64;
 /// How far before a list its join call may start (`strings.Join([]string{`).
 const JOIN_CALL_REACH: usize = 40;
+/// Pieces joined in one blob at most: a file of `''''…` would otherwise
+/// cost dozens of bytes of bookkeeping per byte. Code holds far fewer.
+const MAX_PIECES: usize = 16 * 1024;
 
 /// What stands between two pieces.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,14 +94,18 @@ fn in_join(text: &[u8], open: usize, close: usize) -> bool {
 fn chains(text: &[u8]) -> Vec<Vec<Range<usize>>> {
     let mut found = Vec::new();
     let mut next = 0;
+    let mut budget = MAX_PIECES;
     for open in memchr3_iter(b'"', b'\'', b'`', text) {
         if open < next {
             continue;
         }
+        if budget == 0 {
+            break;
+        }
         let Some(close) = closing(text, open) else { continue };
         let mut pieces = vec![(Joint::Concatenation, open + 1..close)];
         let mut last = close;
-        while let Some((joint, open)) = next_piece(text, last) {
+        while let Some((joint, open)) = next_piece(text, last).filter(|_| pieces.len() < budget) {
             let Some(close) = closing(text, open) else { break };
             pieces.push((joint, open + 1..close));
             last = close;
@@ -107,6 +114,7 @@ fn chains(text: &[u8]) -> Vec<Vec<Range<usize>>> {
         if pieces.len() < 2 {
             continue;
         }
+        budget -= pieces.len();
         let commas_join = in_join(text, open, last);
         // Without a join, a comma ends one literal (function arguments).
         let mut chain: Vec<Range<usize>> = Vec::new();
@@ -184,6 +192,13 @@ mod tests {
     fn arguments_and_lone_literals_are_not_joined() {
         assert_eq!(joined("f(\"AK\", \"IA\")\nlog('it''s')"), "log('its')\n");
         assert_eq!(joined("x = \"AKIA\"\ny = {\"a\": \"b\", \"c\": \"d\"}\n"), "");
+    }
+
+    #[test]
+    fn a_blob_of_quotes_joins_a_bounded_number_of_pieces() {
+        let quotes = "'a'".repeat(MAX_PIECES * 4);
+        let view = joined_view(quotes.as_bytes()).unwrap();
+        assert_eq!(view.spans.len(), MAX_PIECES);
     }
 
     #[test]
