@@ -100,6 +100,8 @@ pub struct RunConfig {
     pub mode: Mode,
     /// Off-by-default rules to turn on.
     pub enable_rules: Vec<String>,
+    /// Report documentation examples and placeholder ids too (`--include-examples`).
+    pub include_examples: bool,
     pub baseline: Option<PathBuf>,
     /// `None`: `.keyfence.toml`'s, else [`DEFAULT_MAX_BLOB_SIZE`].
     pub max_blob_size: Option<u64>,
@@ -140,6 +142,7 @@ pub struct EngineOptions<'r> {
     pub repo: Option<&'r gix::Repository>,
     pub mode: Mode,
     pub enable: Vec<String>,
+    pub include_examples: bool,
     /// Where the repository's allowlists (`.keyfence.toml`, and
     /// `.gitallowed` where git-secrets is set up) are read: the work tree,
     /// the base of a range, or nowhere (`--no-config`).
@@ -191,6 +194,9 @@ impl Engine {
         }
         for id in &options.enable {
             rules.set_enabled(id, true)?;
+        }
+        if options.include_examples {
+            rules.report_examples();
         }
         let mut git_secrets = GitSecretsConfig::load(options.repo)?;
         if let Some(files) = gitallowed_files(options, &git_secrets) {
@@ -281,6 +287,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         repo: repo.as_ref(),
         mode: config.mode,
         enable: config.enable_rules.clone(),
+        include_examples: config.include_examples,
         project,
         baseline,
         max_blob_size: config.max_blob_size,

@@ -170,6 +170,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "RULE")]
     pub enable_rule: Vec<String>,
 
+    /// Also report documentation examples and placeholders, skipped by
+    /// default: AKIAIOSFODNN7EXAMPLE, ids holding EXAMPLE, ids of
+    /// placeholder accounts such as 123456789012, hex words.
+    #[arg(long)]
+    pub include_examples: bool,
+
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

@@ -46,6 +46,7 @@ pub fn scan(args: &ScanArgs) -> Result<RunConfig> {
         source,
         mode: Mode::Keyfence,
         enable_rules: args.enable_rule.clone(),
+        include_examples: args.include_examples,
         baseline: args.baseline.clone(),
         max_blob_size: args.max_blob_size,
         archives: !args.no_archives,

@@ -103,6 +103,7 @@ fn run_config(request: &HookRequest) -> RunConfig {
         source,
         mode: request.mode,
         enable_rules: Vec::new(),
+        include_examples: false,
         baseline: None,
         max_blob_size: None,
         archives: true,

@@ -148,6 +148,10 @@ pub struct Rule {
     /// compile lazily); never set from a rules file.
     #[serde(skip)]
     pub builtin: bool,
+    /// Report documentation examples and placeholders as findings
+    /// (`--include-examples`); never set from a rules file.
+    #[serde(skip)]
+    pub report_examples: bool,
 }
 
 fn default_severity() -> Severity {
@@ -235,6 +239,11 @@ impl RuleSet {
         })?;
         rule.enabled = enabled;
         Ok(())
+    }
+
+    /// Every rule reports the documentation examples it would skip.
+    pub fn report_examples(&mut self) {
+        self.rules.iter_mut().for_each(|rule| rule.report_examples = true);
     }
 
     pub fn all(&self) -> &[Rule] {

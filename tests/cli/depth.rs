@@ -374,6 +374,11 @@ fn key_ids_of_placeholder_accounts_hex_words_and_example_ids_are_not_findings() 
     let (code, report, stderr) = scan_dir(&[("mocks.py", format!("{text}real = {KEY_ID}\n"))]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(findings(&report), [("aws-access-key-id".into(), "mocks.py".into(), 5)], "{report:#}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mocks.py"), text).unwrap();
+    let out = run_in(dir.path(), &["scan", "--include-examples", "--format", "json", "."]);
+    let lines: Vec<u64> = findings(&json(&out)).into_iter().map(|f| f.2).collect();
+    assert_eq!(lines, [1, 2, 3, 4], "--include-examples shows them: {}", crate::util::stdout(&out));
 }
 
 #[test]
