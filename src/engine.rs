@@ -17,6 +17,7 @@ use anyhow::{Context, Result};
 use crate::config::{self, Files, ProjectConfig};
 use crate::error::Error;
 use crate::exit::Exit;
+use crate::finding::LineModel;
 use crate::pipeline::{Outcome, Pipeline, Suppressor};
 use crate::rules::git_secrets::{self, GitSecretsConfig, Mode};
 use crate::rules::{RuleSet, Severity};
@@ -160,8 +161,8 @@ pub struct EngineOptions<'r> {
 pub struct Engine {
     scanner: Scanner,
     suppressors: Vec<Suppressor>,
-    /// git-secrets does not honour `keyfence:allow`, so its mode does not.
-    inline_allow: bool,
+    /// git-secrets mode's lines are git grep's (`LineModel::GitGrep`).
+    line_model: LineModel,
     /// git-secrets greps text as it is, so its mode decodes nothing.
     decode: bool,
     pub fail_on: Severity,
@@ -219,7 +220,7 @@ impl Engine {
         Ok(Engine {
             scanner: Scanner::new(&rules)?,
             suppressors: suppressors.into_predicates(),
-            inline_allow: options.mode != Mode::GitSecrets,
+            line_model: if options.mode == Mode::GitSecrets { LineModel::GitGrep } else { LineModel::Keyfence },
             decode: options.mode != Mode::GitSecrets,
             fail_on: options.fail_on.or(project_fail_on).unwrap_or(Severity::Low),
             max_blob_size: options.max_blob_size.or(project_max_blob_size).unwrap_or(DEFAULT_MAX_BLOB_SIZE),
@@ -227,7 +228,7 @@ impl Engine {
     }
 
     pub fn pipeline(&self) -> Pipeline<'_> {
-        let pipeline = Pipeline::new(&self.scanner).with_inline_allow(self.inline_allow).with_decoding(self.decode);
+        let pipeline = Pipeline::new(&self.scanner).with_line_model(self.line_model).with_decoding(self.decode);
         self.suppressors.iter().cloned().fold(pipeline, Pipeline::with_suppressor)
     }
 }

@@ -38,7 +38,7 @@ impl Pipeline<'_> {
             let mut scratch = scratch.borrow_mut();
             let matches = self.scanner.scan(&view.bytes, &mut scratch);
             let ends: HashMap<usize, usize> = matches.iter().map(|m| (m.start, m.end)).collect();
-            (finding::from_matches_with(self.scanner, &view.bytes, matches, origin, self.inline_allow), ends)
+            (finding::from_matches_with(self.scanner, &view.bytes, matches, origin, self.line_model), ends)
         });
         let line_starts: Vec<usize> =
             std::iter::once(0).chain(lines::breaks(&view.bytes, 0, view.bytes.len()).map(|i| i + 1)).collect();
