@@ -520,3 +520,34 @@ fn literals_that_join_to_no_key_and_keys_in_one_literal_are_not_joined_findings(
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(located(&report), [("aws-access-key-id".into(), "notes.py".into(), 3, 8, String::new())], "{report:#}");
 }
+
+#[test]
+fn staged_reports_decoded_and_joined_keys_only_on_the_lines_the_change_adds() {
+    use crate::util::{KEY_ID_2, SECRET_2};
+    let repo = Repo::new();
+    let old = format!("data:\n  old: {}\n", b64(credentials(KEY_ID, SECRET).as_bytes()));
+    repo.commit_file("secret.yaml", &old, "old secret");
+    let (a, b) = KEY_ID.split_at(4);
+    repo.commit_file("keys.py", &format!("OLD = \"{a}\" + \"{b}\"\n"), "old key");
+    repo.write("secret.yaml", &format!("{old}  new: {}\n", b64(credentials(KEY_ID_2, SECRET_2).as_bytes())));
+    let (a, b) = KEY_ID_2.split_at(4);
+    repo.write(
+        "keys.py",
+        &format!("x = 1\nOLD = \"{}\" + \"{}\"\nNEW = \"{a}\" + \"{b}\"\n", &KEY_ID[..4], &KEY_ID[4..]),
+    );
+    repo.git(&["add", "."]);
+    let out = repo.keyfence(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(
+        located(&report),
+        [
+            ("aws-access-key-id".into(), "keys.py".into(), 3, 8, "concatenation".into()),
+            ("aws-access-key-id".into(), "secret.yaml".into(), 3, 8, "base64".into()),
+            ("aws-secret-access-key".into(), "secret.yaml".into(), 3, 8, "base64".into()),
+        ],
+        "{report:#}"
+    );
+    let ids: Vec<_> = report["findings"].as_array().unwrap().iter().map(|f| f["secret"].as_str().unwrap()).collect();
+    assert!(ids.iter().filter(|s| s.starts_with("AKIA")).all(|s| *s == KEY_ID_2), "{report:#}");
+}
