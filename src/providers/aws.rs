@@ -187,11 +187,19 @@ pub fn describe(key_id: &str) -> String {
     let mut text = String::new();
     let meaning = prefix_meaning(key_id).unwrap_or("not a known AWS key id prefix");
     let _ = writeln!(text, "{key_id}: {meaning}");
-    if key_id.ends_with("EXAMPLE") {
+    if key_id.contains("EXAMPLE") {
         let _ = writeln!(
             text,
             "This is an AWS documentation example (like AKIAIOSFODNN7EXAMPLE), not a real credential: nothing to do."
         );
+        return text;
+    }
+    if is_placeholder(key_id) {
+        let why = match account_id(key_id).filter(|a| placeholder_account(a)) {
+            Some(account) => format!("it decodes to the placeholder account {account}"),
+            None => "it is a hex word".into(),
+        };
+        let _ = writeln!(text, "This is a placeholder ({why}), as documentation and mocks write them: scans skip it.");
         return text;
     }
     let _ = match account_id(key_id) {
@@ -360,6 +368,9 @@ mod tests {
         assert!(text.contains("aws iam update-access-key --access-key-id AKIAY34FZKBOKMUTVV7A --status Inactive"));
         assert!(text.contains("AttributeKey=AccessKeyId,AttributeValue=AKIAY34FZKBOKMUTVV7A"));
         assert!(explain("AKIAIOSFODNN7EXAMPLE").contains("documentation example"));
+        assert!(explain("AKIAEXAMPLEPBUMBC3GA").contains("documentation example"));
+        assert!(explain("AKIARZPUZDIKKUWCQVTN").contains("placeholder account 123456789012"));
+        assert!(explain("AKIADEADBEEFDEADBEEF").contains("hex word"));
         assert!(describe("AKIAJ44QH8DHBEXAMPLF").contains("get-access-key-info"));
         let role = explain("AROAQW6YJ5RTNMZ2KX4E");
         assert!(role.contains("not a credential") && !role.contains("update-access-key"), "{role}");
