@@ -74,7 +74,10 @@ fn next_piece(text: &[u8], close: usize) -> Option<(Joint, usize)> {
         [b',', ..] => (Joint::Comma, 1),
         _ => (Joint::Concatenation, 0),
     };
-    let open = skip_gap(text, at + width);
+    let start = skip_gap(text, at + width);
+    // A string prefix may come first: Python's b"" r"" f"", C#'s @"" $"".
+    let prefix = text[start.min(text.len())..].iter().take(2).take_while(|b| b"bBrRuUfF@$".contains(b)).count();
+    let open = start + prefix;
     text.get(open).copied().filter(|&b| is_quote(b)).map(|_| (joint, open))
 }
 
@@ -187,6 +190,8 @@ mod tests {
         );
         assert_eq!(joined("const k = ['AK', 'IA'].join('');"), "const k = ['AKIA'].join('');\n");
         assert_eq!(joined("s = a .. \"AK\" .. \"IA\""), "s = a .. \"AKIA\"\n");
+        assert_eq!(joined("k = b'AK' rb'IA'"), "k = b'AKIA'\n");
+        assert_eq!(joined("var k = @\"AK\" + $\"IA\";"), "var k = @\"AKIA\";\n");
     }
 
     #[test]
