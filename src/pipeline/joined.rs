@@ -17,7 +17,6 @@ use std::ops::Range;
 use memchr::{memchr3, memchr3_iter};
 
 use super::view::{Span, View};
-use crate::scan::lines;
 
 /// Whitespace allowed between a piece and its operator, and between the
 /// operator and the next piece (line breaks included: a statement may
@@ -67,6 +66,12 @@ fn skip_gap(text: &[u8], at: usize) -> usize {
 /// After a literal closing at `close`: the joint to the next literal and
 /// where that one opens.
 fn next_piece(text: &[u8], close: usize) -> Option<(Joint, usize)> {
+    // Most quotes open a literal, or close one before `)`, `:` or `;`: the
+    // byte after says so, which keeps the pass over a file's quotes cheap.
+    let after = *text.get(close + 1)?;
+    if !(after.is_ascii_whitespace() || is_quote(after) || matches!(after, b'+' | b'.' | b',')) {
+        return None;
+    }
     let at = skip_gap(text, close + 1);
     let (joint, width) = match text.get(at..)? {
         [b'.', b'.', ..] => (Joint::Concatenation, 2),
@@ -84,32 +89,53 @@ fn next_piece(text: &[u8], close: usize) -> Option<(Joint, usize)> {
 /// Whether the comma-separated literals from `open` to `close` are the
 /// items of a join with an empty separator.
 fn in_join(text: &[u8], open: usize, close: usize) -> bool {
-    let before = &text[open.saturating_sub(JOIN_CALL_REACH)..open];
-    let called = [&b"join("[..], b"Join(", b"concat(", b"Concat(", b"implode("]
-        .iter()
-        .any(|call| memchr::memmem::find(before, call).is_some());
-    let opens_list = before.trim_ascii_end().last().is_some_and(|b| matches!(b, b'(' | b'[' | b'{'));
     let after = text[close + 1..].trim_ascii_start();
-    (called && opens_list) || after.starts_with(b"].join(") || after.starts_with(b"].join ")
+    if after.starts_with(b"].join(") || after.starts_with(b"].join ") {
+        return true;
+    }
+    let before = &text[open.saturating_sub(JOIN_CALL_REACH)..open];
+    let opens_list = before.trim_ascii_end().last().is_some_and(|b| matches!(b, b'(' | b'[' | b'{'));
+    opens_list
+        && [&b"join("[..], b"Join(", b"concat(", b"Concat(", b"implode("]
+            .iter()
+            .any(|call| before.windows(call.len()).any(|w| w == *call))
 }
 
 /// The runs of two or more literals that join into one: each as the
-/// content ranges of its pieces.
+/// content ranges of its pieces. Only a quote that another literal follows
+/// can end a piece, and few do: the literals of its line are read from the
+/// line's start, the other lines are only looked through for quotes.
 fn chains(text: &[u8]) -> Vec<Vec<Range<usize>>> {
     let mut found = Vec::new();
     let mut next = 0;
     let mut budget = MAX_PIECES;
-    for open in memchr3_iter(b'"', b'\'', b'`', text) {
-        if open < next {
+    for quote in memchr3_iter(b'"', b'\'', b'`', text) {
+        if quote < next || next_piece(text, quote).is_none() {
             continue;
         }
+        // Literals never span lines, so none is open at a line's start.
+        let from = memchr::memrchr(b'\n', &text[next..quote]).map_or(next, |i| next + i + 1);
+        let until = memchr::memchr(b'\n', &text[quote..]).map_or(text.len(), |i| quote + i);
+        next = read_chains(text, from..until, &mut budget, &mut found);
         if budget == 0 {
             break;
+        }
+    }
+    found
+}
+
+/// Read the literals of `lines` (and of a chain that runs past them) into
+/// `found`'s chains; returns where reading stopped.
+fn read_chains(text: &[u8], lines: Range<usize>, budget: &mut usize, found: &mut Vec<Vec<Range<usize>>>) -> usize {
+    let mut next = lines.start;
+    for open in memchr3_iter(b'"', b'\'', b'`', &text[lines.clone()]).map(|i| lines.start + i) {
+        if open < next {
+            continue;
         }
         let Some(close) = closing(text, open) else { continue };
         let mut pieces = vec![(Joint::Concatenation, open + 1..close)];
         let mut last = close;
-        while let Some((joint, open)) = next_piece(text, last).filter(|_| pieces.len() < budget) {
+        while let Some((joint, open)) = next_piece(text, last).filter(|_| pieces.len() < *budget) {
             let Some(close) = closing(text, open) else { break };
             pieces.push((joint, open + 1..close));
             last = close;
@@ -118,7 +144,7 @@ fn chains(text: &[u8]) -> Vec<Vec<Range<usize>>> {
         if pieces.len() < 2 {
             continue;
         }
-        budget -= pieces.len();
+        *budget -= pieces.len();
         let commas_join = in_join(text, open, last);
         // Without a join, a comma ends one literal (function arguments).
         let mut chain: Vec<Range<usize>> = Vec::new();
@@ -130,8 +156,11 @@ fn chains(text: &[u8]) -> Vec<Vec<Range<usize>>> {
             chain.push(piece);
         }
         found.extend((chain.len() > 1).then_some(chain));
+        if *budget == 0 {
+            break;
+        }
     }
-    found
+    next.max(lines.end)
 }
 
 /// The lines of `text` that hold joined literals, each joined into one,
@@ -143,20 +172,30 @@ pub(super) fn joined_view(text: &[u8]) -> Option<View> {
     }
     let mut bytes = Vec::new();
     let mut spans = Vec::new();
-    // Where the text copied into the current view line has got to.
-    let mut copied = usize::MAX;
-    let mut line_end = 0;
+    // The view line being written: copied from the text up to `copied`,
+    // and ending where the text's line does (`None` before the first).
+    let mut copied = 0;
+    let mut line_end: Option<usize> = None;
+    let end_of_line = |at: usize| memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
     for chain in &chains {
         let (first, last) = (chain[0].start - 1, chain[chain.len() - 1].end);
-        if copied == usize::MAX || first >= line_end {
-            if copied != usize::MAX {
-                bytes.extend_from_slice(&text[copied..line_end]);
-                bytes.push(b'\n');
+        // Searches stay within the bytes after the last line written, so a
+        // long line with many chains is walked once.
+        match line_end {
+            Some(end) if first < end => {}
+            _ => {
+                if let Some(end) = line_end {
+                    bytes.extend_from_slice(&text[copied..end]);
+                    bytes.push(b'\n');
+                }
+                let floor = line_end.unwrap_or(0);
+                copied = memchr::memrchr(b'\n', &text[floor..first]).map_or(floor, |i| floor + i + 1);
+                line_end = Some(end_of_line(last));
             }
-            copied = lines::line_at(text, first).0;
         }
-        let (last_line, last_text) = lines::line_at(text, last);
-        line_end = last_line + last_text.len();
+        if line_end.is_some_and(|end| last >= end) {
+            line_end = Some(end_of_line(last));
+        }
         bytes.extend_from_slice(&text[copied..=first]);
         for piece in chain {
             spans.push(Span { view: bytes.len()..bytes.len() + piece.len(), text_at: piece.start, exact: true });
@@ -165,7 +204,8 @@ pub(super) fn joined_view(text: &[u8]) -> Option<View> {
         bytes.push(text[last]);
         copied = last + 1;
     }
-    bytes.extend_from_slice(&text[copied..line_end.max(copied)]);
+    let end = line_end.unwrap_or(copied).max(copied);
+    bytes.extend_from_slice(&text[copied..end]);
     bytes.push(b'\n');
     Some(View { bytes, spans, encoding: "concatenation" })
 }
