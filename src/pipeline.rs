@@ -212,16 +212,18 @@ impl<'s> Pipeline<'s> {
         let bytes = &text[..];
         self.counters.blobs.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        let mut found = SCRATCH.with(|scratch| {
+        let (mut found, hits) = SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let matches = self.scanner.scan(bytes, &mut scratch);
-            if matches.is_empty() {
-                return Vec::new();
-            }
-            finding::from_matches_with(self.scanner, bytes, matches, origin, self.line_model)
+            let found = match matches.is_empty() {
+                true => Vec::new(),
+                false => finding::from_matches_with(self.scanner, bytes, matches, origin, self.line_model),
+            };
+            (found, if self.decode { scratch.keyword_hits().to_vec() } else { Vec::new() })
         });
         if self.decode {
-            for view in [base64::decoded_view(bytes, 0), joined::joined_view(bytes)].into_iter().flatten() {
+            let joined = (!hits.is_empty()).then(|| joined::joined_view(bytes, &hits)).flatten();
+            for view in [base64::decoded_view(bytes, 0), joined].into_iter().flatten() {
                 found.extend(self.view_findings(bytes, view, origin));
             }
         }

@@ -6,11 +6,17 @@
 //! `strings.Join([]string{...}, "")`, `String.join("", ...)`,
 //! `string.Concat(...)`, `implode([...])`) are joined into one literal.
 //!
+//! Only the lines around the blob's keyword hits (what the scan of the blob
+//! found for its prefilter) are read: a rule matches only at a keyword, so
+//! a piece must hold one whole (`"AKIA" + "…"`, `secret = "…" + "…"`). Text
+//! without keywords, most of it, costs nothing; a pass over every quote of
+//! a source file cost several times the prefilter.
+//!
 //! The joined literals go into a view of their lines only (`view.rs`),
 //! which is scanned; a finding counts only when its value starts in a piece
 //! and runs past it, so a value that one literal holds whole is left to the
 //! scan of the text, and nothing changes for text that joins to no rule's
-//! match. Cost on other text: one pass over its quote characters.
+//! match.
 
 use std::ops::Range;
 
@@ -101,22 +107,34 @@ fn in_join(text: &[u8], open: usize, close: usize) -> bool {
             .any(|call| before.windows(call.len()).any(|w| w == *call))
 }
 
-/// The runs of two or more literals that join into one: each as the
-/// content ranges of its pieces. Only a quote that another literal follows
-/// can end a piece, and few do: the literals of its line are read from the
-/// line's start, the other lines are only looked through for quotes.
-fn chains(text: &[u8]) -> Vec<Vec<Range<usize>>> {
+/// Lines read around a keyword: a statement may start a line or two
+/// before the piece holding it, and continue a line or two after.
+const LINES_AROUND: usize = 2;
+
+/// The runs of two or more literals that join into one, near the keyword
+/// hits `hits` (sorted): each as the content ranges of its pieces. Only
+/// the lines around a hit are read, so text with no keyword costs nothing
+/// here; a key split inside its keyword (`"AK" + "IA…"`) is not found, as
+/// no rule anchored at that keyword could find it.
+fn chains(text: &[u8], hits: &[usize]) -> Vec<Vec<Range<usize>>> {
     let mut found = Vec::new();
     let mut next = 0;
     let mut budget = MAX_PIECES;
-    for quote in memchr3_iter(b'"', b'\'', b'`', text) {
-        if quote < next || next_piece(text, quote).is_none() {
+    for &hit in hits {
+        if hit < next {
             continue;
         }
-        // Literals never span lines, so none is open at a line's start.
-        let from = memchr::memrchr(b'\n', &text[next..quote]).map_or(next, |i| next + i + 1);
-        let until = memchr::memchr(b'\n', &text[quote..]).map_or(text.len(), |i| quote + i);
-        next = read_chains(text, from..until, &mut budget, &mut found);
+        // Searches stay within the bytes after the lines already read.
+        let mut from = hit;
+        for _ in 0..=LINES_AROUND {
+            from = memchr::memrchr(b'\n', &text[next..from]).map_or(next, |i| next + i);
+        }
+        let from = if from == next { next } else { from + 1 };
+        let mut until = hit;
+        for _ in 0..=LINES_AROUND {
+            until = memchr::memchr(b'\n', &text[until.min(text.len())..]).map_or(text.len(), |i| until + i + 1);
+        }
+        next = read_chains(text, from..until.min(text.len()), &mut budget, &mut found);
         if budget == 0 {
             break;
         }
@@ -163,10 +181,11 @@ fn read_chains(text: &[u8], lines: Range<usize>, budget: &mut usize, found: &mut
     next.max(lines.end)
 }
 
-/// The lines of `text` that hold joined literals, each joined into one,
-/// one view line per statement. `None` when nothing joins.
-pub(super) fn joined_view(text: &[u8]) -> Option<View> {
-    let chains = chains(text);
+/// The lines of `text` that hold joined literals near the keyword hits
+/// `hits`, each joined into one, one view line per statement. `None` when
+/// nothing joins.
+pub(super) fn joined_view(text: &[u8], hits: &[usize]) -> Option<View> {
+    let chains = chains(text, hits);
     if chains.is_empty() {
         return None;
     }
@@ -214,8 +233,14 @@ pub(super) fn joined_view(text: &[u8]) -> Option<View> {
 mod tests {
     use super::*;
 
+    /// Every line start is a keyword hit.
+    fn everywhere(text: &[u8]) -> Vec<usize> {
+        std::iter::once(0).chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1)).collect()
+    }
+
     fn joined(text: &str) -> String {
-        joined_view(text.as_bytes()).map(|v| String::from_utf8(v.bytes).unwrap()).unwrap_or_default()
+        let text = text.as_bytes();
+        joined_view(text, &everywhere(text)).map(|v| String::from_utf8(v.bytes).unwrap()).unwrap_or_default()
     }
 
     #[test]
@@ -243,13 +268,22 @@ mod tests {
     #[test]
     fn a_blob_of_quotes_joins_a_bounded_number_of_pieces() {
         let quotes = "'a'".repeat(MAX_PIECES * 4);
-        let view = joined_view(quotes.as_bytes()).unwrap();
+        let view = joined_view(quotes.as_bytes(), &[0]).unwrap();
         assert_eq!(view.spans.len(), MAX_PIECES);
     }
 
     #[test]
+    fn only_lines_near_a_keyword_are_read() {
+        let text = b"a = 'A' + 'B'\n\n\n\n\nkey = 'C' + 'D'\n\n\n\nlast = 'E' + 'F'\n";
+        let hit = text.iter().position(|&b| b == b'k').unwrap();
+        let view = joined_view(text, &[hit]).unwrap();
+        assert_eq!(view.bytes, b"key = 'CD'\n");
+    }
+
+    #[test]
     fn two_statements_on_one_line_share_one_view_line() {
-        let view = joined_view(b"a = 'A' + 'B'; b = 'C' + 'D'\nnext").unwrap();
+        let text = b"a = 'A' + 'B'; b = 'C' + 'D'\nnext";
+        let view = joined_view(text, &everywhere(text)).unwrap();
         assert_eq!(view.bytes, b"a = 'AB'; b = 'CD'\n");
         assert_eq!(view.spans.iter().map(|s| s.text_at).collect::<Vec<_>>(), [5, 11, 20, 26]);
     }
