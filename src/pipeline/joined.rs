@@ -23,6 +23,7 @@ use std::ops::Range;
 use memchr::{memchr3, memchr3_iter};
 
 use super::view::{Span, View};
+use crate::scan::HIT_SPACING;
 
 /// Whitespace allowed between a piece and its operator, and between the
 /// operator and the next piece (line breaks included: a statement may
@@ -130,7 +131,8 @@ fn chains(text: &[u8], hits: &[usize]) -> Vec<Vec<Range<usize>>> {
             from = memchr::memrchr(b'\n', &text[next..from]).map_or(next, |i| next + i);
         }
         let from = if from == next { next } else { from + 1 };
-        let mut until = hit;
+        // A hit stands for the others in the bytes after it (`HIT_SPACING`).
+        let mut until = (hit + HIT_SPACING).min(text.len());
         for _ in 0..=LINES_AROUND {
             until = memchr::memchr(b'\n', &text[until.min(text.len())..]).map_or(text.len(), |i| until + i + 1);
         }
@@ -274,9 +276,10 @@ mod tests {
 
     #[test]
     fn only_lines_near_a_keyword_are_read() {
-        let text = b"a = 'A' + 'B'\n\n\n\n\nkey = 'C' + 'D'\n\n\n\nlast = 'E' + 'F'\n";
-        let hit = text.iter().position(|&b| b == b'k').unwrap();
-        let view = joined_view(text, &[hit]).unwrap();
+        // Past the hit's 2 lines and the `HIT_SPACING` bytes it stands for.
+        let text = format!("a = 'A' + 'B'\n\n\n\n\nkey = 'C' + 'D'{}last = 'E' + 'F'\n", "\n".repeat(HIT_SPACING));
+        let hit = text.find("key").unwrap();
+        let view = joined_view(text.as_bytes(), &[hit]).unwrap();
         assert_eq!(view.bytes, b"key = 'CD'\n");
     }
 

@@ -45,6 +45,9 @@ const LOOKBEHIND: usize = 8;
 /// search would walk every following line looking for a later start).
 const FOLLOWING_LINES: usize = 5;
 
+/// `Scratch::keyword_hits` keeps one hit per this many bytes at most.
+pub const HIT_SPACING: usize = 64;
+
 /// One confirmed value in a blob. Offsets are bytes into the scanned slice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
@@ -63,14 +66,16 @@ pub struct Match {
 #[derive(Default)]
 pub struct Scratch {
     matches: Vec<Match>,
-    /// Where the last scan's prefilter found a keyword, in order.
+    /// Where the last scan's prefilter found keywords, in order: at most
+    /// one per `HIT_SPACING` bytes, so a keyword-dense blob costs little.
     keyword_hits: Vec<usize>,
     /// Per rule, its last window search in this blob.
     searched: Vec<Searched>,
 }
 
 impl Scratch {
-    /// Where the last scan found keywords: what may anchor a match.
+    /// Where the last scan found keywords (what may anchor a match): one
+    /// hit stands for the others in the `HIT_SPACING` bytes after it.
     pub fn keyword_hits(&self) -> &[usize] {
         &self.keyword_hits
     }
@@ -222,7 +227,9 @@ impl Scanner {
         searched.resize(self.rules.len(), Searched { to: usize::MAX, ..Searched::default() });
         if let Some(prefilter) = &self.prefilter {
             prefilter.for_each_hit(haystack, |hit| {
-                hits.push(hit.start);
+                if hits.last().is_none_or(|&last| hit.start >= last + HIT_SPACING) {
+                    hits.push(hit.start);
+                }
                 for &ri in &self.rules_of_literal[hit.literal] {
                     let compiled = &self.rules[ri];
                     let end = line_end(haystack, hit.start, 0);
