@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: keyfence against git's own floor on the shared history corpus.
 #
-#   benches/compare.sh [--commits N] [--scale N] [--repo NAME=GIT_DIR]... [--runs N] [--repo-runs N]
+#   benches/compare.sh [--commits N] [--scale N] [--repo NAME=DIR]... [--runs N] [--repo-runs N]
 #                      [--fast-runs N] | tee benches/runs/compare-$(date -u +%F).md
 #
 # Builds keyfence (profile `profiling`: release with symbols, --locked), builds or reuses the corpus made by
@@ -11,7 +11,7 @@
 #   3. peak anonymous memory (RssAnon sampled from /proc/PID/status) of scan --history         (target <= 150 MB)
 #   4. start-up: keyfence --version, scan --staged with nothing staged
 #   5. FOUND x/y: every planted value of OUT.truth.json among the history findings
-#   6. scale: with --scale N a second corpus of N commits, and with --repo NAME=GIT_DIR a real
+#   6. scale: with --scale N a second corpus of N commits, and with --repo NAME=DIR a real
 #      repository (a mirror or a snapshot; --skip-missing, since snapshots are partial clones),
 #      each timed against its own git floor, with its object count and peak anonymous memory
 # Peers (gitleaks, kingfisher, git-secrets) are timed on the same history when on PATH.
@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
         --fast-runs) fast_runs=${2:?--fast-runs needs a number}; shift 2 ;;
         --scale) scale=${2:?--scale needs a number}; shift 2 ;;
         --repo-runs) repo_runs=${2:?--repo-runs needs a number}; shift 2 ;;
-        --repo) repos+=("${2:?--repo needs NAME=GIT_DIR}"); shift 2 ;;
+        --repo) repos+=("${2:?--repo needs NAME=DIR}"); shift 2 ;;
         --fast-runs=*) fast_runs=${1#*=}; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
@@ -89,15 +89,15 @@ build_corpus() { # build_corpus N: prints the corpus directory
 }
 corpus=$(build_corpus "$commits")
 truth=$corpus.truth.json
-# Scale rows: NAME=GIT_DIR, tab-separated, for the harness.
+# Scale rows: NAME and directory, tab-separated, for the harness.
 scale_rows=
 if [ -n "$scale" ]; then
     scale_rows+="corpus --commits $scale	$(build_corpus "$scale")"$'\n'
 fi
 for r in "${repos[@]}"; do
     name=${r%%=*} dir=${r#*=}
-    [ "$name" != "$r" ] && [ -n "$name" ] || die "--repo wants NAME=GIT_DIR, not: $r"
-    git --git-dir="$dir" rev-parse --git-dir >/dev/null 2>&1 || die "--repo $name: not a git directory: $dir"
+    [ "$name" != "$r" ] && [ -n "$name" ] || die "--repo wants NAME=DIR (a repository or a bare git directory), not: $r"
+    git -C "$dir" rev-parse --git-dir >/dev/null 2>&1 || die "--repo $name: not a git repository: $dir"
     scale_rows+="$name	$(cd "$dir" && pwd)"$'\n'
 done
 
@@ -349,10 +349,11 @@ REPO_RUNS = int(env["KF_REPO_RUNS"])
 scale = []
 for row in filter(None, env["KF_SCALE_ROWS"].split("\n")):
     name, gitdir = row.split("\t")
-    c = sh("git", "--git-dir", gitdir, "count-objects", "-v")
+    c = sh("git", "-C", gitdir, "count-objects", "-v")
     c = dict(l.split(": ", 1) for l in c.splitlines())
     objects = int(c["count"]) + int(c["in-pack"])
-    partial = any(f.endswith(".promisor") for f in os.listdir(os.path.join(gitdir, "objects", "pack")))
+    packs = os.path.join(sh("git", "-C", gitdir, "rev-parse", "--absolute-git-dir"), "objects", "pack")
+    partial = any(f.endswith(".promisor") for f in os.listdir(packs))
     kf_argv = [KF, "scan", "--history", "--format", "json", "--output", OUT_JSON] + (["--skip-missing"] if partial else [])
     cases = [
         {"name": "keyfence", "cwd": gitdir, "ok": (0, 1), "argv": kf_argv},
