@@ -31,6 +31,9 @@ use crate::scan::HIT_SPACING;
 const MAX_GAP: usize = 64;
 /// How far before a list its join call may start (`strings.Join([]string{`).
 const JOIN_CALL_REACH: usize = 40;
+/// Lines read around a keyword: a statement may start a line or two
+/// before the piece holding it, and continue a line or two after.
+const LINES_AROUND: usize = 2;
 /// Pieces joined in one blob at most: a file of `''''…` would otherwise
 /// cost dozens of bytes of bookkeeping per byte. Code holds far fewer.
 const MAX_PIECES: usize = 16 * 1024;
@@ -74,7 +77,7 @@ fn skip_gap(text: &[u8], at: usize) -> usize {
 /// where that one opens.
 fn next_piece(text: &[u8], close: usize) -> Option<(Joint, usize)> {
     // Most quotes open a literal, or close one before `)`, `:` or `;`: the
-    // byte after says so, which keeps the pass over a file's quotes cheap.
+    // byte after says so at once.
     let after = *text.get(close + 1)?;
     if !(after.is_ascii_whitespace() || is_quote(after) || matches!(after, b'+' | b'.' | b',')) {
         return None;
@@ -107,10 +110,6 @@ fn in_join(text: &[u8], open: usize, close: usize) -> bool {
             .iter()
             .any(|call| before.windows(call.len()).any(|w| w == *call))
 }
-
-/// Lines read around a keyword: a statement may start a line or two
-/// before the piece holding it, and continue a line or two after.
-const LINES_AROUND: usize = 2;
 
 /// The runs of two or more literals that join into one, near the keyword
 /// hits `hits` (sorted): each as the content ranges of its pieces. Only
