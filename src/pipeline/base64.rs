@@ -4,9 +4,9 @@
 //! After a text blob is scanned, its base64 runs (at least [`MIN_RUN`]
 //! characters of the standard alphabet, valid padding) that decode to
 //! mostly printable text are decoded, twice deep at most, into a copy of the
-//! text where each run is replaced by what it decodes to. That copy is
-//! scanned (so a decoded value keeps its line's key name and its partner on
-//! the next lines), and only findings inside a decoded run are kept: they
+//! lines around them where each run is replaced by what it decodes to. That
+//! copy is scanned (so a decoded value keeps its line's key name and its
+//! partner a few lines away), and only findings inside a decoded run are kept: they
 //! are named by the outer location (line and column of the encoded run) and
 //! marked `encoding: base64`. Random base64 (keys, hashes, images as data
 //! URIs) decodes to binary and is left alone.
@@ -120,29 +120,62 @@ pub fn printable(bytes: &[u8]) -> bool {
     total > 0 && bad * 20 <= total
 }
 
-/// `text` with every decodable run replaced by its text (runs inside it
-/// too, `depth` levels deep), each run one span named by its start. `None`
-/// when nothing decodes.
+/// Lines kept around a decoded run in the view: its key name is on its
+/// line, and a key id it pairs with within a rule's pairing distance (3).
+const CONTEXT_LINES: usize = 3;
+
+/// The lines of `text` around its decodable runs, each run replaced by its
+/// text (runs inside it too, `depth` levels deep, where the whole decoded
+/// text is kept), each run one span named by its start. `None` when nothing
+/// decodes. A large file with one encoded value is not scanned twice.
 pub(super) fn decoded_view(text: &[u8], depth: u32) -> Option<View> {
     let mut bytes = Vec::new();
     let mut spans = Vec::new();
     let mut copied = 0;
+    // Where the text's lines copied into the view so far end.
+    let mut kept_to: Option<usize> = None;
     for run in runs(text) {
         let Some(decoded) = decode(&text[run.clone()]).filter(|d| printable(d)) else { continue };
         let decoded = match depth + 1 < MAX_DEPTH {
             true => decoded_view(&decoded, depth + 1).map_or(decoded, |inner| inner.bytes),
             false => decoded,
         };
+        let whole = depth > 0;
+        match kept_to {
+            Some(end) if run.start < end => {}
+            _ => {
+                if let Some(end) = kept_to {
+                    bytes.extend_from_slice(&text[copied..end]);
+                    bytes.push(b'\n');
+                }
+                // Searched back no further than the lines already kept.
+                let floor = kept_to.unwrap_or(0);
+                copied = if whole { 0 } else { lines_back(&text[floor..run.start], CONTEXT_LINES) + floor };
+            }
+        }
+        if kept_to.is_none_or(|end| run.end >= end) {
+            let ahead = if whole { text.len() - run.end } else { lines_ahead(&text[run.end..], CONTEXT_LINES) };
+            kept_to = Some(run.end + ahead);
+        }
         bytes.extend_from_slice(&text[copied..run.start]);
         spans.push(Span { view: bytes.len()..bytes.len() + decoded.len(), text_at: run.start, exact: false });
         bytes.extend_from_slice(&decoded);
         copied = run.end;
     }
-    if spans.is_empty() {
-        return None;
-    }
-    bytes.extend_from_slice(&text[copied..]);
+    let end = kept_to?;
+    bytes.extend_from_slice(&text[copied..end.max(copied)]);
     Some(View { bytes, spans, encoding: "base64" })
+}
+
+/// Where the line `lines` lines before the end of `text` starts.
+fn lines_back(text: &[u8], lines: usize) -> usize {
+    memchr::memrchr_iter(b'\n', text).nth(lines).map_or(0, |i| i + 1)
+}
+
+/// Where the line `lines` lines after the start of `text` ends (its line
+/// break included).
+fn lines_ahead(text: &[u8], lines: usize) -> usize {
+    memchr::memchr_iter(b'\n', text).nth(lines).map_or(text.len(), |i| i + 1)
 }
 
 #[cfg(test)]
@@ -166,6 +199,17 @@ mod tests {
             assert_eq!(found, [run, "QUtJQTJFM01UR1M1TFRONFdDUVY="], "offset {offset}");
         }
         assert!(runs(b" QUtJQTJFM01UR1M1TFRO== ").is_empty(), "20 characters and padding");
+    }
+
+    #[test]
+    fn the_view_keeps_the_lines_around_a_decoded_run() {
+        let far = "x = 1\n".repeat(10);
+        let text = format!("{far}id: AKIA2E3MTGS5LTN4WCQV\nauth: QUtJQTJFM01UR1M1TFRONFdDUVY=\nend: 1\n{far}");
+        let view = decoded_view(text.as_bytes(), 0).unwrap();
+        // Three lines before the run's, and three after.
+        let expected = "x = 1\nx = 1\nid: AKIA2E3MTGS5LTN4WCQV\nauth: AKIA2E3MTGS5LTN4WCQV\nend: 1\nx = 1\nx = 1\n";
+        assert_eq!(String::from_utf8(view.bytes).unwrap(), expected);
+        assert_eq!(view.spans[0].text_at, text.find("QUtJ").unwrap());
     }
 
     #[test]
