@@ -43,6 +43,10 @@ pub struct Provider {
     pub explain_takes: &'static str,
     /// Appended to a rule's description in SARIF `help`.
     pub sarif_help: &'static str,
+    /// Whether a key id is a placeholder by what it means (it names a
+    /// documentation account), which no entropy floor can see: such an id
+    /// is a documentation example, never a finding.
+    pub placeholder: Option<fn(&str) -> bool>,
 }
 
 /// Every provider keyfence knows, in the order reports list them. Each
@@ -76,6 +80,16 @@ pub struct ExplainError(pub String);
 
 pub fn get(id: &str) -> Option<&'static Provider> {
     ALL.iter().copied().find(|p| p.id == id)
+}
+
+/// Whether `value`, matched by `rule`, is a key id its provider calls a
+/// placeholder (`Provider::placeholder`).
+pub fn is_placeholder(rule: &Rule, value: &[u8]) -> bool {
+    if rule.kind != crate::rules::Kind::KeyId {
+        return false;
+    }
+    let Some(placeholder) = rule.provider.as_deref().and_then(get).and_then(|p| p.placeholder) else { return false };
+    std::str::from_utf8(value).is_ok_and(placeholder)
 }
 
 /// The provider a rule names, if keyfence knows it.

@@ -18,9 +18,12 @@ pub enum Rejection {
 
 pub fn confirm(rule: &Rule, value: &[u8]) -> Result<(), Rejection> {
     let value = &*crate::rules::unescaped(value);
-    if rule.ignore_suffixes.iter().any(|s| value.ends_with(s.as_bytes()))
-        || rule.ignore_substrings.iter().any(|s| memchr::memmem::find(value, s.as_bytes()).is_some())
-    {
+    let example = || {
+        rule.ignore_suffixes.iter().any(|s| value.ends_with(s.as_bytes()))
+            || rule.ignore_substrings.iter().any(|s| memchr::memmem::find(value, s.as_bytes()).is_some())
+            || crate::providers::is_placeholder(rule, value)
+    };
+    if !rule.report_examples && example() {
         return Err(Rejection::DocumentationExample);
     }
     if rule.checksum.is_some_and(|checksum| !checksum_holds(checksum, value)) {
