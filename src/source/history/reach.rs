@@ -23,32 +23,38 @@ pub(super) fn only_from(
         return Ok(named);
     }
     let hidden_tips: Vec<ObjectId> = tips.hidden.iter().map(|(_, id)| *id).collect();
-    let only_hidden = |from: Vec<ObjectId>| -> Result<Vec<ObjectId>, Error> {
-        let walk = repo
-            .rev_walk(from.iter().copied())
-            .with_hidden(tips.visible.iter().copied())
-            .all()
-            .map_err(walk_error(repo, &from, "history"))?;
-        let mut found = Vec::new();
-        for info in walk {
-            let id = info.map_err(walk_error(repo, &from, "history"))?.id;
-            if commits.contains(&id) {
-                found.push(id);
-            }
-        }
-        Ok(found)
-    };
-    let mut unnamed: HashSet<ObjectId> = only_hidden(hidden_tips)?.into_iter().collect();
-    // One walk per ref only while some commit still needs a name: there may
-    // be thousands of pull-request refs, and most reach nothing found.
+    // One walk from every hidden ref, hiding what branches and tags reach:
+    // the commits only hidden refs reach, with their parents. A walk per
+    // ref (thousands of pull-request refs on a busy project) computed the
+    // same hidden frontier each time: minutes on botocore.
+    let walk = repo
+        .rev_walk(hidden_tips.iter().copied())
+        .with_hidden(tips.visible.iter().copied())
+        .all()
+        .map_err(walk_error(repo, &hidden_tips, "history"))?;
+    let mut parents: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+    for info in walk {
+        let info = info.map_err(walk_error(repo, &hidden_tips, "history"))?;
+        parents.insert(info.id, info.parent_ids.to_vec());
+    }
+    let mut unnamed: HashSet<ObjectId> = commits.iter().copied().filter(|id| parents.contains_key(id)).collect();
+    // Each ref, in order, names the commits it reaches that no earlier ref
+    // did; what an earlier ref's walk entered, it named (or left named).
+    let mut entered = HashSet::new();
     for (name, tip) in &tips.hidden {
         if unnamed.is_empty() {
             break;
         }
-        for id in only_hidden(vec![*tip])? {
+        let mut stack = vec![*tip];
+        while let Some(id) = stack.pop() {
+            let Some(next) = parents.get(&id) else { continue };
+            if !entered.insert(id) {
+                continue;
+            }
             if unnamed.remove(&id) {
                 named.insert(id, name.clone());
             }
+            stack.extend(next.iter().copied());
         }
     }
     Ok(named)
