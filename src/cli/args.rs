@@ -140,7 +140,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_blob_size: Option<u64>,
 
-    /// Do not open archives (zip, jar, tar, tar.gz, gz, ...): skip them as
+    /// Do not open archives (zip, jar, tar, gz, bz2, xz, ...): skip them as
     /// binary, as before archives were read.
     #[arg(long)]
     pub no_archives: bool,
