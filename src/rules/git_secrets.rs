@@ -348,6 +348,7 @@ fn prohibited_rule(pattern: &str, ordinal: usize) -> Result<Rule> {
         pattern: bounded,
         min_entropy: 0.0,
         reject_hex: false,
+        reject_one_case: false,
         ignore_suffixes: Vec::new(),
         ignore_substrings: Vec::new(),
         pair: None,

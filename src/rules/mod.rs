@@ -119,6 +119,11 @@ pub struct Rule {
     pub min_entropy: f64,
     #[serde(default)]
     pub reject_hex: bool,
+    /// Letters of one case only (an identifier, an HTML anchor) are not a
+    /// value of a mixed-alphabet format: 40 random base64 characters are all
+    /// lowercase with probability (26/64)^40, about 2e-16.
+    #[serde(default)]
+    pub reject_one_case: bool,
     #[serde(default)]
     pub ignore_suffixes: Vec<String>,
     /// Published examples that carry a marker mid-value (AWS's example

@@ -11,6 +11,8 @@ pub enum Rejection {
     DocumentationExample,
     LowEntropy,
     Hex,
+    /// Letters of one case only: a word or an identifier, not a key.
+    OneCase,
     Placeholder,
     /// The checksum the token format embeds does not match.
     Checksum,
@@ -31,6 +33,9 @@ pub fn confirm(rule: &Rule, value: &[u8]) -> Result<(), Rejection> {
     }
     if rule.reject_hex && value.iter().all(u8::is_ascii_hexdigit) {
         return Err(Rejection::Hex);
+    }
+    if rule.reject_one_case && (value.iter().all(u8::is_ascii_lowercase) || value.iter().all(u8::is_ascii_uppercase)) {
+        return Err(Rejection::OneCase);
     }
     if rule.min_entropy > 0.0 {
         if entropy::shannon(value) < rule.min_entropy {
@@ -114,6 +119,9 @@ mod tests {
         assert_eq!(confirm(key_id, b"AKIA2E3MTGS5LTN4WCQV"), Ok(()));
         assert_eq!(confirm(secret, b"da39a3ee5e6b4b0d3255bfef95601890afd80709"), Err(Rejection::Hex));
         assert_eq!(confirm(secret, b"DA39A3EE5E6B4B0D3255BFEF95601890AFD80709"), Err(Rejection::Hex));
+        assert_eq!(confirm(secret, b"diffiehellmancomputesecretotherpublickey"), Err(Rejection::OneCase));
+        assert_eq!(confirm(secret, b"DIFFIEHELLMANCOMPUTESECRETOTHERPUBLICKEY"), Err(Rejection::OneCase));
+        assert_eq!(confirm(secret, b"DiffieHellmanComputeSecretOtherPublicKey"), Ok(()));
         assert_eq!(confirm(secret, b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), Err(Rejection::DocumentationExample));
         assert_eq!(confirm(secret, b"9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA"), Ok(()));
     }

@@ -740,3 +740,17 @@ fn staged_reports_decoded_and_joined_keys_only_on_the_lines_the_change_adds() {
     let ids: Vec<_> = report["findings"].as_array().unwrap().iter().map(|f| f["secret"].as_str().unwrap()).collect();
     assert!(ids.iter().filter(|s| s.starts_with("AKIA")).all(|s| *s == KEY_ID_2), "{report:#}");
 }
+
+#[test]
+fn a_secret_of_letters_of_one_case_like_an_html_anchor_is_not_a_secret_key() {
+    // Node's crypto docs, seen as a false positive in a real repository:
+    // 40 lowercase letters right after `Secret`, entropy 4.005 (floor 4.0).
+    let docs = "- [`diffieHellman.computeSecret(otherPublicKey[, inputEncoding][, outputEncoding])`]\
+                (#diffiehellmancomputesecretotherpublickey-inputencoding-outputencoding)\n\
+                aws_secret_access_key = DIFFIEHELLMANCOMPUTESECRETOTHERPUBLICKEY\n";
+    // Letters of both cases are still a key's alphabet.
+    let letters = chars(16, 40, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+    let (code, report, stderr) = scan_dir(&[("crypto.md", format!("{docs}aws_secret_access_key = {letters}\n"))]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(findings(&report), [("aws-secret-access-key".into(), "crypto.md".into(), 3)], "{report:#}");
+}
