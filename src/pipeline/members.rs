@@ -53,6 +53,12 @@ impl Pipeline<'_> {
         });
         if let Err(skip) = result {
             self.skip(origin, reason(skip));
+            // Text can start like an archive (`ustar` at byte 257, a bzip2
+            // magic): listing it as a corrupt archive would leave its lines
+            // unread, so text that does not open is scanned as text too.
+            if skip == Skip::Archive(ArchiveSkip::Corrupt) && !crate::blob::looks_binary(bytes) {
+                found.extend(self.text_findings(bytes, origin));
+            }
         }
         Some(found)
     }

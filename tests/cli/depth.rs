@@ -754,3 +754,18 @@ fn a_secret_of_letters_of_one_case_like_an_html_anchor_is_not_a_secret_key() {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(findings(&report), [("aws-secret-access-key".into(), "crypto.md".into(), 3)], "{report:#}");
 }
+
+/// A text file can start like an archive (`ustar` at byte 257 is a tar's
+/// magic): when it does not open as one, its lines are still scanned, so
+/// that a padded header cannot hide a key behind "corrupt archive".
+#[test]
+fn text_that_looks_like_an_archive_but_does_not_open_is_scanned_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{}ustar{}\n{}", " ".repeat(257), " ".repeat(300), credentials(KEY_ID, SECRET));
+    std::fs::write(dir.path().join("notes.txt"), text).unwrap();
+    let out = run_in(dir.path(), &["scan", "--format", "json", "notes.txt"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    let rules: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"aws-secret-access-key"), "{report:#}");
+}
