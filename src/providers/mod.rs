@@ -63,6 +63,22 @@ pub const ALL: &[&Provider] = &[
     &catalog::SENDGRID,
     &catalog::SHOPIFY,
     &catalog::DIGITALOCEAN,
+    &catalog::RUBYGEMS,
+    &catalog::NUGET,
+    &catalog::DOCKER,
+    &catalog::TWILIO,
+    &catalog::MAILGUN,
+    &catalog::MAILCHIMP,
+    &catalog::HEROKU,
+    &catalog::AZURE,
+    &catalog::DATADOG,
+    &catalog::NEWRELIC,
+    &catalog::SENTRY,
+    &catalog::ATLASSIAN,
+    &catalog::DISCORD,
+    &catalog::TELEGRAM,
+    &catalog::DATABASE,
+    &catalog::JWT,
 ];
 
 /// Generic advice for a secret of a rule with no provider (a project or

@@ -31,6 +31,22 @@ const BUILTIN: &[(&str, &str)] = &[
     ("sendgrid", include_str!("builtin/sendgrid.toml")),
     ("shopify", include_str!("builtin/shopify.toml")),
     ("digitalocean", include_str!("builtin/digitalocean.toml")),
+    ("rubygems", include_str!("builtin/rubygems.toml")),
+    ("nuget", include_str!("builtin/nuget.toml")),
+    ("docker", include_str!("builtin/docker.toml")),
+    ("twilio", include_str!("builtin/twilio.toml")),
+    ("mailgun", include_str!("builtin/mailgun.toml")),
+    ("mailchimp", include_str!("builtin/mailchimp.toml")),
+    ("heroku", include_str!("builtin/heroku.toml")),
+    ("azure", include_str!("builtin/azure.toml")),
+    ("datadog", include_str!("builtin/datadog.toml")),
+    ("newrelic", include_str!("builtin/newrelic.toml")),
+    ("sentry", include_str!("builtin/sentry.toml")),
+    ("atlassian", include_str!("builtin/atlassian.toml")),
+    ("discord", include_str!("builtin/discord.toml")),
+    ("telegram", include_str!("builtin/telegram.toml")),
+    ("database", include_str!("builtin/database.toml")),
+    ("jwt", include_str!("builtin/jwt.toml")),
 ];
 
 /// How bad a finding of this rule is. Ordered, so `--fail-on` can compare.
@@ -78,13 +94,21 @@ pub enum KeywordCase {
     Fold,
 }
 
-/// A checksum a token format embeds, verified offline by `scan::verify`.
+/// A check a token format lets keyfence make offline, by `scan::verify`: a
+/// checksum it embeds, or a structure a regex cannot see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Checksum {
     /// GitHub's and npm's format: the last 6 characters are the CRC32 of the
     /// 30 before them, in base62 (`0-9A-Za-z`), zero-padded on the left.
     Base62Crc32,
+    /// A JSON Web Token that is signed: its header decodes (base64url) to a
+    /// JSON object naming an `alg` other than `none`. An unsigned token
+    /// proves nothing to its verifier, so it is no credential.
+    Jwt,
+    /// Base64 of a PEM private key (kubeconfig `client-key-data`, Helm
+    /// values): the value decodes to a `-----BEGIN … PRIVATE KEY-----` line.
+    Base64Pem,
 }
 
 /// A second way to confirm a value: a key id of rule `with` close by.
@@ -125,12 +149,27 @@ pub struct Rule {
     /// session token holds `EXAMPLE` in the middle) are never findings.
     #[serde(default)]
     pub ignore_substrings: Vec<String>,
+    /// Values that are placeholders when the whole value is one of these,
+    /// in any case (`password`, `changeme` in a database URL).
+    #[serde(default)]
+    pub ignore_values: Vec<String>,
     #[serde(default)]
     pub pair: Option<Pairing>,
     /// An offline check the value's own format carries (`"base62-crc32"`);
     /// a value that fails it is not a finding.
     #[serde(default)]
     pub checksum: Option<Checksum>,
+    /// How many bytes before its keyword a match may start (at most
+    /// `MAX_LOOKBEHIND`; the scanner always allows 8, for escapes): for a
+    /// value whose fixed part comes last (`…-us6`) or whose key name comes
+    /// before a keyword that the value starts with (`token = eyJ…`).
+    #[serde(default)]
+    pub lookbehind: usize,
+    /// A literal that ends a block value (`"-----END "`): the value runs on
+    /// to the end of the first line holding it, within `MAX_BLOCK` bytes, so
+    /// a multi-line key is one value and its fingerprint covers all of it.
+    #[serde(default)]
+    pub block_end: Option<String>,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -277,6 +316,13 @@ pub fn unescaped(value: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The most `Rule::lookbehind` may ask: the key name before a value.
+pub const MAX_LOOKBEHIND: usize = 256;
+
+/// How far a block value (`Rule::block_end`) may reach: an 8192-bit RSA key
+/// in PEM is about 6.5 KB; a PGP secret key with subkeys some 10-20 KB.
+pub const MAX_BLOCK: usize = 64 * 1024;
+
 fn validate(rule: &Rule) -> Result<()> {
     let fail = |reason: &str| Error::Rule { id: rule.id.clone(), reason: reason.to_string() };
     if rule.id.is_empty() || !rule.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
@@ -285,6 +331,12 @@ fn validate(rule: &Rule) -> Result<()> {
     }
     if rule.keywords.iter().any(|k| k.is_empty()) {
         return Err(fail("a keyword cannot be empty"));
+    }
+    if rule.lookbehind > MAX_LOOKBEHIND {
+        return Err(fail(&format!("lookbehind is at most {MAX_LOOKBEHIND} bytes")));
+    }
+    if rule.block_end.as_ref().is_some_and(|end| end.is_empty()) {
+        return Err(fail("block_end cannot be empty"));
     }
     if !(0.0..=8.0).contains(&rule.min_entropy) {
         return Err(fail("min_entropy is in bits per byte, between 0 and 8"));

@@ -6,6 +6,7 @@
 //! numbers are computed only for matches. Memory comes from a caller-owned
 //! `Scratch`, so a thread scanning many blobs allocates once.
 
+pub mod block;
 pub mod entropy;
 pub mod lines;
 pub mod prefilter;
@@ -233,6 +234,7 @@ impl Scanner {
             return found;
         }
         self.find_paired_values(haystack, found);
+        block::extend(haystack, found, |ri| self.rules[ri].rule.block_end.as_deref());
         found.sort_by_key(|m| (m.start, m.end, m.rule));
         found.dedup_by_key(|m| (m.start, m.end, m.rule));
         assign_lines(haystack, found);
@@ -295,7 +297,8 @@ impl Scanner {
         // starts `LOOKBEHIND` bytes early; a match that ends before the
         // keyword is another place's business, so look again from the keyword.
         let window = &haystack[..to];
-        let mut span = leftmost(regex, window, at.saturating_sub(LOOKBEHIND), memo);
+        let lookbehind = self.rules[ri].rule.lookbehind.max(LOOKBEHIND);
+        let mut span = leftmost(regex, window, at.saturating_sub(lookbehind), memo);
         if span.is_some_and(|(_, end)| end <= at) {
             span = leftmost(regex, window, at, memo);
         }
@@ -464,16 +467,23 @@ mod tests {
         off.iter().for_each(|id| all.set_enabled(id, true).unwrap());
         let scanner = Scanner::new(&all).unwrap();
         let mut scratch = Scratch::default();
+        // Every failure at once: a new rules file is fixed in one pass.
+        let mut failures = Vec::new();
         for (ri, rule) in (0..scanner.rule_count()).map(|i| (i, scanner.rule(i))) {
             for example in &rule.examples {
                 let hits = scanner.scan(example.as_bytes(), &mut scratch);
-                assert!(hits.iter().any(|m| m.rule == ri), "{}: example not found: {example}", rule.id);
+                if !hits.iter().any(|m| m.rule == ri) {
+                    failures.push(format!("{}: example not found: {example}", rule.id));
+                }
             }
             for example in &rule.negative_examples {
                 let hits = scanner.scan(example.as_bytes(), &mut scratch);
-                assert!(!hits.iter().any(|m| m.rule == ri), "{}: negative example found: {example}", rule.id);
+                if hits.iter().any(|m| m.rule == ri) {
+                    failures.push(format!("{}: negative example found: {example}", rule.id));
+                }
             }
         }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]

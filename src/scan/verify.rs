@@ -20,6 +20,7 @@ pub fn confirm(rule: &Rule, value: &[u8]) -> Result<(), Rejection> {
     let value = &*crate::rules::unescaped(value);
     if rule.ignore_suffixes.iter().any(|s| value.ends_with(s.as_bytes()))
         || rule.ignore_substrings.iter().any(|s| memchr::memmem::find(value, s.as_bytes()).is_some())
+        || rule.ignore_values.iter().any(|v| v.as_bytes().eq_ignore_ascii_case(value))
     {
         return Err(Rejection::DocumentationExample);
     }
@@ -52,7 +53,48 @@ fn checksum_holds(checksum: Checksum, value: &[u8]) -> bool {
             let (body, check) = (&value[split - 30..split], &value[split..]);
             base62_6(crc32(body)).as_slice() == check
         }
+        Checksum::Jwt => {
+            let json = |part: Option<&[u8]>| {
+                part.and_then(base64_decode)
+                    .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                    .filter(serde_json::Value::is_object)
+            };
+            let mut parts = value.split(|&b| b == b'.');
+            let (header, claims) = (json(parts.next()), json(parts.next()));
+            let alg = header.as_ref().and_then(|h| h.get("alg")).and_then(serde_json::Value::as_str);
+            claims.is_some() && alg.is_some_and(|alg| !alg.eq_ignore_ascii_case("none"))
+        }
+        Checksum::Base64Pem => {
+            // The first 64 characters decode to 48 bytes: the BEGIN line.
+            let head = &value[..value.len().min(64) / 4 * 4];
+            base64_decode(head).is_some_and(|pem| {
+                pem.starts_with(b"-----BEGIN ") && memchr::memmem::find(&pem, b"PRIVATE KEY-----").is_some()
+            })
+        }
     }
+}
+
+/// Standard or URL-safe base64, padded or not; `None` on any other byte.
+fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in text.iter().take_while(|&&c| c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
 }
 
 /// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), bitwise: it runs
