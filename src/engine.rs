@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::exit::Exit;
 use crate::pipeline::{Outcome, Pipeline, Suppressor};
 use crate::rules::git_secrets::{self, GitSecretsConfig, Mode};
-use crate::rules::{RuleSet, Severity};
+use crate::rules::{RuleChoice, RuleSet, Severity};
 use crate::scan::Scanner;
 use crate::source::git::ReadOptions;
 use crate::source::history::{self, HistoryOptions};
@@ -98,8 +98,9 @@ pub struct RunConfig {
     pub project: ProjectAt,
     pub source: Source,
     pub mode: Mode,
-    /// Off-by-default rules to turn on.
-    pub enable_rules: Vec<String>,
+    /// The command line's rule choices (`--enable-rule`, `--rules`), applied
+    /// after `.keyfence.toml`'s in order. (The name predates `--rules`.)
+    pub enable_rules: Vec<RuleChoice>,
     pub baseline: Option<PathBuf>,
     /// `None`: `.keyfence.toml`'s, else [`DEFAULT_MAX_BLOB_SIZE`].
     pub max_blob_size: Option<u64>,
@@ -137,7 +138,7 @@ pub struct Scanned {
 pub struct EngineOptions<'r> {
     pub repo: Option<&'r gix::Repository>,
     pub mode: Mode,
-    pub enable: Vec<String>,
+    pub enable: Vec<RuleChoice>,
     /// Where the repository's allowlists (`.keyfence.toml`, and
     /// `.gitallowed` where git-secrets is set up) are read: the work tree,
     /// the base of a range, or nowhere (`--no-config`).
@@ -182,12 +183,13 @@ impl Engine {
             for id in &project.options.disable_rules {
                 rules.set_enabled(id, false)?;
             }
+            if !project.options.rules.is_empty() {
+                rules.select(&project.options.rules)?;
+            }
             project_fail_on = project.options.fail_on;
             project_max_blob_size = project.options.max_blob_size;
         }
-        for id in &options.enable {
-            rules.set_enabled(id, true)?;
-        }
+        rules.choose(&options.enable)?;
         let mut git_secrets = GitSecretsConfig::load(options.repo)?;
         if let Some(files) = gitallowed_files(options, &git_secrets) {
             let name = Path::new(".gitallowed");

@@ -203,6 +203,15 @@ struct RulesFile {
     rules: Vec<Rule>,
 }
 
+/// A choice of rules made on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleChoice {
+    /// `--enable-rule ID`: turn on a rule that is off by default.
+    Enable(String),
+    /// `--rules NAME,…`: only these providers' (or rules') built-in rules.
+    Only(Vec<String>),
+}
+
 /// An ordered, validated collection of rules.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
@@ -273,6 +282,43 @@ impl RuleSet {
             reason: "no rule has this id (see `keyfence rules`)".into(),
         })?;
         rule.enabled = enabled;
+        Ok(())
+    }
+
+    /// Keep only the built-in rules `names` pick: a name is a provider id
+    /// (`aws`: its rules that are on stay on) or a rule id (that rule, on
+    /// even if it is off by default). Rules from `.keyfence.toml` and
+    /// git-secrets patterns are the user's own and are not touched, unless
+    /// named. A name that is neither is an error, not an empty scan.
+    pub fn select(&mut self, names: &[String]) -> Result<()> {
+        for name in names {
+            let known = self.rules.iter().any(|r| r.id == *name || r.provider.as_deref() == Some(name));
+            if !known {
+                return Err(Error::Rule {
+                    id: name.clone(),
+                    reason: "no provider or rule has this name (see `keyfence rules`)".into(),
+                });
+            }
+        }
+        let named = |s: &str| names.iter().any(|n| n == s);
+        for rule in &mut self.rules {
+            if named(&rule.id) {
+                rule.enabled = true;
+            } else if rule.builtin && !rule.provider.as_deref().is_some_and(named) {
+                rule.enabled = false;
+            }
+        }
+        Ok(())
+    }
+
+    /// Apply the command line's choices, in order.
+    pub fn choose(&mut self, choices: &[RuleChoice]) -> Result<()> {
+        for choice in choices {
+            match choice {
+                RuleChoice::Enable(id) => self.set_enabled(id, true)?,
+                RuleChoice::Only(names) => self.select(names)?,
+            }
+        }
         Ok(())
     }
 
