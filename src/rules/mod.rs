@@ -109,6 +109,9 @@ pub enum Checksum {
     /// Base64 of a PEM private key (kubeconfig `client-key-data`, Helm
     /// values): the value decodes to a `-----BEGIN … PRIVATE KEY-----` line.
     Base64Pem,
+    /// Base64 of `user:password` (a docker `config.json` `auth`): printable
+    /// text, a user, `:`, and a password of at least 8 characters.
+    Base64Credentials,
 }
 
 /// A second way to confirm a value: a key id of rule `with` close by.

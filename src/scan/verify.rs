@@ -71,6 +71,11 @@ fn checksum_holds(checksum: Checksum, value: &[u8]) -> bool {
                 pem.starts_with(b"-----BEGIN ") && memchr::memmem::find(&pem, b"PRIVATE KEY-----").is_some()
             })
         }
+        Checksum::Base64Credentials => base64_decode(value).is_some_and(|text| {
+            let printable = text.iter().all(|b| (0x20..0x7f).contains(b));
+            let split = memchr::memchr(b':', &text);
+            printable && split.is_some_and(|at| at > 0 && text.len() - at > 8)
+        }),
     }
 }
 
