@@ -355,6 +355,7 @@ fn prohibited_rule(pattern: &str, ordinal: usize) -> Result<Rule> {
         checksum: None,
         lookbehind: 0,
         block_end: None,
+        supersedes: Vec::new(),
         references: Vec::new(),
         examples: Vec::new(),
         negative_examples: Vec::new(),

@@ -168,11 +168,16 @@ pub struct Rule {
     /// before a keyword that the value starts with (`token = eyJ…`).
     #[serde(default)]
     pub lookbehind: usize,
-    /// A literal that ends a block value (`"-----END "`): the value runs on
-    /// to the end of the first line holding it, within `MAX_BLOCK` bytes, so
-    /// a multi-line key is one value and its fingerprint covers all of it.
+    /// A pattern that ends a block value (`-----END [A-Z ]+-----`): the
+    /// value runs on through its first match within `MAX_BLOCK` bytes, so a
+    /// multi-line key is one value and its fingerprint covers all of it.
     #[serde(default)]
     pub block_end: Option<String>,
+    /// Rules whose match this rule's match overlaps are dropped for it: the
+    /// more specific rule reports the secret once (a GCP key file's key,
+    /// not also as a bare PEM key).
+    #[serde(default)]
+    pub supersedes: Vec<String>,
     #[serde(default)]
     pub description: String,
     #[serde(default)]

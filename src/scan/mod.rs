@@ -94,6 +94,7 @@ struct CompiledRule {
     /// keyword, is tried on the `FOLLOWING_LINES` too.
     across_lines: Option<Lazy>,
     pair: Option<(usize, u32, Lazy)>,
+    block_end: Option<Lazy>, // `Rule::block_end`, compiled
 }
 
 /// A regex compiled on first use: a pre-commit hook scanning three clean
@@ -163,6 +164,7 @@ impl Scanner {
                     .then(|| Lazy::new(rule, &format!(r"\A(?:{})", rule.pattern)))
                     .transpose()?,
                 pair,
+                block_end: rule.block_end.as_ref().map(|end| Lazy::new(rule, end)).transpose()?,
             });
         }
 
@@ -234,7 +236,8 @@ impl Scanner {
             return found;
         }
         self.find_paired_values(haystack, found);
-        block::extend(haystack, found, |ri| self.rules[ri].rule.block_end.as_deref());
+        block::extend(haystack, found, |ri| self.rules[ri].block_end.as_ref().map(Lazy::get));
+        block::drop_superseded(found, |a, b| self.rules[a].rule.supersedes.contains(&self.rules[b].rule.id));
         found.sort_by_key(|m| (m.start, m.end, m.rule));
         found.dedup_by_key(|m| (m.start, m.end, m.rule));
         assign_lines(haystack, found);
@@ -360,12 +363,12 @@ fn leftmost(regex: &Regex, window: &[u8], from: usize, memo: &mut Searched) -> O
 fn check_pattern(rule: &Rule, pattern: &str) -> Result<Regex> {
     Lazy::compile(pattern).map_err(|e| Error::Rule {
         id: format!("{} ({})", rule.id, rule.name),
-        reason: format!("pattern {pattern:?} does not compile: {}", one_line(&e.to_string())),
+        // On one line: the regex crate's message spans several.
+        reason: format!(
+            "pattern {pattern:?} does not compile: {}",
+            e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+        ),
     })
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// End of the line holding `at`, or of the `following` lines after it, but
