@@ -17,6 +17,7 @@ use anyhow::{Context, Result};
 use crate::config::{self, Files, ProjectConfig};
 use crate::error::Error;
 use crate::exit::Exit;
+use crate::finding::LineModel;
 use crate::pipeline::{Outcome, Pipeline, Suppressor};
 use crate::rules::git_secrets::{self, GitSecretsConfig, Mode};
 use crate::rules::{RuleChoice, RuleSet, Severity};
@@ -156,8 +157,8 @@ pub struct EngineOptions<'r> {
 pub struct Engine {
     scanner: Scanner,
     suppressors: Vec<Suppressor>,
-    /// git-secrets does not honour `keyfence:allow`, so its mode does not.
-    inline_allow: bool,
+    /// git-secrets mode's lines are git grep's (`LineModel::GitGrep`).
+    line_model: LineModel,
     pub fail_on: Severity,
     pub max_blob_size: u64,
 }
@@ -211,14 +212,14 @@ impl Engine {
         Ok(Engine {
             scanner: Scanner::new(&rules)?,
             suppressors: suppressors.into_predicates(),
-            inline_allow: options.mode != Mode::GitSecrets,
+            line_model: if options.mode == Mode::GitSecrets { LineModel::GitGrep } else { LineModel::Keyfence },
             fail_on: options.fail_on.or(project_fail_on).unwrap_or(Severity::Low),
             max_blob_size: options.max_blob_size.or(project_max_blob_size).unwrap_or(DEFAULT_MAX_BLOB_SIZE),
         })
     }
 
     pub fn pipeline(&self) -> Pipeline<'_> {
-        let pipeline = Pipeline::new(&self.scanner).with_inline_allow(self.inline_allow);
+        let pipeline = Pipeline::new(&self.scanner).with_line_model(self.line_model);
         self.suppressors.iter().cloned().fold(pipeline, Pipeline::with_suppressor)
     }
 }

@@ -113,20 +113,32 @@ fn account_of(rule: &crate::rules::Rule, key_id: &str) -> Option<String> {
     providers::of(rule).and_then(|p| p.account).and_then(|decode| decode(key_id))
 }
 
-/// Turn one blob's matches into findings, dropping inline-allowed lines.
-pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origin: &Origin) -> Vec<Finding> {
-    from_matches_with(scanner, haystack, matches, origin, true)
+/// What a finding's line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LineModel {
+    /// keyfence's: LF, CRLF and a lone CR end a line (`scan::lines`), a
+    /// line with an inline-allow marker is dropped, and a long line is cut
+    /// to a window around the value.
+    #[default]
+    Keyfence,
+    /// `git grep`'s, for git-secrets mode, whose output scripts parse: only
+    /// LF ends a line, the line is kept whole with any CR in it, and no
+    /// marker is honoured (git-secrets honours none).
+    GitGrep,
 }
 
-/// [`from_matches`], with `inline_allow` saying whether `keyfence:allow`
-/// (and the other markers) drop their line: git-secrets mode does not
-/// honour them, as git-secrets does not.
+/// Turn one blob's matches into findings, dropping inline-allowed lines.
+pub fn from_matches(scanner: &Scanner, haystack: &[u8], matches: &[Match], origin: &Origin) -> Vec<Finding> {
+    from_matches_with(scanner, haystack, matches, origin, LineModel::Keyfence)
+}
+
+/// [`from_matches`], with lines as `model` has them.
 pub fn from_matches_with(
     scanner: &Scanner,
     haystack: &[u8],
     matches: &[Match],
     origin: &Origin,
-    inline_allow: bool,
+    model: LineModel,
 ) -> Vec<Finding> {
     // Matches are sorted by start; with the longest one's length, the few
     // that can overlap a window are found without a pass over all of them
@@ -137,12 +149,28 @@ pub fn from_matches_with(
         let to = matches.partition_point(|k| k.start < window.end);
         &matches[from..to.max(from)]
     };
+    // git grep's line numbers count LF only; matches are sorted by start,
+    // so the count goes forward once over the blob.
+    let (mut grep_line, mut counted_to) = (1u32, 0usize);
     matches
         .iter()
         .enumerate()
         .filter_map(|(i, m)| {
-            let (line_start, line) = lines::line_at(haystack, m.start);
-            if inline_allow && INLINE_ALLOW.iter().any(|marker| memchr::memmem::find(line, marker).is_some()) {
+            let (line_start, line) = match model {
+                LineModel::Keyfence => lines::line_at(haystack, m.start),
+                LineModel::GitGrep => grep_line_at(haystack, m.start),
+            };
+            let (line_number, column) = match model {
+                LineModel::Keyfence => (m.line, m.column),
+                LineModel::GitGrep => {
+                    grep_line += memchr::memchr_iter(b'\n', &haystack[counted_to..m.start]).count() as u32;
+                    counted_to = m.start;
+                    (grep_line, (m.start - line_start + 1) as u32)
+                }
+            };
+            if model == LineModel::Keyfence
+                && INLINE_ALLOW.iter().any(|marker| memchr::memmem::find(line, marker).is_some())
+            {
                 return None;
             }
             // A user pattern may match from a line break (`\nfoo`): the match
@@ -150,7 +178,10 @@ pub fn from_matches_with(
             // without its terminator, so the offset is clamped to its end.
             let start_in_line = (m.start - line_start).min(line.len());
             let end_in_line = (m.end - line_start).max(start_in_line);
-            let (excerpt, text_offset, value_in_text) = excerpt(line, start_in_line..end_in_line);
+            let (excerpt, text_offset, value_in_text) = match model {
+                LineModel::Keyfence => excerpt(line, start_in_line..end_in_line),
+                LineModel::GitGrep => (line, 0, start_in_line..end_in_line),
+            };
             let window = line_start + text_offset..line_start + text_offset + excerpt.len();
             let secrets: Vec<&Match> = overlapping(&window)
                 .iter()
@@ -198,8 +229,8 @@ pub fn from_matches_with(
                 provider: rule.provider.clone(),
                 key_provider,
                 origin: origin.clone(),
-                line: m.line,
-                column: m.column,
+                line: line_number,
+                column,
                 column_chars: char_count(&line[..start_in_line]) + 1,
                 secret,
                 line_text: excerpt.to_vec(),
@@ -236,6 +267,14 @@ fn severity(scanner: &Scanner, matches: &[Match], i: usize) -> Severity {
     } else {
         rule.severity
     }
+}
+
+/// Where the LF-ended line holding byte `at` starts, and all of it but the
+/// LF, as `git grep` prints it.
+fn grep_line_at(haystack: &[u8], at: usize) -> (usize, &[u8]) {
+    let start = memchr::memrchr(b'\n', &haystack[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &haystack[at..]).map_or(haystack.len(), |i| at + i);
+    (start, &haystack[start..end.max(start)])
 }
 
 /// The line, or a window of at most `MAX_LINE_TEXT` bytes around `value`

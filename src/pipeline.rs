@@ -89,7 +89,7 @@ pub struct Pipeline<'s> {
     binary_examples: Mutex<Vec<String>>,
     whole_files: bool,
     all_objects: bool,
-    inline_allow: bool,
+    line_model: finding::LineModel,
     progress: progress::Bar,
     suppressors: Vec<Suppressor>,
 }
@@ -115,7 +115,7 @@ impl<'s> Pipeline<'s> {
             binary_examples: Mutex::default(),
             whole_files: false,
             all_objects: false,
-            inline_allow: true,
+            line_model: finding::LineModel::Keyfence,
             progress: progress::Bar::default(),
             suppressors: Vec::new(),
         }
@@ -141,10 +141,10 @@ impl<'s> Pipeline<'s> {
         self
     }
 
-    /// Whether inline `keyfence:allow` markers drop their line (not in
-    /// git-secrets mode).
-    pub fn with_inline_allow(mut self, inline_allow: bool) -> Self {
-        self.inline_allow = inline_allow;
+    /// What a finding's line is: keyfence's, or git grep's in git-secrets
+    /// mode (no inline-allow marker, LF-ended lines kept whole).
+    pub fn with_line_model(mut self, line_model: finding::LineModel) -> Self {
+        self.line_model = line_model;
         self
     }
 
@@ -185,7 +185,7 @@ impl<'s> Pipeline<'s> {
             if matches.is_empty() {
                 return Vec::new();
             }
-            finding::from_matches_with(self.scanner, bytes, matches, origin, self.inline_allow)
+            finding::from_matches_with(self.scanner, bytes, matches, origin, self.line_model)
         })
     }
 

@@ -70,7 +70,7 @@ fuzz_target!(|data: &[u8]| {
     pipeline.scan_and_record(data, &origin);
     let outcome = pipeline.finish();
     for format in [Format::Human, Format::Json, Format::Jsonl, Format::GitSecrets, Format::Sarif] {
-        let options = ReportOptions { format, show_secrets: pick & 4 != 0, color: pick & 8 != 0, from_history: false };
+        let options = ReportOptions { format, show_secrets: pick & 4 != 0, color: pick & 8 != 0, from_history: false, raw_lines: pick & 16 != 0 };
         let mut out = Vec::new();
         report::write(&outcome, &options, &mut out).unwrap();
     }

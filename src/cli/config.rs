@@ -97,6 +97,7 @@ pub fn output(args: &OutputArgs, from_history: bool) -> Output {
             ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         },
         from_history,
+        raw_lines: false,
     };
     // `-q` silences standard output; a report file asked for is still written.
     let to = match (&args.output, args.quiet) {
@@ -111,7 +112,13 @@ pub fn output(args: &OutputArgs, from_history: bool) -> Output {
 /// stderr, values shown as git-secrets shows them, `CI` or not (scripts
 /// grep them).
 pub fn git_secrets_output() -> Output {
-    let report = ReportOptions { format: Format::GitSecrets, show_secrets: true, color: false, from_history: false };
+    let report = ReportOptions {
+        format: Format::GitSecrets,
+        show_secrets: true,
+        color: false,
+        from_history: false,
+        raw_lines: !std::io::stderr().is_terminal(),
+    };
     Output { report, to: Destination::GitSecrets }
 }
 

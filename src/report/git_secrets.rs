@@ -20,8 +20,14 @@ pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) ->
         if let Some(commit) = &first.origin.commit {
             write!(out, "{commit}:")?;
         }
+        write!(out, "{}:{}:", first.origin.display_path(), first.line)?;
+        if options.raw_lines && options.show_secrets {
+            out.write_all(&first.line_text)?;
+            writeln!(out)?;
+            continue;
+        }
         let text = if options.show_secrets { escape_for_terminal(&first.line_text) } else { redacted_text(first) };
-        writeln!(out, "{}:{}:{}", first.origin.display_path(), first.line, text)?;
+        writeln!(out, "{text}")?;
     }
     Ok(())
 }

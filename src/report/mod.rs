@@ -35,6 +35,10 @@ pub struct ReportOptions {
     pub color: bool,
     /// The scan looked at git history (history findings get extra advice).
     pub from_history: bool,
+    /// git-secrets mode off a terminal: matched lines go out byte for byte,
+    /// as git grep prints them, for the scripts that parse them. On a
+    /// terminal they are escaped, so a committed file cannot drive it.
+    pub raw_lines: bool,
 }
 
 pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {

@@ -513,3 +513,26 @@ fn inline_allow_markers_are_not_honoured_in_git_secrets_mode() {
     let own = repo.keyfence(&["scan", "notes.txt", "--format", "json"]);
     assert_eq!(code(&own), 0, "{}", stderr(&own));
 }
+
+/// git-secrets prints `git grep`'s lines, and scripts parse them: a CRLF
+/// line keeps its CR, a lone CR does not end a line, a long line is printed
+/// whole. git grep itself, run the way git-secrets runs it, is the reference.
+#[test]
+fn scan_prints_cr_and_long_lines_byte_for_byte_as_git_grep_does() {
+    let gs = GitSecrets::new();
+    let repo = repo_with_patterns();
+    let long = format!("{}@todo{}", "x ".repeat(600), " y".repeat(600));
+    let content = format!("a @todo b\r\nclassic\rmac @todo\r\n{long}\nlast @todo");
+    repo.write("lines.txt", &content);
+    let out = gs.run(&repo, &["--scan", "lines.txt"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let reference = repo
+        .git_cmd()
+        .args(["grep", "--no-index", "-n", "-w", "-H", "-I", "-E", "@todo", "--", "lines.txt"])
+        .output()
+        .unwrap();
+    let expected = String::from_utf8(reference.stdout).unwrap();
+    assert_eq!(expected.lines().count(), 4, "{expected:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with(&expected), "git-secrets mode printed {err:?}, git grep {expected:?}");
+}
