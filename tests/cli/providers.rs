@@ -549,3 +549,30 @@ fn explain_names_the_provider_of_any_token_and_its_steps() {
     let out = crate::util::keyfence().args(["explain", "not-a-token"]).output().unwrap();
     assert_eq!(code(&out), 2);
 }
+
+/// A PEM key written as a JSON string (line breaks escaped `\n`) is one
+/// finding whose value runs through its END marker; in a GCP service
+/// account file the same key is reported once, by the GCP rule.
+#[test]
+fn a_private_key_in_a_json_string_is_found_once() {
+    let repo = Repo::new();
+    let mut fake = Fake(41);
+    let key = pem(&mut fake, "PRIVATE KEY", 4).replace('\n', "\\n");
+    repo.write("login-cases.json", &format!("{{\n  \"idToken\": \"x\",\n  \"dpopKey\": \"{key}\"\n}}\n"));
+    repo.write(
+        "sa.json",
+        &format!("{{\n  \"type\": \"service_account\",\n  \"project_id\": \"p\",\n  \"private_key\": \"{key}\"\n}}\n"),
+    );
+    let out = repo.keyfence(&["scan", ".", "--format", "json", "--show-secrets"]);
+    let report = json(&out);
+    let found = findings(&report);
+    assert_eq!(
+        found,
+        [
+            ("private-key-pem".to_string(), "login-cases.json".to_string(), 3),
+            ("gcp-service-account-key".to_string(), "sa.json".to_string(), 4),
+        ]
+    );
+    let value = report["findings"][0]["secret"].as_str().unwrap();
+    assert_eq!(value, key.trim_end_matches("\\n"), "the whole escaped block, through -----END PRIVATE KEY-----");
+}
