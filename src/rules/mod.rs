@@ -112,6 +112,9 @@ pub enum Checksum {
     /// Base64 of `user:password` (a docker `config.json` `auth`): printable
     /// text, a user, `:`, and a password of at least 8 characters.
     Base64Credentials,
+    /// A Discord bot token: its first part is the bot's user id (a
+    /// snowflake, 17-20 digits) in base64.
+    DiscordId,
 }
 
 /// A second way to confirm a value: a key id of rule `with` close by.

@@ -71,6 +71,10 @@ fn checksum_holds(checksum: Checksum, value: &[u8]) -> bool {
                 pem.starts_with(b"-----BEGIN ") && memchr::memmem::find(&pem, b"PRIVATE KEY-----").is_some()
             })
         }
+        Checksum::DiscordId => {
+            let id = value.split(|&b| b == b'.').next().and_then(base64_decode);
+            id.is_some_and(|id| (17..=20).contains(&id.len()) && id.iter().all(u8::is_ascii_digit))
+        }
         Checksum::Base64Credentials => base64_decode(value).is_some_and(|text| {
             let printable = text.iter().all(|b| (0x20..0x7f).contains(b));
             let split = memchr::memchr(b':', &text);
