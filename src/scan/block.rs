@@ -7,13 +7,27 @@
 
 use regex::bytes::Regex;
 
-use super::Match;
-use crate::rules::MAX_BLOCK;
+use super::{verify, Match};
+use crate::rules::{Rule, MAX_BLOCK};
+
+/// The last step of a scan, on matches sorted by start: extend block
+/// values (`extend`), drop a block that fails its rule's checks as a whole
+/// (AWS's documentation keys end `…EXAMPLE=`, after the first line), then
+/// drop superseded matches. `rule(index)` gives a rule and its compiled
+/// `block_end`.
+pub fn settle<'r>(haystack: &[u8], found: &mut Vec<Match>, rule: impl Fn(usize) -> (&'r Rule, Option<&'r Regex>)) {
+    extend(haystack, found, |ri| rule(ri).1);
+    found.retain(|m| {
+        let (rule, end) = rule(m.rule);
+        end.is_none() || verify::confirm(rule, &haystack[m.start..m.end]).is_ok()
+    });
+    drop_superseded(found, |a, b| rule(a).0.supersedes.contains(&rule(b).0.id));
+}
 
 /// Extend each match whose rule has a `block_end` pattern (`block_end(rule)`)
 /// through that pattern's first match within `MAX_BLOCK` bytes. A block cut
 /// short (no end near enough) keeps the matched lines.
-pub fn extend<'r>(haystack: &[u8], found: &mut [Match], block_end: impl Fn(usize) -> Option<&'r Regex>) {
+fn extend<'r>(haystack: &[u8], found: &mut [Match], block_end: impl Fn(usize) -> Option<&'r Regex>) {
     for m in found.iter_mut() {
         let Some(end) = block_end(m.rule) else {
             continue;
@@ -28,7 +42,7 @@ pub fn extend<'r>(haystack: &[u8], found: &mut [Match], block_end: impl Fn(usize
 /// Drop every match that overlaps a match of a rule superseding its rule
 /// (`supersedes(a, b)`: rule `a` supersedes rule `b`). `found` is sorted by
 /// start, so only the matches starting inside another one are compared.
-pub fn drop_superseded(found: &mut Vec<Match>, supersedes: impl Fn(usize, usize) -> bool) {
+fn drop_superseded(found: &mut Vec<Match>, supersedes: impl Fn(usize, usize) -> bool) {
     let mut dropped = vec![false; found.len()];
     for i in 0..found.len() {
         for j in (i + 1..found.len()).take_while(|&j| found[j].start < found[i].end) {

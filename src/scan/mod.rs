@@ -236,10 +236,9 @@ impl Scanner {
             return found;
         }
         self.find_paired_values(haystack, found);
-        block::extend(haystack, found, |ri| self.rules[ri].block_end.as_ref().map(Lazy::get));
         found.sort_by_key(|m| (m.start, m.end, m.rule));
         found.dedup_by_key(|m| (m.start, m.end, m.rule));
-        block::drop_superseded(found, |a, b| self.rules[a].rule.supersedes.contains(&self.rules[b].rule.id));
+        block::settle(haystack, found, |ri| (&self.rules[ri].rule, self.rules[ri].block_end.as_ref().map(Lazy::get)));
         assign_lines(haystack, found);
         self.assign_pairs(found);
         found
