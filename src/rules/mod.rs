@@ -444,6 +444,20 @@ mod tests {
     }
 
     #[test]
+    fn select_keeps_the_named_providers_and_rules_and_refuses_unknown_names() {
+        let mut set = RuleSet::builtin();
+        let mine = "[[rules]]\nid = \"mine\"\nname = \"m\"\npattern = \"corp-[0-9]{6}\"\n";
+        set.extend(RuleSet::parse(mine, "t").unwrap()).unwrap();
+        set.select(&["aws".into(), "stripe-test-secret-key".into()]).unwrap();
+        let on: Vec<&str> = set.enabled().map(|r| r.id.as_str()).collect();
+        assert!(on.contains(&"aws-access-key-id") && on.contains(&"stripe-test-secret-key"), "{on:?}");
+        assert!(!on.contains(&"aws-unique-id"), "a provider's off-by-default rules stay off");
+        assert!(!on.contains(&"github-pat") && !on.contains(&"stripe-secret-key"), "{on:?}");
+        assert!(on.contains(&"mine"), "a project's own rule is kept");
+        assert!(RuleSet::builtin().select(&["nosuch".into()]).is_err());
+    }
+
+    #[test]
     fn user_rule_replaces_by_id_and_rejects_bad_ids() {
         let mut set = RuleSet::builtin();
         let extra =

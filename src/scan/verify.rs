@@ -166,6 +166,42 @@ mod tests {
         assert_eq!(confirm(secret, b"9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA"), Ok(()));
     }
 
+    /// The format checks a regex cannot make, on values assembled here.
+    #[test]
+    fn format_checks_decode_what_the_format_promises() {
+        let b64 = |s: &str| {
+            let mut out = String::new();
+            for chunk in s.as_bytes().chunks(3) {
+                let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+                for i in 0..=chunk.len() {
+                    out.push(
+                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                            [(n >> (18 - 6 * i) & 63) as usize] as char,
+                    );
+                }
+            }
+            out
+        };
+        assert_eq!(base64_decode(b64("hello, world").as_bytes()).unwrap(), b"hello, world");
+        let jwt = |header: &str, claims: &str| format!("{}.{}.c2lnbmF0dXJl", b64(header), b64(claims));
+        let holds = |check, value: &str| checksum_holds(check, value.as_bytes());
+        assert!(holds(Checksum::Jwt, &jwt(r#"{"alg":"HS256"}"#, r#"{"sub":"1"}"#)));
+        assert!(!holds(Checksum::Jwt, &jwt(r#"{"alg":"none"}"#, r#"{"sub":"1"}"#)), "unsigned");
+        assert!(!holds(Checksum::Jwt, &jwt(r#"{"typ":"JWT"}"#, r#"{"sub":"1"}"#)), "no alg");
+        assert!(!holds(Checksum::Jwt, &jwt(r#"{"alg":"HS256"}"#, r#"{"iss":"https://ex"#)), "claims not JSON");
+        let pem =
+            |label: &str| b64(&format!("-----BEGIN {label}-----\nMIIEpAIBAAKCAQEA0000000000000000000000000000000\n"));
+        assert!(holds(Checksum::Base64Pem, &pem("RSA PRIVATE KEY")));
+        assert!(holds(Checksum::Base64Pem, &pem("OPENSSH PRIVATE KEY")));
+        assert!(!holds(Checksum::Base64Pem, &pem("CERTIFICATE")));
+        assert!(!holds(Checksum::Base64Pem, &pem("PUBLIC KEY")));
+        assert!(holds(Checksum::Base64Credentials, &b64("ci-bot:s3cr3t-t0ken")));
+        assert!(!holds(Checksum::Base64Credentials, &b64("ci-bot:")), "no password");
+        assert!(!holds(Checksum::Base64Credentials, &b64("no colon at all here")));
+        assert!(holds(Checksum::DiscordId, &format!("{}.ILxrbr.x", b64("485819511273617762"))));
+        assert!(!holds(Checksum::DiscordId, &format!("{}.ILxrbr.x", b64("747key_for_the_cache"))));
+    }
+
     /// The token is assembled here, so no literal token sits in the source.
     #[test]
     fn base62_crc32_checksum_accepts_its_own_and_rejects_one_changed_character() {
