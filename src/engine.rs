@@ -30,8 +30,10 @@ use crate::source::{git, message, range, tracked, Sink};
 use crate::suppress::Suppressors;
 
 mod finish;
+mod many;
 
 pub use finish::{finish, output, Destination, Output};
+pub use many::run_each;
 
 /// Default cap on a single file or blob: generous, but a 4 GB video is not
 /// read into memory to look for a 40-byte key.
@@ -70,7 +72,7 @@ pub enum Source {
     /// The commits of a range spec (`A..B`, `A...B`).
     Range(String),
     /// Every blob ever committed.
-    History { all_objects: bool, branch: Option<String>, progress: bool },
+    History { all_objects: bool, branch: Option<String>, progress: bool, allow_shallow: bool },
     /// A commit message file.
     Message(PathBuf),
     /// What the commits in `MERGE_HEAD` bring in (prepare-commit-msg).
@@ -300,7 +302,12 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         .with_progress(progress)
         .with_binary(scan_binary);
     let walk = |no_ignore| WalkOptions { no_ignore, threads: config.threads, max_file_size: max_blob_size };
-    let history = |branch: &Option<String>| HistoryOptions { branch: branch.clone(), read, threads: config.threads };
+    let history = |branch: &Option<String>, allow_shallow| HistoryOptions {
+        branch: branch.clone(),
+        read,
+        threads: config.threads,
+        allow_shallow,
+    };
     let result = match (&config.source, &repo) {
         (Source::Paths { roots, no_ignore, .. }, _) => {
             worktree::scan_paths(roots, &walk(*no_ignore), repo.as_ref(), &pipeline);
@@ -312,7 +319,9 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         (Source::Range(spec), Some(repo)) => {
             range::list(repo, spec, &read).map(|range| pipeline.scan_listing(repo, &range))
         }
-        (Source::History { branch, .. }, Some(repo)) => history::scan(repo, &history(branch), &pipeline),
+        (Source::History { branch, allow_shallow, .. }, Some(repo)) => {
+            history::scan(repo, &history(branch, *allow_shallow), &pipeline)
+        }
         (Source::Message(file), _) => message::scan(file, &pipeline),
         (Source::MergeHeads, Some(repo)) => merge_heads(repo)?.iter().try_for_each(|merged| {
             range::list(repo, &format!("HEAD..{merged}"), &read).map(|range| pipeline.scan_listing(repo, &range))
@@ -334,7 +343,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
             worktree::scan_paths(&roots, &walk(true), None, &pipeline);
             Ok(())
         }
-        (Source::GitSecretsHistory, Some(repo)) => history::scan(repo, &history(&None), &pipeline),
+        (Source::GitSecretsHistory, Some(repo)) => history::scan(repo, &history(&None, true), &pipeline),
         (Source::SequencedCommit { .. }, Some(repo)) if staged::sequenced_commit(repo) => {
             staged::list(repo, &read).map(|staged| pipeline.scan_listing(repo, &staged))
         }

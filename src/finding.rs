@@ -65,6 +65,22 @@ pub struct Finding {
     /// sha256 of (rule, value): independent of commit, path and line, so a
     /// baseline survives rebases, squashes and moved code.
     pub fingerprint: String,
+    /// History only: how many later versions of this path (other blobs at
+    /// the same path) hold the same secret; they are not reported apart.
+    #[serde(skip)]
+    pub later_versions: u32,
+    /// History only, with `later_versions`: the commit that introduced the
+    /// newest version of this path that still has the secret.
+    #[serde(skip)]
+    pub last_version_commit: Option<String>,
+    /// History only: a ref that reaches the commit when no branch or tag
+    /// does (`refs/pull/497/head`).
+    #[serde(skip)]
+    pub only_from: Option<String>,
+    /// The repository as the user named it, when one run scanned several
+    /// (`scan --history A B`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
 }
 
 impl Finding {
@@ -238,6 +254,10 @@ pub fn from_matches_with(
                 redactions,
                 paired_key_id,
                 account_id,
+                later_versions: 0,
+                last_version_commit: None,
+                only_from: None,
+                repository: None,
             })
         })
         .collect()

@@ -12,6 +12,7 @@
 
 mod progress;
 mod threads;
+mod versions;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -28,7 +29,7 @@ use crate::error::Error;
 use crate::finding::{self, added_lines, Finding};
 use crate::rules::Severity;
 use crate::scan::{Scanner, Scratch};
-use crate::source::{Lines, Progress, Sink};
+use crate::source::{Lines, Placed, Progress, Sink};
 
 /// Kept here too: reports name it with the other outcome types.
 pub use crate::blob::SkipReason;
@@ -82,6 +83,11 @@ pub struct Pipeline<'s> {
     findings: Mutex<Vec<Finding>>,
     /// History findings by blob, until the blob is placed.
     unplaced: Mutex<HashMap<ObjectId, Vec<Finding>>>,
+    /// Placed history findings, one per place, with the place's position in
+    /// the walk: kept to one per secret per path when the scan finishes.
+    placed: Mutex<Vec<(Finding, u64)>>,
+    /// Why the scan is knowingly incomplete, if it is (`Sink::partial`).
+    partial: Mutex<Vec<String>>,
     errors: Mutex<Vec<Error>>,
     skipped: Mutex<Vec<Skipped>>,
     counters: Counters,
@@ -100,6 +106,9 @@ pub struct Outcome {
     pub errors: Vec<Error>,
     pub skipped: Vec<Skipped>,
     pub stats: Stats,
+    /// Why the scan covered less than was asked, when the user allowed it
+    /// (a shallow clone with `--allow-shallow`): reports say it is partial.
+    pub partial: Vec<String>,
 }
 
 impl<'s> Pipeline<'s> {
@@ -108,6 +117,8 @@ impl<'s> Pipeline<'s> {
             scanner,
             findings: Mutex::default(),
             unplaced: Mutex::default(),
+            placed: Mutex::default(),
+            partial: Mutex::default(),
             errors: Mutex::default(),
             skipped: Mutex::default(),
             counters: Counters::default(),
@@ -242,8 +253,12 @@ impl<'s> Pipeline<'s> {
 
     pub fn finish(self) -> Outcome {
         self.progress.finish();
+        let suppressed = |f: &Finding| self.suppressors.iter().any(|suppress| suppress(f));
         let mut findings = self.findings.into_inner().expect("lock");
-        findings.retain(|f| !self.suppressors.iter().any(|suppress| suppress(f)));
+        findings.retain(|f| !suppressed(f));
+        let mut placed = self.placed.into_inner().expect("lock");
+        placed.retain(|(f, _)| !suppressed(f));
+        findings.extend(versions::one_per_secret_per_path(placed));
         // A stable order so reports and baselines do not churn between runs.
         findings.sort_by(|a, b| {
             (&a.origin.path, &a.origin.commit, a.line, a.column, &a.rule).cmp(&(
@@ -269,6 +284,7 @@ impl<'s> Pipeline<'s> {
             errors: self.errors.into_inner().expect("lock"),
             skipped: self.skipped.into_inner().expect("lock"),
             stats,
+            partial: self.partial.into_inner().expect("lock"),
         }
     }
 }
@@ -312,34 +328,32 @@ impl Sink for Pipeline<'_> {
         true
     }
 
-    fn place(&self, id: ObjectId, at: Option<Origin>) {
+    fn place(&self, id: ObjectId, at: &[Placed]) {
         let Some(mut findings) = self.unplaced.lock().expect("lock").remove(&id) else { return };
-        match at {
-            Some(origin) => findings.iter_mut().for_each(|f| {
-                f.origin.commit.clone_from(&origin.commit);
-                f.origin.path.clone_from(&origin.path);
-            }),
+        if at.is_empty() {
             // No commit reaches it: name it as git would show it, so no
             // report prints an empty location.
-            None if self.all_objects => {
-                findings.iter_mut().for_each(|f| f.origin.path = format!("blob {id}").into_bytes())
+            if self.all_objects {
+                findings.iter_mut().for_each(|f| f.origin.path = format!("blob {id}").into_bytes());
+                self.record(findings);
             }
-            None => return,
+            return;
         }
-        self.record(findings);
+        let mut placed = Vec::with_capacity(findings.len() * at.len());
+        for place in at {
+            for finding in &findings {
+                let mut finding = finding.clone();
+                finding.origin.commit.clone_from(&place.origin.commit);
+                finding.origin.path.clone_from(&place.origin.path);
+                finding.only_from.clone_from(&place.only_from);
+                placed.push((finding, place.order));
+            }
+        }
+        self.placed.lock().expect("lock").extend(placed);
     }
 
-    fn wants_another_place(&self, id: ObjectId, at: &Origin) -> bool {
-        let unplaced = self.unplaced.lock().expect("lock");
-        let Some(findings) = unplaced.get(&id).filter(|_| !self.suppressors.is_empty()) else { return false };
-        let suppressed = |finding: &Finding, at: &Origin| {
-            let mut finding = finding.clone();
-            finding.origin.commit.clone_from(&at.commit);
-            finding.origin.path.clone_from(&at.path);
-            self.suppressors.iter().any(|suppress| suppress(&finding))
-        };
-        // Suppressed here, and not by what it is (a fingerprint, a regex).
-        findings.iter().all(|f| suppressed(f, at)) && findings.iter().any(|f| !suppressed(f, &Origin::default()))
+    fn partial(&self, why: String) {
+        self.partial.lock().expect("lock").push(why);
     }
 
     fn skip(&self, origin: &Origin, reason: SkipReason) {

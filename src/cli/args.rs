@@ -87,7 +87,8 @@ pub struct ScanArgs {
     /// Files or directories to scan (default: the current directory). A file
     /// named here is scanned even if ignored; `-` is standard input, and a
     /// named pipe is read until its writer closes it. With --staged,
-    /// --range, --since or --history: the repository to scan.
+    /// --range or --since: the repository to scan; with --history: one or
+    /// more repositories, reported together (json: `repository`).
     pub paths: Vec<PathBuf>,
 
     /// Scan what is staged for the next commit (the pre-commit check).
@@ -114,6 +115,11 @@ pub struct ScanArgs {
     /// With --history: also report blobs no ref reaches (dangling, unreachable).
     #[arg(long, requires = "history")]
     pub all_objects: bool,
+
+    /// With --history in a shallow clone: scan the history it has and mark
+    /// the report partial. Without it a shallow clone exits 2.
+    #[arg(long, requires = "history")]
+    pub allow_shallow: bool,
 
     /// With --history: only the history of this ref.
     #[arg(long, value_name = "REF", requires = "history")]

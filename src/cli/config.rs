@@ -20,13 +20,18 @@ use crate::rules::git_secrets::Mode;
 pub fn scan(args: &ScanArgs) -> Result<RunConfig> {
     let git_mode = args.staged || args.range.is_some() || args.since.is_some() || args.history;
     let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-    if git_mode && roots.len() > 1 {
-        anyhow::bail!("give at most one repository path with --staged, --range, --since or --history");
+    if git_mode && !args.history && roots.len() > 1 {
+        anyhow::bail!("give at most one repository path with --staged, --range or --since");
     }
     let source = if args.staged {
         Source::Staged { whole_files: args.whole_files }
     } else if args.history {
-        Source::History { all_objects: args.all_objects, branch: args.branch.clone(), progress: !args.output.quiet }
+        Source::History {
+            all_objects: args.all_objects,
+            branch: args.branch.clone(),
+            progress: !args.output.quiet,
+            allow_shallow: args.allow_shallow,
+        }
     } else if let Some(spec) = args.range.clone().or_else(|| args.since.as_ref().map(|r| format!("{r}..HEAD"))) {
         Source::Range(spec)
     } else {
@@ -62,6 +67,21 @@ fn rule_choices(args: &ScanArgs) -> Vec<crate::rules::RuleChoice> {
     use crate::rules::RuleChoice;
     let only = (!args.rules.is_empty()).then(|| RuleChoice::Only(args.rules.clone()));
     only.into_iter().chain(args.enable_rule.iter().cloned().map(RuleChoice::Enable)).collect()
+}
+
+/// `keyfence scan --history REPO…` with several repositories: the run of
+/// [`scan`] once per repository, each named as the user typed it. `None`
+/// for one repository (or none), which is a plain run.
+pub fn scan_each(args: &ScanArgs, run: &RunConfig) -> Option<Vec<(String, RunConfig)>> {
+    if !args.history || args.paths.len() < 2 {
+        return None;
+    }
+    let each = args.paths.iter().map(|path| {
+        let mut run = run.clone();
+        run.repo = RepoAt::Required(path.clone());
+        (path.display().to_string(), run)
+    });
+    Some(each.collect())
 }
 
 /// `keyfence hook …`: the hook, its repository rules and how to report.

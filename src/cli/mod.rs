@@ -45,6 +45,13 @@ fn scan(args: &ScanArgs) -> Result<Exit> {
         std::env::set_current_dir(dir).with_context(|| format!("cannot change to directory {}", dir.display()))?;
     }
     let run = config::scan(args)?;
+    if let Some(runs) = config::scan_each(args, &run) {
+        let (outcome, exit) = engine::run_each(&runs);
+        // Each repository's own `fail-on` decided its part of `exit` (an
+        // error in any of them among it), not one policy over the merge.
+        engine::finish(&outcome, &run.output, engine::ExitPolicy::STRICT)?;
+        return Ok(exit);
+    }
     let scanned = engine::run(&run)?;
     engine::finish(&scanned.outcome, &run.output, scanned.policy)
 }

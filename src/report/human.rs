@@ -28,16 +28,22 @@ impl Paint {
 
 pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint { on: options.color };
-    let mut group: Option<(&[u8], Option<&str>)> = None;
+    let mut group: Option<(Option<&str>, &[u8], Option<&str>)> = None;
     for finding in &outcome.findings {
-        let key = (finding.origin.path.as_slice(), finding.origin.commit.as_deref());
+        let key = (finding.repository.as_deref(), finding.origin.path.as_slice(), finding.origin.commit.as_deref());
         if group != Some(key) {
             if group.is_some() {
                 writeln!(out)?;
             }
-            let mut header = paint.paint("1;35", &finding.origin.display_path());
-            if let Some(commit) = key.1 {
-                header.push_str(&format!(" (commit {})", &commit[..commit.len().min(12)]));
+            let path = match key.0 {
+                Some(repository) => {
+                    format!("{}: {}", escape_for_terminal(repository.as_bytes()), finding.origin.display_path())
+                }
+                None => finding.origin.display_path(),
+            };
+            let mut header = paint.paint("1;35", &path);
+            if let Some(commit) = key.2 {
+                header.push_str(&format!(" (commit {})", short(commit)));
             }
             writeln!(out, "{header}")?;
             group = Some(key);
@@ -58,13 +64,22 @@ fn write_finding(finding: &Finding, options: &ReportOptions, paint: &Paint, out:
     if let Some(key_id) = &finding.paired_key_id {
         notes.push(format!("pairs with {key_id}"));
     }
+    if finding.later_versions > 0 {
+        let last = finding.last_version_commit.as_deref().map(short).unwrap_or_default();
+        notes.push(format!("kept through {} versions of this file, the last from {last}", finding.later_versions + 1));
+    }
+    if let Some(reference) = &finding.only_from {
+        let reference = escape_for_terminal(reference.as_bytes());
+        notes.push(format!("only on {reference}, on no branch or tag"));
+    }
     let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) };
     writeln!(out, "  {location:<8} {:<24} {value}{notes}", finding.rule)
 }
 
 fn write_summary(outcome: &Outcome, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let stats = &outcome.stats;
-    let files: BTreeSet<_> = outcome.findings.iter().map(|f| (&f.origin.path, &f.origin.commit)).collect();
+    let files: BTreeSet<_> =
+        outcome.findings.iter().map(|f| (&f.repository, &f.origin.path, &f.origin.commit)).collect();
     if !outcome.findings.is_empty() {
         writeln!(out)?;
     }
@@ -92,7 +107,11 @@ fn write_summary(outcome: &Outcome, paint: &Paint, out: &mut dyn Write) -> io::R
         line.push_str(&format!("; INCOMPLETE: {count} error{} (see stderr)", plural(count)));
     }
     let line = if outcome.findings.is_empty() && outcome.errors.is_empty() { line } else { paint.paint("1", &line) };
-    writeln!(out, "{line}")
+    writeln!(out, "{line}")?;
+    for why in &outcome.partial {
+        writeln!(out, "{}", paint.paint("1", &format!("PARTIAL: {}", escape_for_terminal(why.as_bytes()))))?;
+    }
+    Ok(())
 }
 
 fn write_advice(outcome: &Outcome, options: &ReportOptions, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
@@ -103,10 +122,7 @@ fn write_advice(outcome: &Outcome, options: &ReportOptions, paint: &Paint, out: 
     writeln!(out)?;
     writeln!(out, "{}", paint.paint("1;33", "What to do now"))?;
     writeln!(out, "{}", providers::preamble(options.from_history))?;
-    for (key_id, steps) in advice.keys {
-        write!(out, "{}", steps(key_id))?;
-        writeln!(out, "    All steps, with why: keyfence explain {key_id}")?;
-    }
+    write_key_steps(&advice.keys, out)?;
     for provider in providers::ALL.iter().filter(|p| advice.providers.iter().any(|q| q.id == p.id)) {
         writeln!(out, "  {}", provider.what_to_do)?;
     }
@@ -114,6 +130,41 @@ fn write_advice(outcome: &Outcome, options: &ReportOptions, paint: &Paint, out: 
         writeln!(out, "  {}", providers::CUSTOM_ADVICE)?;
     }
     writeln!(out, "  If this is a false positive, add `keyfence:allow` in a comment on that line.")
+}
+
+/// The response steps of each key id, once for all the key ids whose steps
+/// differ only by the id: nine keys of one account leaked together are one
+/// incident, and nine copies of the same three steps bury the first.
+fn write_key_steps(keys: &[(&str, providers::Steps)], out: &mut dyn Write) -> io::Result<()> {
+    const PLACEHOLDER: &str = "KEY_ID";
+    // (steps with the id replaced, [(key id, what the provider says of it)])
+    let mut groups: Vec<(String, Vec<(&str, String)>)> = Vec::new();
+    for (key_id, steps) in keys {
+        let text = steps(key_id);
+        let split = if text.starts_with("    1. ") { Some(0) } else { text.find("\n    1. ").map(|at| at + 1) };
+        let (about, steps) = text.split_at(split.unwrap_or(text.len()));
+        let steps = steps.replace(key_id, PLACEHOLDER);
+        let about = about.to_string();
+        match groups.iter_mut().find(|(same, _)| *same == steps) {
+            Some((_, ids)) => ids.push((key_id, about)),
+            None => groups.push((steps, vec![(key_id, about)])),
+        }
+    }
+    for (steps, ids) in groups {
+        if let [(key_id, about)] = ids.as_slice() {
+            write!(out, "{about}{}", steps.replace(PLACEHOLDER, key_id))?;
+            writeln!(out, "    All steps, with why: keyfence explain {key_id}")?;
+            continue;
+        }
+        for (_, about) in &ids {
+            writeln!(out, "  {}", about.lines().map(str::trim).collect::<Vec<_>>().join("; "))?;
+        }
+        let list = ids.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(" ");
+        writeln!(out, "    For each of these {} keys ({PLACEHOLDER} below is each of {list}):", ids.len())?;
+        write!(out, "{steps}")?;
+        writeln!(out, "    All steps, with why: keyfence explain {PLACEHOLDER}")?;
+    }
+    Ok(())
 }
 
 /// What the findings call for: response steps per key id (first seen
@@ -154,6 +205,10 @@ impl<'f> Advice<'f> {
         }
         advice
     }
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
 }
 
 fn plural(n: u64) -> &'static str {

@@ -16,6 +16,10 @@ struct Document<'a> {
     findings: Vec<JsonFinding<'a>>,
     skipped: Vec<JsonSkipped>,
     errors: Vec<String>,
+    /// Why the scan covered less than was asked (`--allow-shallow`); absent
+    /// when it covered everything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partial: Option<String>,
     stats: &'a Stats,
 }
 
@@ -31,6 +35,19 @@ pub struct JsonFinding<'a> {
     blob_id: Option<&'a str>,
     secret: String,
     redacted: bool,
+    /// History: later versions of the same path that hold the same secret.
+    #[serde(skip_serializing_if = "is_zero")]
+    later_versions: u32,
+    /// History, with `later_versions`: the commit of the newest of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_version_commit: Option<&'a str>,
+    /// History: the ref that reaches the commit when no branch or tag does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    only_reachable_from: Option<&'a str>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -51,6 +68,9 @@ pub fn json_finding<'a>(finding: &'a Finding, options: &ReportOptions) -> JsonFi
         path_bytes: path_utf8.is_none().then(|| finding.origin.path.clone()),
         commit: finding.origin.commit.as_deref(),
         blob_id: finding.origin.blob_id.as_deref(),
+        later_versions: finding.later_versions,
+        last_version_commit: finding.last_version_commit.as_deref(),
+        only_reachable_from: finding.only_from.as_deref(),
         finding,
     }
 }
@@ -74,6 +94,7 @@ pub fn write_document(outcome: &Outcome, options: &ReportOptions, out: &mut dyn 
             })
             .collect(),
         errors: outcome.errors.iter().map(ToString::to_string).collect(),
+        partial: (!outcome.partial.is_empty()).then(|| outcome.partial.join("; ")),
         stats: &outcome.stats,
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;

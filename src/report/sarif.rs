@@ -41,7 +41,10 @@ pub fn write(outcome: &Outcome, options: &ReportOptions, out: &mut dyn Write) ->
                 "toolExecutionNotifications": outcome.errors.iter().map(|e| json!({
                     "level": "error",
                     "message": { "text": e.to_string() },
-                })).collect::<Vec<_>>(),
+                })).chain(outcome.partial.iter().map(|why| json!({
+                    "level": "warning",
+                    "message": { "text": format!("partial scan: {why}") },
+                }))).collect::<Vec<_>>(),
             }],
             "columnKind": "unicodeCodePoints",
         }],
@@ -102,6 +105,16 @@ fn result(finding: &Finding, rule_index: usize, roots: &Roots, options: &ReportO
     }
     if let Some(key_id) = &finding.paired_key_id {
         properties["pairedKeyId"] = json!(key_id);
+    }
+    if finding.later_versions > 0 {
+        properties["laterVersions"] = json!(finding.later_versions);
+        properties["lastVersionCommit"] = json!(finding.last_version_commit);
+    }
+    if let Some(repository) = &finding.repository {
+        properties["repository"] = json!(repository);
+    }
+    if let Some(reference) = &finding.only_from {
+        properties["onlyReachableFrom"] = json!(reference);
     }
     json!({
         "ruleId": finding.rule,

@@ -39,18 +39,14 @@ pub trait Sink: Sync {
     /// whether it has any, so the source knows which blobs to look for.
     fn unplaced(&self, bytes: &[u8], id: ObjectId) -> bool;
 
-    /// Where an unplaced blob was first committed; `None` when no commit or
-    /// ref reaches it.
-    fn place(&self, id: ObjectId, at: Option<Origin>);
+    /// Every place an unplaced blob was committed at: one per path, at the
+    /// oldest commit that has it there. Empty when no commit or ref reaches
+    /// it.
+    fn place(&self, id: ObjectId, at: &[Placed]);
 
-    /// Whether the place `at` of an unplaced blob would drop all its
-    /// findings because of where it is (an allowlisted path) while another
-    /// place might not: the source then places it somewhere else it was
-    /// committed, if there is one. A copy at an allowlisted path must not
-    /// hide the same blob at a path that is not.
-    fn wants_another_place(&self, _id: ObjectId, _at: &Origin) -> bool {
-        false
-    }
+    /// The scan is knowingly incomplete (a shallow clone scanned with
+    /// `--allow-shallow`): the report must say so, and why.
+    fn partial(&self, _why: String) {}
 
     /// A blob that was not scanned, and why.
     fn skip(&self, origin: &Origin, reason: SkipReason);
@@ -60,6 +56,18 @@ pub trait Sink: Sync {
 
     /// How far a long source (history) has got.
     fn progress(&self, event: Progress);
+}
+
+/// One place of a history blob.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub origin: Origin,
+    /// The commit's position in the history walk (oldest first), so the
+    /// sink can tell versions of a path apart and order them.
+    pub order: u64,
+    /// A ref that reaches the commit when no branch or tag does
+    /// (`refs/pull/497/head`).
+    pub only_from: Option<String>,
 }
 
 /// Which lines of a blob count.
@@ -85,6 +93,15 @@ pub enum Progress {
         blob: bool,
         bytes: u64,
     },
+    /// The objects are read; what follows is a phase of its own (listing
+    /// and walking commits to place findings), of `total` steps, 0 when
+    /// not known yet.
+    Phase {
+        what: &'static str,
+        total: u64,
+    },
+    /// One step of the current phase.
+    Step,
     Done,
 }
 

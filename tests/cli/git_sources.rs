@@ -700,13 +700,17 @@ fn history_finds_a_key_in_a_reverted_commit() {
 }
 
 #[test]
-fn history_reports_a_renamed_file_once() {
+/// A renamed file is another path that holds the key: both are places to
+/// clean, each at the commit that put it there (#14).
+fn history_reports_a_renamed_file_at_each_path() {
     let (repo, _) = repo_with_base();
     let keyed = repo.commit_file("old-name.env", &credentials(KEY_ID, SECRET), "key");
     std::fs::create_dir(repo.path().join("config")).unwrap();
     repo.git(&["mv", "old-name.env", "config/new-name.env"]);
-    commit_all(&repo, "rename");
-    scan(&repo, &["scan", "--history"]).expect(1, creds_at("old-name.env", Some(&keyed)));
+    let renamed = commit_all(&repo, "rename");
+    let mut expected = creds_at("old-name.env", Some(&keyed));
+    expected.extend(creds_at("config/new-name.env", Some(&renamed)));
+    scan(&repo, &["scan", "--history"]).expect(1, expected);
 }
 
 #[test]
@@ -781,7 +785,9 @@ fn history_and_range_in_a_bare_clone() {
 }
 
 #[test]
-fn history_reports_the_same_blob_once() {
+/// Once per path: re-adding the same blob at a path is not a new finding, a
+/// copy at another path is (#14).
+fn history_reports_the_same_blob_once_per_path() {
     let (repo, _) = repo_with_base();
     let keyed = repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
     for i in 0..12 {
@@ -789,12 +795,14 @@ fn history_reports_the_same_blob_once() {
     }
     // The same blob again at another path, on another branch, and re-added.
     repo.git(&["checkout", "-q", "-b", "copy"]);
-    repo.commit_file("copy/creds", &credentials(KEY_ID, SECRET), "copy");
+    let copied = repo.commit_file("copy/creds", &credentials(KEY_ID, SECRET), "copy");
     repo.git(&["checkout", "-q", "main"]);
     repo.git(&["rm", "-q", "creds"]);
     commit_all(&repo, "remove");
     repo.commit_file("creds", &credentials(KEY_ID, SECRET), "re-add");
-    scan(&repo, &["scan", "--history"]).expect(1, creds_at("creds", Some(&keyed)));
+    let mut expected = creds_at("creds", Some(&keyed));
+    expected.extend(creds_at("copy/creds", Some(&copied)));
+    scan(&repo, &["scan", "--history"]).expect(1, expected);
 }
 
 #[test]
@@ -908,7 +916,8 @@ fn shallow_clones() {
         repo.git(&["clone", "-q", "--depth", depth, &url, clone.to_str().unwrap()]);
         // The oldest commit present that has the key's blob is reported.
         let first = if depth == "1" { &later } else { &keyed };
-        scan_in(&clone, &["scan", "--history"]).expect(1, creds_at("creds", Some(first)));
+        // A shallow history is only scanned when asked for (#14).
+        scan_in(&clone, &["scan", "--history", "--allow-shallow"]).expect(1, creds_at("creds", Some(first)));
         scan_in(&clone, &["scan", "--since", "HEAD"]).expect_clean();
     }
     let clone = holder.path().join("depth-2");

@@ -13,6 +13,7 @@
 //! - `rules_list`: `keyfence rules` against its snapshot, `fixtures/rules.snapshot`
 //! - `decoding`: text decoding (UTF-16, git's binary probe), closed stdin, invisible characters, dense keywords (#17)
 //! - `git_sources_reliability`: git sources in unusual repositories (sparse, reftable, cherry-picks, packed bombs, #17)
+//! - `history_scale`: one finding per secret per path, reports of failed/shallow/partial history scans, staged scale (#14)
 //! - `usability`: what `baseline` covers, severities, size units, messages, man pages (issue 15)
 //! - `providers`: issue 13's providers: one generated token per provider and decoys, in history and worktree
 
@@ -28,6 +29,7 @@ mod fail_closed;
 mod git_secrets_compat;
 mod git_sources;
 mod git_sources_reliability;
+mod history_scale;
 mod hook_managers;
 mod hooks;
 mod pre_commit_framework;

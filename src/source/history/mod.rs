@@ -12,12 +12,15 @@
 //! Content comes from gix-pack's delta-tree traversal rather than a lookup
 //! per object: resolving each object's delta chain separately is ~8× slower
 //! (notes/gix-and-detection.md §1d). Attribution is the expensive part of a
-//! history scan, so it runs only for blobs with findings and stops as soon as
-//! every one of them is placed. A blob it cannot place is unreachable; the
-//! sink decides whether that is reported (`--all-objects`).
+//! history scan; it places each blob with findings at every path where it
+//! appears (at the oldest commit per path), and the sink keeps one finding
+//! per secret per path. A blob it cannot place is unreachable; the sink
+//! decides whether that is reported (`--all-objects`).
 
 mod attribute;
+mod integrity;
 mod objects;
+mod reach;
 mod tips;
 
 use std::sync::Mutex;
@@ -25,7 +28,7 @@ use std::sync::Mutex;
 use gix::ObjectId;
 
 use super::git::ReadOptions;
-use super::{Progress, Sink};
+use super::{Placed, Progress, Sink};
 use crate::blob::{Origin, SeenBlobs, SkipReason};
 use crate::error::Error;
 
@@ -36,6 +39,9 @@ pub struct HistoryOptions {
     pub read: ReadOptions,
     /// Threads of the pack traversal.
     pub threads: usize,
+    /// Scan a shallow clone's history as far as it goes, and say the report
+    /// is partial (`--allow-shallow`); without it a shallow clone is an error.
+    pub allow_shallow: bool,
 }
 
 /// Where every blob of a history scan goes: scanned once (through the
@@ -49,6 +55,8 @@ struct Blobs<'s> {
     /// Blobs over the size cap, with their size: reported once placed.
     too_large: Mutex<Vec<(ObjectId, u64)>>,
     max_blob_size: u64,
+    /// What every decoded object names, looked up as it is read.
+    integrity: integrity::Integrity,
 }
 
 impl Blobs<'_> {
@@ -69,6 +77,7 @@ impl Blobs<'_> {
 pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -> Result<(), Error> {
     // Resolved first: a bad `--branch` is an error even when nothing is found.
     let tips = tips::tips(repo, options.branch.as_deref())?;
+    shallow(repo, options.allow_shallow, sink)?;
     let (mut indexes, mut loose) = (Vec::new(), Vec::new());
     for objects_dir in objects::object_dirs(repo)? {
         indexes.extend(objects::pack_indexes(&objects_dir)?);
@@ -81,6 +90,7 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
         found: Mutex::default(),
         too_large: Mutex::default(),
         max_blob_size: options.read.max_blob_size,
+        integrity: integrity::Integrity::new(repo, &indexes, &loose),
     };
     for index_path in &indexes {
         objects::scan_pack(repo, index_path, options.threads, &blobs)?;
@@ -91,23 +101,79 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     // as git does on a miss, before calling anything missing (listing the
     // pack directories again is cheap; only new packs are read).
     objects::rescan(repo, &indexes, &vanished, options.threads, &blobs)?;
-    sink.progress(Progress::Done);
-    let places = attribute::walk_reachable(repo, &tips, &blobs, options.read.skip_missing)?;
+    // Nothing to place and nothing missing: the walk would only confirm it.
+    let nothing_to_place =
+        blobs.found.lock().expect("lock").is_empty() && blobs.too_large.lock().expect("lock").is_empty();
+    let attribute::Walked { places, mut error } = if nothing_to_place && blobs.integrity.complete() {
+        attribute::Walked::default()
+    } else {
+        attribute::walk_reachable(repo, &tips, &blobs, options.read.skip_missing)
+    };
+    let found = blobs.found.into_inner().expect("lock");
+    let commits: std::collections::HashSet<ObjectId> =
+        found.iter().filter_map(|b| places.get(b)).flatten().filter_map(|p| p.commit).collect();
+    let only_from = reach::only_from(repo, &tips, &commits).unwrap_or_else(|e| {
+        error.get_or_insert(e);
+        Default::default()
+    });
 
-    let place = |blob: ObjectId| {
-        places.get(&blob).map(|(commit, path)| Origin {
-            path: path.clone(),
-            commit: commit.map(|c| c.to_string()),
-            blob_id: Some(blob.to_string()),
-        })
+    // Every finding found is reported, even when the walk failed: a blob
+    // it had not placed yet is named by its id (it may be reachable).
+    let cut_short = error.is_some();
+    let origins = |blob: ObjectId| -> Vec<Placed> {
+        match places.get(&blob) {
+            Some(places) => places
+                .iter()
+                .map(|place| Placed {
+                    origin: Origin {
+                        path: place.path.clone(),
+                        commit: place.commit.map(|c| c.to_string()),
+                        blob_id: Some(blob.to_string()),
+                    },
+                    order: place.order,
+                    only_from: place.commit.and_then(|c| only_from.get(&c).cloned()),
+                })
+                .collect(),
+            None if cut_short => vec![Placed { origin: unplaced(blob), order: u64::MAX, only_from: None }],
+            None => Vec::new(),
+        }
     };
     for (blob, size) in blobs.too_large.into_inner().expect("lock") {
-        sink.skip(&place(blob).unwrap_or_else(|| unplaced(blob)), SkipReason::TooLarge(size));
+        let origin = origins(blob).into_iter().next().map_or_else(|| unplaced(blob), |placed| placed.origin);
+        sink.skip(&origin, SkipReason::TooLarge(size));
     }
-    for blob in blobs.found.into_inner().expect("lock") {
-        sink.place(blob, place(blob));
+    for blob in found {
+        sink.place(blob, &origins(blob));
     }
-    Ok(())
+    sink.progress(Progress::Done);
+    error.map_or(Ok(()), Err)
+}
+
+/// A shallow clone (`git clone --depth`, CI checkouts at depth 1) holds only
+/// the newest commits: a key added and removed before its boundary is not
+/// there to find. That is an error for a history scan, unless the user asked
+/// to scan what is there, and then the report says it is partial.
+fn shallow(repo: &gix::Repository, allow: bool, sink: &dyn Sink) -> Result<(), Error> {
+    let file = repo.shallow_file().map_err(super::git::context("cannot locate the shallow file"))?;
+    let boundary = match std::fs::read(&file) {
+        Ok(ids) if !ids.is_empty() => ids.split(|&b| b == b'\n').filter(|line| !line.is_empty()).count(),
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(Error::Io { path: file, source }),
+    };
+    let what = format!(
+        "the repository is a shallow clone ({boundary} boundary commit(s) in {}): history before its boundary is not \
+         there",
+        crate::blob::escape_for_terminal(&crate::blob::path_bytes(&file))
+    );
+    if allow {
+        sink.partial(format!("{what}; only the history after it was scanned (--allow-shallow)"));
+        return Ok(());
+    }
+    Err(Error::Git(format!(
+        "{what}, so --history cannot check it: fetch it with `git fetch --unshallow` (GitHub Actions: \
+         actions/checkout with `fetch-depth: 0`), or pass --allow-shallow to scan only what is there"
+    )))
 }
 
 /// The origin of a blob no commit has been found for (yet).

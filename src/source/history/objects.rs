@@ -115,6 +115,7 @@ pub(super) fn scan_pack(
                 blobs
                     .sink
                     .progress(Progress::Object { blob: kind == gix::object::Kind::Blob, bytes: bytes.len() as u64 });
+                blobs.integrity.check(&entry.oid, kind, bytes);
                 if kind == gix::object::Kind::Blob && blobs.seen.first_time(&entry.oid) {
                     blobs.scan(entry.oid, bytes);
                 }
@@ -138,6 +139,7 @@ pub(super) fn scan_pack(
         // that did in its cause.
         let causes = one_line(crate::error::with_causes(&e));
         if causes.contains(TOO_LARGE) {
+            blobs.integrity.unchecked();
             return scan_pack_by_lookup(repo, &index, &entry_crc_matches, blobs);
         }
         let mut message = format!("cannot read pack {}: {causes}", pack_path.display());
@@ -252,7 +254,16 @@ pub(super) fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], blobs: &Blobs
             };
             let is_blob = header.kind() == gix::object::Kind::Blob;
             blobs.sink.progress(Progress::Object { blob: is_blob, bytes: header.size() });
-            if !is_blob || !blobs.seen.first_time(&id) {
+            if !is_blob {
+                // Loose trees and commits are few (recent work): read them
+                // for what they name.
+                match repo.try_find_object(id) {
+                    Ok(Some(object)) => blobs.integrity.check(&id, object.kind, &object.data),
+                    _ => blobs.integrity.unchecked(),
+                }
+                return Ok(());
+            }
+            if !blobs.seen.first_time(&id) {
                 return Ok(());
             }
             if header.size() > blobs.max_blob_size {
@@ -285,6 +296,8 @@ pub(super) fn rescan(
     for objects_dir in object_dirs(repo)? {
         for index_path in pack_indexes(&objects_dir)? {
             if !scanned.contains(&index_path) {
+                // Its objects are not among those names were looked up in.
+                blobs.integrity.unchecked();
                 scan_pack(repo, &index_path, threads, blobs)?;
             }
         }
@@ -292,6 +305,7 @@ pub(super) fn rescan(
     if vanished.is_empty() {
         return Ok(());
     }
+    blobs.integrity.unchecked();
     let fresh = gix::open_opts(repo.git_dir(), repo.open_options().clone())
         .map_err(context(format!("cannot open {} again", repo.git_dir().display())))?;
     for &id in vanished {
@@ -345,7 +359,7 @@ mod tests {
             self.0.lock().unwrap().push(id);
             false
         }
-        fn place(&self, _: ObjectId, _: Option<Origin>) {}
+        fn place(&self, _: ObjectId, _: &[crate::source::Placed]) {}
         fn skip(&self, _: &Origin, _: SkipReason) {}
         fn error(&self, _: Error) {}
         fn progress(&self, _: Progress) {}
@@ -383,6 +397,7 @@ mod tests {
             found: Mutex::default(),
             too_large: Mutex::default(),
             max_blob_size: 1 << 20,
+            integrity: super::super::integrity::Integrity::new(&repo, &listed, &[blob]),
         };
         let vanished = super::scan_loose(&repo, &[blob], &blobs).unwrap();
         super::rescan(&repo, &listed, &vanished, 1, &blobs).unwrap();

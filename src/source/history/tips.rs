@@ -16,19 +16,38 @@ pub(super) struct Tips {
     /// a tree or of a file): what they hold is as reachable as any commit's
     /// content, and has no commit to be attributed to. (ref name, id, kind)
     pub(super) objects: Vec<(String, ObjectId, gix::object::Kind)>,
+    /// The commit tips a person browsing the repository sees: branches,
+    /// tags, remote-tracking branches and HEAD.
+    pub(super) visible: Vec<ObjectId>,
+    /// The other commit tips, by ref name (`refs/pull/497/head`, notes,
+    /// stash entries): what only they reach is reported as such.
+    pub(super) hidden: Vec<(String, ObjectId)>,
+}
+
+/// Whether a ref is one people browse (`git log main`, a tag on the web).
+fn is_visible(name: &str) -> bool {
+    name == "HEAD" || ["refs/heads/", "refs/tags/", "refs/remotes/"].iter().any(|p| name.starts_with(p))
 }
 
 /// The commits whose history is reported: every ref (branches, tags,
 /// remotes, notes, replacements, stash) and HEAD, or just `branch`.
 pub(super) fn tips(repo: &gix::Repository, branch: Option<&str>) -> Result<Tips, Error> {
     if let Some(branch) = branch {
-        return Ok(Tips { commits: vec![resolve_commit(repo, branch)?], objects: Vec::new() });
+        let tip = resolve_commit(repo, branch)?;
+        return Ok(Tips { commits: vec![tip], visible: vec![tip], ..Tips::default() });
     }
     let mut tips = Tips::default();
     let mut add = |name: &str, id: ObjectId| -> Result<(), Error> {
         let kind = repo.find_header(id).map_err(context(format!("cannot read {id} (ref {name})")))?.kind();
         match kind {
-            gix::object::Kind::Commit => tips.commits.push(id),
+            gix::object::Kind::Commit => {
+                tips.commits.push(id);
+                if is_visible(name) {
+                    tips.visible.push(id);
+                } else {
+                    tips.hidden.push((name.to_string(), id));
+                }
+            }
             kind @ (gix::object::Kind::Tree | gix::object::Kind::Blob) => {
                 tips.objects.push((name.to_string(), id, kind))
             }
