@@ -16,6 +16,10 @@
 //!   ~4 KiB; asserts two matches per block before timing.
 //! - `scan/small-blobs`: the clean corpus as 4 KiB blobs scanned one after the
 //!   other with one reused `Scratch`, which is what a repository looks like.
+//! - `pipeline/small-blobs`, `pipeline/small-blobs-decoding`: the same blobs
+//!   through the pipeline (binary probe, findings), without and with the
+//!   search for base64 runs to decode and split string literals to join
+//!   (#16): their cost on ordinary text.
 //! - `startup/scanner-new`: `RuleSet::builtin()` + `Scanner::new` + one scan of
 //!   a small clean file, paid on every commit by a pre-commit hook.
 //!
@@ -30,6 +34,7 @@ use std::time::Duration;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use keyfence::blob::Origin;
 use keyfence::finding::from_matches;
+use keyfence::pipeline::Pipeline;
 use keyfence::rules::RuleSet;
 use keyfence::scan::{Scanner, Scratch};
 
@@ -309,6 +314,28 @@ fn engine(c: &mut Criterion) {
             black_box(found)
         })
     });
+    group.finish();
+
+    // The pipeline on the same 4 KiB blobs, without and with decoding
+    // (#16): the cost of looking for base64 runs and joined literals.
+    let mut group = c.benchmark_group("pipeline");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(8));
+    group.throughput(Throughput::Bytes(clean.len() as u64));
+    for (name, decoding) in [("small-blobs", false), ("small-blobs-decoding", true)] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let pipeline = Pipeline::new(&scanner).with_decoding(decoding);
+                for blob in clean.chunks(BLOB_SIZE) {
+                    pipeline.scan_and_record(black_box(blob), &origin);
+                }
+                black_box(pipeline.finish().findings.len())
+            })
+        });
+    }
     group.finish();
 
     let mut group = c.benchmark_group("startup");

@@ -30,6 +30,12 @@ impl Origin {
         Origin { path: path_bytes(path), ..Origin::default() }
     }
 
+    /// A member of the archive this origin names: `ARCHIVE!MEMBER`, with the
+    /// archive's commit and blob (`a.zip!lib/b.jar!x` when nested).
+    pub fn member(&self, name: &[u8]) -> Origin {
+        Origin { path: [&self.path[..], b"!", name].concat(), ..self.clone() }
+    }
+
     /// The path for people: lossy UTF-8, with control characters escaped so a
     /// file name cannot forge output lines.
     pub fn display_path(&self) -> String {
@@ -45,6 +51,35 @@ pub enum SkipReason {
     TooLarge(u64),
     /// Not in the object database (a partial clone), with `--skip-missing`.
     Missing,
+    /// An archive, or a member of one, that was not opened.
+    Archive(ArchiveSkip),
+}
+
+/// Why an archive or one of its members was not read (`pipeline/archive.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveSkip {
+    /// Not a readable archive of the kind its first bytes say.
+    Corrupt,
+    /// Encrypted, or compressed with a method keyfence does not inflate.
+    Unsupported,
+    /// It would inflate more than 100 times its compressed size: a zip bomb.
+    Bomb,
+    /// Its archive already inflated to the 1 GiB an archive may.
+    Budget,
+    /// An archive inside three archives.
+    TooDeep,
+}
+
+impl ArchiveSkip {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ArchiveSkip::Corrupt => "corrupt or unreadable archive",
+            ArchiveSkip::Unsupported => "archive member encrypted or compressed with an unsupported method",
+            ArchiveSkip::Bomb => "compression ratio over 100:1 (zip bomb?), not inflated",
+            ArchiveSkip::Budget => "archive inflates past 1 GiB, the rest not inflated",
+            ArchiveSkip::TooDeep => "archive nested deeper than 3 archives, not opened",
+        }
+    }
 }
 
 impl SkipReason {
@@ -52,6 +87,7 @@ impl SkipReason {
         match self {
             SkipReason::TooLarge(size) => format!("{size} bytes, larger than --max-blob-size"),
             SkipReason::Missing => "object missing from the repository (partial clone?), --skip-missing".into(),
+            SkipReason::Archive(why) => why.describe().into(),
         }
     }
 }

@@ -104,9 +104,13 @@ pub struct RunConfig {
     /// The command line's rule choices (`--enable-rule`, `--rules`), applied
     /// after `.keyfence.toml`'s in order. (The name predates `--rules`.)
     pub enable_rules: Vec<RuleChoice>,
+    /// Report documentation examples and placeholder ids too (`--include-examples`).
+    pub include_examples: bool,
     pub baseline: Option<PathBuf>,
     /// `None`: `.keyfence.toml`'s, else [`DEFAULT_MAX_BLOB_SIZE`].
     pub max_blob_size: Option<u64>,
+    /// Open archives and scan their members (off with `--no-archives`).
+    pub archives: bool,
     /// `None`: `.keyfence.toml`'s, else every finding fails.
     pub fail_on: Option<Severity>,
     pub exit_zero: bool,
@@ -142,6 +146,7 @@ pub struct EngineOptions<'r> {
     pub repo: Option<&'r gix::Repository>,
     pub mode: Mode,
     pub enable: Vec<RuleChoice>,
+    pub include_examples: bool,
     /// Where the repository's allowlists (`.keyfence.toml`, and
     /// `.gitallowed` where git-secrets is set up) are read: the work tree,
     /// the base of a range, or nowhere (`--no-config`).
@@ -161,6 +166,8 @@ pub struct Engine {
     suppressors: Vec<Suppressor>,
     /// git-secrets mode's lines are git grep's (`LineModel::GitGrep`).
     line_model: LineModel,
+    /// git-secrets greps text as it is, so its mode decodes nothing.
+    decode: bool,
     pub fail_on: Severity,
     pub max_blob_size: u64,
 }
@@ -193,6 +200,9 @@ impl Engine {
             project_max_blob_size = project.options.max_blob_size;
         }
         rules.choose(&options.enable)?;
+        if options.include_examples {
+            rules.report_examples();
+        }
         let mut git_secrets = GitSecretsConfig::load(options.repo)?;
         if let Some(files) = gitallowed_files(options, &git_secrets) {
             let name = Path::new(".gitallowed");
@@ -215,13 +225,14 @@ impl Engine {
             scanner: Scanner::new(&rules)?,
             suppressors: suppressors.into_predicates(),
             line_model: if options.mode == Mode::GitSecrets { LineModel::GitGrep } else { LineModel::Keyfence },
+            decode: options.mode != Mode::GitSecrets,
             fail_on: options.fail_on.or(project_fail_on).unwrap_or(Severity::Low),
             max_blob_size: options.max_blob_size.or(project_max_blob_size).unwrap_or(DEFAULT_MAX_BLOB_SIZE),
         })
     }
 
     pub fn pipeline(&self) -> Pipeline<'_> {
-        let pipeline = Pipeline::new(&self.scanner).with_line_model(self.line_model);
+        let pipeline = Pipeline::new(&self.scanner).with_line_model(self.line_model).with_decoding(self.decode);
         self.suppressors.iter().cloned().fold(pipeline, Pipeline::with_suppressor)
     }
 }
@@ -281,6 +292,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
         repo: repo.as_ref(),
         mode: config.mode,
         enable: config.enable_rules.clone(),
+        include_examples: config.include_examples,
         project,
         baseline,
         max_blob_size: config.max_blob_size,
@@ -297,6 +309,7 @@ pub fn run(config: &RunConfig) -> Result<Scanned> {
     let scan_binary = matches!(config.source, Source::Paths { scan_binary: true, .. });
     let pipeline = engine
         .pipeline()
+        .with_archives(config.archives.then_some(max_blob_size))
         .with_whole_files(whole_files)
         .with_all_objects(all_objects)
         .with_progress(progress)

@@ -81,6 +81,11 @@ pub struct Finding {
     /// (`scan --history A B`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
+    /// How the value was written where it was found, when it had to be
+    /// decoded to be found: `base64` (the location is the encoded run's) or
+    /// `concatenation` (split string literals; the location is in the first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
 }
 
 impl Finding {
@@ -258,6 +263,7 @@ pub fn from_matches_with(
                 last_version_commit: None,
                 only_from: None,
                 repository: None,
+                encoding: None,
             })
         })
         .collect()
@@ -275,7 +281,8 @@ fn value_text(value: &[u8]) -> String {
 fn severity(scanner: &Scanner, matches: &[Match], i: usize) -> Severity {
     let rule = scanner.rule(matches[i].rule);
     let with_secret = match rule.kind {
-        Kind::KeyId => matches.iter().any(|o| o.paired_with == Some(i)),
+        // A session token paired with the id does not sign without the secret.
+        Kind::KeyId => matches.iter().any(|o| o.paired_with == Some(i) && scanner.rule(o.rule).kind == Kind::Secret),
         Kind::Token => matches.iter().any(|o| {
             let other = scanner.rule(o.rule);
             other.kind == Kind::Secret && other.provider == rule.provider

@@ -10,9 +10,14 @@
 //! walker, gix's pack traversal, the history's loose-object pass) call the
 //! same sink from those; each thread keeps its own scratch memory.
 
+mod archive;
+mod base64;
+mod joined;
+mod members;
 mod progress;
 mod threads;
 mod versions;
+mod view;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -55,6 +60,8 @@ pub struct Stats {
     pub binary_examples: Vec<String>,
     pub skipped_too_large: u64,
     pub skipped_missing: u64,
+    /// Archives and archive members not opened (corrupt, bombs, too deep).
+    pub skipped_in_archives: u64,
     pub findings: u64,
 }
 
@@ -65,6 +72,7 @@ struct Counters {
     binary: AtomicU64,
     too_large: AtomicU64,
     missing: AtomicU64,
+    archive: AtomicU64,
 }
 
 /// Says whether a finding is allowed (and so dropped from the outcome).
@@ -98,6 +106,11 @@ pub struct Pipeline<'s> {
     line_model: finding::LineModel,
     progress: progress::Bar,
     suppressors: Vec<Suppressor>,
+    /// Open archives (`--no-archives` turns it off), skipping members above this size.
+    archives: Option<u64>,
+    /// Scan text again with its base64 runs decoded (`pipeline/base64.rs`)
+    /// and its split string literals joined (`pipeline/joined.rs`).
+    decode: bool,
 }
 
 /// Everything a finished scan produced; the exit code is derived from it.
@@ -129,6 +142,8 @@ impl<'s> Pipeline<'s> {
             line_model: finding::LineModel::Keyfence,
             progress: progress::Bar::default(),
             suppressors: Vec::new(),
+            archives: None,
+            decode: true,
         }
     }
 
@@ -159,6 +174,21 @@ impl<'s> Pipeline<'s> {
         self
     }
 
+    /// Open archives and scan their members, each at most `max_member`
+    /// bytes (`pipeline/archive.rs`); `None` skips them as binary.
+    pub fn with_archives(mut self, max_member: Option<u64>) -> Self {
+        self.archives = max_member;
+        self
+    }
+
+    /// Whether text is scanned again with base64 runs decoded and split
+    /// string literals joined (not in git-secrets mode, which greps text as
+    /// git-secrets does).
+    pub fn with_decoding(mut self, decode: bool) -> Self {
+        self.decode = decode;
+        self
+    }
+
     /// Draw a progress bar on stderr for sources that report progress, when
     /// stderr is a terminal.
     pub fn with_progress(mut self, wanted: bool) -> Self {
@@ -184,20 +214,31 @@ impl<'s> Pipeline<'s> {
         // UTF-16 files (Windows tools write them) are full of NUL bytes but
         // are text: scan them as UTF-8 (`blob::text_of`).
         let text = text_of(bytes);
+        if let (Cow::Borrowed(_), Some(found)) = (&text, self.archive_findings(bytes, origin)) {
+            return found;
+        }
         if matches!(text, Cow::Borrowed(_)) && self.skip_if_binary(bytes, origin) {
             return Vec::new();
         }
         let bytes = &text[..];
         self.counters.blobs.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        SCRATCH.with(|scratch| {
+        let (mut found, hits) = SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let matches = self.scanner.scan(bytes, &mut scratch);
-            if matches.is_empty() {
-                return Vec::new();
+            let found = match matches.is_empty() {
+                true => Vec::new(),
+                false => finding::from_matches_with(self.scanner, bytes, matches, origin, self.line_model),
+            };
+            (found, if self.decode { scratch.keyword_hits().to_vec() } else { Vec::new() })
+        });
+        if self.decode {
+            let joined = (!hits.is_empty()).then(|| joined::joined_view(bytes, &hits)).flatten();
+            for view in [base64::decoded_view(bytes, 0), joined].into_iter().flatten() {
+                found.extend(self.view_findings(bytes, view, origin));
             }
-            finding::from_matches_with(self.scanner, bytes, matches, origin, self.line_model)
-        })
+        }
+        found
     }
 
     /// Whether a blob starting with `prefix` (its first `BINARY_PROBE` bytes
@@ -260,16 +301,13 @@ impl<'s> Pipeline<'s> {
         placed.retain(|(f, _)| !suppressed(f));
         findings.extend(versions::one_per_secret_per_path(placed));
         // A stable order so reports and baselines do not churn between runs.
-        findings.sort_by(|a, b| {
-            (&a.origin.path, &a.origin.commit, a.line, a.column, &a.rule).cmp(&(
-                &b.origin.path,
-                &b.origin.commit,
-                b.line,
-                b.column,
-                &b.rule,
-            ))
-        });
-        findings.dedup_by(|a, b| a.origin == b.origin && a.line == b.line && a.column == b.column && a.rule == b.rule);
+        // The value is part of the order: the findings decoded from one
+        // base64 run share its line and column (`pipeline/view.rs`).
+        fn order(f: &Finding) -> impl Ord + '_ {
+            (&f.origin.path, &f.origin.commit, f.line, f.column, &f.rule, &f.fingerprint)
+        }
+        findings.sort_by(|a, b| order(a).cmp(&order(b)));
+        findings.dedup_by(|a, b| a.origin == b.origin && order(a).cmp(&order(b)).is_eq());
         let stats = Stats {
             blobs_scanned: self.counters.blobs.into_inner(),
             bytes_scanned: self.counters.bytes.into_inner(),
@@ -277,6 +315,7 @@ impl<'s> Pipeline<'s> {
             binary_examples: self.binary_examples.into_inner().expect("lock"),
             skipped_too_large: self.counters.too_large.into_inner(),
             skipped_missing: self.counters.missing.into_inner(),
+            skipped_in_archives: self.counters.archive.into_inner(),
             findings: findings.len() as u64,
         };
         Outcome {
@@ -291,9 +330,11 @@ impl<'s> Pipeline<'s> {
 
 impl Sink for Pipeline<'_> {
     fn blob(&self, bytes: &[u8], origin: &Origin, lines: Lines<'_>) {
-        let mut findings = self.findings_in(bytes, origin);
+        // A changed archive is scanned whole: its lines are not its members'.
+        let (mut findings, members): (Vec<_>, Vec<_>) =
+            self.findings_in(bytes, origin).into_iter().partition(|f| f.origin.path == origin.path);
         match self.added_only(&mut findings, bytes, lines) {
-            Ok(()) => self.record(findings),
+            Ok(()) => self.record(findings.into_iter().chain(members).collect()),
             Err(e) => self.error(e),
         }
     }
@@ -304,7 +345,7 @@ impl Sink for Pipeline<'_> {
     fn read(&self, reader: &mut dyn Read, origin: &Origin, max_size: u64) -> std::io::Result<()> {
         let mut bytes = Vec::new();
         (&mut *reader).take(BINARY_PROBE as u64).read_to_end(&mut bytes)?;
-        if self.skip_if_binary(&bytes, origin) {
+        if !self.opens_archive(&bytes) && self.skip_if_binary(&bytes, origin) {
             return Ok(());
         }
         reader.take(max_size.saturating_add(1).saturating_sub(bytes.len() as u64)).read_to_end(&mut bytes)?;
@@ -317,24 +358,23 @@ impl Sink for Pipeline<'_> {
     }
 
     fn unplaced(&self, bytes: &[u8], id: ObjectId) -> bool {
-        // No origin yet, and so no per-blob hex id: findings are rare.
-        let mut findings = self.findings_in(bytes, &Origin::default());
+        // No path yet: named by its id (archive members `blob <id>!member`)
+        // until `place` puts the path it is first committed at in front.
+        let unplaced = Origin { path: format!("blob {id}").into_bytes(), commit: None, blob_id: Some(id.to_string()) };
+        let findings = self.findings_in(bytes, &unplaced);
         if findings.is_empty() {
             return false;
         }
-        let blob_id = Some(id.to_string());
-        findings.iter_mut().for_each(|f| f.origin.blob_id.clone_from(&blob_id));
         self.unplaced.lock().expect("lock").insert(id, findings);
         true
     }
 
     fn place(&self, id: ObjectId, at: &[Placed]) {
-        let Some(mut findings) = self.unplaced.lock().expect("lock").remove(&id) else { return };
+        let Some(findings) = self.unplaced.lock().expect("lock").remove(&id) else { return };
         if at.is_empty() {
             // No commit reaches it: name it as git would show it, so no
             // report prints an empty location.
             if self.all_objects {
-                findings.iter_mut().for_each(|f| f.origin.path = format!("blob {id}").into_bytes());
                 self.record(findings);
             }
             return;
@@ -344,7 +384,7 @@ impl Sink for Pipeline<'_> {
             for finding in &findings {
                 let mut finding = finding.clone();
                 finding.origin.commit.clone_from(&place.origin.commit);
-                finding.origin.path.clone_from(&place.origin.path);
+                finding.origin.path = members::placed(&finding.origin.path, id, &place.origin.path);
                 finding.only_from.clone_from(&place.only_from);
                 placed.push((finding, place.order));
             }
@@ -360,6 +400,7 @@ impl Sink for Pipeline<'_> {
         let counter = match reason {
             SkipReason::TooLarge(_) => &self.counters.too_large,
             SkipReason::Missing => &self.counters.missing,
+            SkipReason::Archive(_) => &self.counters.archive,
         };
         counter.fetch_add(1, Ordering::Relaxed);
         self.skipped.lock().expect("lock").push(Skipped { origin: origin.clone(), reason });

@@ -141,6 +141,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_blob_size: Option<u64>,
 
+    /// Do not open archives (zip, jar, tar, tar.gz, gz, ...): skip them as
+    /// binary, as before archives were read.
+    #[arg(long)]
+    pub no_archives: bool,
+
     /// Also scan files that look binary (a NUL byte) in a path scan,
     /// instead of skipping and naming them.
     #[arg(long)]
@@ -177,6 +182,11 @@ pub struct ScanArgs {
     /// .keyfence.toml and git-secrets patterns are kept.
     #[arg(long, value_name = "PROVIDER", value_delimiter = ',')]
     pub rules: Vec<String>,
+    /// Also report documentation examples and placeholders, skipped by
+    /// default: AKIAIOSFODNN7EXAMPLE, ids holding EXAMPLE, ids of
+    /// placeholder accounts such as 123456789012, hex words.
+    #[arg(long)]
+    pub include_examples: bool,
 
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]

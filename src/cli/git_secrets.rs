@@ -237,8 +237,11 @@ fn run_scan(repo: RepoAt, source: Source) -> Result<Exit> {
         source,
         mode: Mode::GitSecrets,
         enable_rules: Vec::new(),
+        include_examples: false,
         baseline: None,
         max_blob_size: Some(u64::MAX),
+        // git-secrets greps text; it never opened an archive.
+        archives: false,
         fail_on: None,
         exit_zero: false,
         threads: default_threads(),

@@ -19,7 +19,27 @@ pub static PROVIDER: Provider = Provider {
     explain: Some(explain_id),
     explain_takes: "an AWS key id (AKIA…, ASIA…, 20 characters)",
     sarif_help: "Run `keyfence explain KEY_ID` for the response steps.",
+    placeholder: Some(is_placeholder),
 };
+
+/// A key id written to look like one: it decodes to an account that
+/// documentation and mocks use (`000000000000`, `123456789012`: one digit
+/// repeated, or digits counting up or down), or its 16 characters after the
+/// prefix are all hex digits (`AKIADEADBEEFDEADBEEF`), which 12 of the 32
+/// base32 characters are: a random id is one in 6.5 million, (12/32)^16.
+pub fn is_placeholder(key_id: &str) -> bool {
+    let suffix = key_id.get(4..).unwrap_or("");
+    if suffix.len() == 16 && suffix.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return true;
+    }
+    account_id(key_id).is_some_and(|account| placeholder_account(&account))
+}
+
+fn placeholder_account(account: &str) -> bool {
+    let digits = account.as_bytes();
+    let step = |by: u8| digits.windows(2).all(|w| w[1] == b'0' + (w[0] - b'0' + by) % 10);
+    step(0) || step(1) || step(9)
+}
 
 /// What a key-id prefix says about the credential.
 pub fn prefix_meaning(key_id: &str) -> Option<&'static str> {
@@ -167,11 +187,19 @@ pub fn describe(key_id: &str) -> String {
     let mut text = String::new();
     let meaning = prefix_meaning(key_id).unwrap_or("not a known AWS key id prefix");
     let _ = writeln!(text, "{key_id}: {meaning}");
-    if key_id.ends_with("EXAMPLE") {
+    if key_id.contains("EXAMPLE") {
         let _ = writeln!(
             text,
             "This is an AWS documentation example (like AKIAIOSFODNN7EXAMPLE), not a real credential: nothing to do."
         );
+        return text;
+    }
+    if is_placeholder(key_id) {
+        let why = match account_id(key_id).filter(|a| placeholder_account(a)) {
+            Some(account) => format!("it decodes to the placeholder account {account}"),
+            None => "it is a hex word".into(),
+        };
+        let _ = writeln!(text, "This is a placeholder ({why}), as documentation and mocks write them: scans skip it.");
         return text;
     }
     let _ = match account_id(key_id) {
@@ -281,6 +309,28 @@ mod tests {
         assert_eq!(account_id("AKIAY34F0KBOKMUTVV7A"), None);
     }
 
+    /// A key id (with a made-up tail) that decodes to `account`.
+    fn key_id_of(account: u64, tail: &str) -> String {
+        const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let bits = ((1u64 << 47) | (account << 7) | 0x55) << 2;
+        let head: String = (0..10).rev().map(|i| BASE32[((bits >> (5 * i)) & 31) as usize] as char).collect();
+        format!("AKIA{head}{tail}")
+    }
+
+    #[test]
+    fn ids_of_documentation_accounts_and_hex_words_are_placeholders() {
+        for account in [0, 111_111_111_111, 123_456_789_012, 987_654_321_098, 12_345_678_901] {
+            let id = key_id_of(account, "WCQVTN");
+            assert_eq!(account_id(&id), Some(format!("{account:012}")));
+            assert!(is_placeholder(&id), "{id}");
+        }
+        assert!(is_placeholder("AKIADEADBEEFDEADBEEF"));
+        assert!(is_placeholder("ASIACAFEBABE2345CAFE"));
+        for real in ["AKIA2E3MTGS5LTN4WCQV", "ASIAY34FZKBOKMUTVV7A", &key_id_of(609_629_065_308, "WCQVTN")] {
+            assert!(!is_placeholder(real), "{real}");
+        }
+    }
+
     #[test]
     fn prefixes_are_explained() {
         assert!(prefix_meaning("ASIAY34FZKBOKMUTVV7A").unwrap().contains("STS"));
@@ -318,6 +368,9 @@ mod tests {
         assert!(text.contains("aws iam update-access-key --access-key-id AKIAY34FZKBOKMUTVV7A --status Inactive"));
         assert!(text.contains("AttributeKey=AccessKeyId,AttributeValue=AKIAY34FZKBOKMUTVV7A"));
         assert!(explain("AKIAIOSFODNN7EXAMPLE").contains("documentation example"));
+        assert!(explain("AKIAEXAMPLEPBUMBC3GA").contains("documentation example"));
+        assert!(explain("AKIARZPUZDIKKUWCQVTN").contains("placeholder account 123456789012"));
+        assert!(explain("AKIADEADBEEFDEADBEEF").contains("hex word"));
         assert!(describe("AKIAJ44QH8DHBEXAMPLF").contains("get-access-key-info"));
         let role = explain("AROAQW6YJ5RTNMZ2KX4E");
         assert!(role.contains("not a credential") && !role.contains("update-access-key"), "{role}");

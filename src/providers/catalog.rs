@@ -19,6 +19,7 @@ const fn simple(id: &'static str, name: &'static str, revoke_url: &'static str, 
         explain: None,
         explain_takes: "",
         sarif_help: "Revoke the credential where its provider issued it, then replace it; removing it from the code is not enough.",
+        placeholder: None,
     }
 }
 

@@ -72,6 +72,13 @@ fn write_finding(finding: &Finding, options: &ReportOptions, paint: &Paint, out:
         let reference = escape_for_terminal(reference.as_bytes());
         notes.push(format!("only on {reference}, on no branch or tag"));
     }
+    // The value is not in the file as shown: the location is where its
+    // encoded run or its first string literal starts.
+    match finding.encoding {
+        Some("concatenation") => notes.push("joined from split string literals".into()),
+        Some(encoding) => notes.push(format!("decoded from {encoding}")),
+        None => {}
+    }
     let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) };
     writeln!(out, "  {location:<8} {:<24} {value}{notes}", finding.rule)
 }

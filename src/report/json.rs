@@ -88,6 +88,9 @@ pub fn write_document(outcome: &Outcome, options: &ReportOptions, out: &mut dyn 
                     size: Some(size),
                     reason: "larger than --max-blob-size",
                 },
+                SkipReason::Archive(why) => {
+                    JsonSkipped { path: s.origin.display_path(), size: None, reason: why.describe() }
+                }
                 SkipReason::Missing => {
                     JsonSkipped { path: s.origin.display_path(), size: None, reason: "missing object (--skip-missing)" }
                 }

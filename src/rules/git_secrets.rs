@@ -361,6 +361,7 @@ fn prohibited_rule(pattern: &str, ordinal: usize) -> Result<Rule> {
         negative_examples: Vec::new(),
         provider: None,
         builtin: false,
+        report_examples: false,
     })
 }
 

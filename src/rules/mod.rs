@@ -106,9 +106,6 @@ pub enum Checksum {
     /// JSON object naming an `alg` other than `none`. An unsigned token
     /// proves nothing to its verifier, so it is no credential.
     Jwt,
-    /// Base64 of a PEM private key (kubeconfig `client-key-data`, Helm
-    /// values): the value decodes to a `-----BEGIN … PRIVATE KEY-----` line.
-    Base64Pem,
     /// Base64 of `user:password` (a docker `config.json` `auth`): printable
     /// text, a user, `:`, and a password of at least 8 characters.
     Base64Credentials,
@@ -198,6 +195,10 @@ pub struct Rule {
     /// compile lazily); never set from a rules file.
     #[serde(skip)]
     pub builtin: bool,
+    /// Report documentation examples and placeholders as findings
+    /// (`--include-examples`); never set from a rules file.
+    #[serde(skip)]
+    pub report_examples: bool,
 }
 
 fn default_severity() -> Severity {
@@ -333,6 +334,11 @@ impl RuleSet {
         Ok(())
     }
 
+    /// Every rule reports the documentation examples it would skip.
+    pub fn report_examples(&mut self) {
+        self.rules.iter_mut().for_each(|rule| rule.report_examples = true);
+    }
+
     pub fn all(&self) -> &[Rule] {
         &self.rules
     }
@@ -357,18 +363,27 @@ pub fn content_id(namespace: &str, value: &str) -> String {
     hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A matched value as it stands, with JSON's `\/` escape undone: what is
-/// checked (entropy, suffixes), reported and fingerprinted, so a key in a
-/// PHP `json_encode` dump is the same finding as the key in plain text.
+/// A matched value as it stands, with JSON's `\/` escape undone, and the
+/// URL escapes of base64's own characters (`%2B`, `%2F`, `%3D`: a session
+/// token in a presigned URL): what is checked (entropy, suffixes), reported
+/// and fingerprinted, so a key in a PHP `json_encode` dump or a query string
+/// is the same finding as the key in plain text.
 pub fn unescaped(value: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if memchr::memmem::find(value, b"\\/").is_none() {
+    if memchr::memmem::find(value, b"\\/").is_none() && memchr::memchr(b'%', value).is_none() {
         return std::borrow::Cow::Borrowed(value);
     }
     let mut out = Vec::with_capacity(value.len());
-    for (i, &b) in value.iter().enumerate() {
-        if !(b == b'\\' && value.get(i + 1) == Some(&b'/')) {
-            out.push(b);
-        }
+    let mut rest = value;
+    while let [first, tail @ ..] = rest {
+        let (byte, width) = match (first, tail) {
+            (b'\\', [b'/', ..]) => (b'/', 2),
+            (b'%', [b'2', b'B' | b'b', ..]) => (b'+', 3),
+            (b'%', [b'2', b'F' | b'f', ..]) => (b'/', 3),
+            (b'%', [b'3', b'D' | b'd', ..]) => (b'=', 3),
+            _ => (*first, 1),
+        };
+        out.push(byte);
+        rest = &rest[width..];
     }
     std::borrow::Cow::Owned(out)
 }

@@ -53,6 +53,30 @@ pub fn split(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// Whether a pattern matches a line break itself: an `\n` escape outside a
+/// character class (`[^\r\n]` only keeps a match on its line). A cheap scan
+/// of the source; a miss only means the rule keeps a one-line window.
+pub fn names_a_line_break(pattern: &str) -> bool {
+    let bytes = pattern.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                if depth == 0 && bytes.get(i + 1) == Some(&b'n') {
+                    return true;
+                }
+                i += 1;
+            }
+            b'[' => depth += 1,
+            b']' if depth > 0 => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

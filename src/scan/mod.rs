@@ -46,6 +46,9 @@ const LOOKBEHIND: usize = 8;
 /// search would walk every following line looking for a later start).
 const FOLLOWING_LINES: usize = 5;
 
+/// `Scratch::keyword_hits` keeps one hit per this many bytes at most.
+pub const HIT_SPACING: usize = 64;
+
 /// One confirmed value in a blob. Offsets are bytes into the scanned slice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
@@ -64,8 +67,19 @@ pub struct Match {
 #[derive(Default)]
 pub struct Scratch {
     matches: Vec<Match>,
+    /// Where the last scan's prefilter found keywords, in order: at most
+    /// one per `HIT_SPACING` bytes, so a keyword-dense blob costs little.
+    keyword_hits: Vec<usize>,
     /// Per rule, its last window search in this blob.
     searched: Vec<Searched>,
+}
+
+impl Scratch {
+    /// Where the last scan found keywords (what may anchor a match): one
+    /// hit stands for the others in the `HIT_SPACING` bytes after it.
+    pub fn keyword_hits(&self) -> &[usize] {
+        &self.keyword_hits
+    }
 }
 
 /// One rule's last search: the leftmost match (its span) starting at or
@@ -160,7 +174,7 @@ impl Scanner {
             rules.push(CompiledRule {
                 rule: (*rule).clone(),
                 pattern: Lazy::new(rule, &rule.pattern)?,
-                across_lines: names_a_line_break(&rule.pattern)
+                across_lines: lines::names_a_line_break(&rule.pattern)
                     .then(|| Lazy::new(rule, &format!(r"\A(?:{})", rule.pattern)))
                     .transpose()?,
                 pair,
@@ -211,9 +225,14 @@ impl Scanner {
         found.clear();
         let searched = &mut scratch.searched;
         searched.clear();
+        scratch.keyword_hits.clear();
+        let hits = &mut scratch.keyword_hits;
         searched.resize(self.rules.len(), Searched { to: usize::MAX, ..Searched::default() });
         if let Some(prefilter) = &self.prefilter {
             prefilter.for_each_hit(haystack, |hit| {
+                if hits.last().is_none_or(|&last| hit.start >= last + HIT_SPACING) {
+                    hits.push(hit.start);
+                }
                 for &ri in &self.rules_of_literal[hit.literal] {
                     let compiled = &self.rules[ri];
                     let end = line_end(haystack, hit.start, 0);
@@ -236,8 +255,11 @@ impl Scanner {
             return found;
         }
         self.find_paired_values(haystack, found);
+        // One value is one finding: of rules matching the very same bytes
+        // (a session token by its key name and by its shape), the first
+        // listed names it.
         found.sort_by_key(|m| (m.start, m.end, m.rule));
-        found.dedup_by_key(|m| (m.start, m.end, m.rule));
+        found.dedup_by_key(|m| (m.start, m.end));
         block::settle(haystack, found, |ri| (&self.rules[ri].rule, self.rules[ri].block_end.as_ref().map(Lazy::get)));
         assign_lines(haystack, found);
         self.assign_pairs(found);
@@ -386,30 +408,6 @@ fn past_line_breaks(haystack: &[u8], from: usize, to: usize, n: usize) -> Option
     Some(at)
 }
 
-/// Whether a pattern matches a line break itself: an `\n` escape outside a
-/// character class (`[^\r\n]` only keeps a match on its line). A cheap scan
-/// of the source; a miss only means the rule keeps a one-line window.
-fn names_a_line_break(pattern: &str) -> bool {
-    let bytes = pattern.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => {
-                if depth == 0 && bytes.get(i + 1) == Some(&b'n') {
-                    return true;
-                }
-                i += 1;
-            }
-            b'[' => depth += 1,
-            b']' if depth > 0 => depth -= 1,
-            _ => {}
-        }
-        i += 1;
-    }
-    false
-}
-
 /// The byte range covering `lines` lines before and after `start..end`, each
 /// side capped at `MAX_WINDOW` bytes.
 fn lines_around(haystack: &[u8], start: usize, end: usize, lines: usize) -> (usize, usize) {
@@ -521,11 +519,11 @@ mod tests {
 
     #[test]
     fn windows_span_following_lines_only_for_patterns_that_name_a_line_break() {
-        assert!(!names_a_line_break(r"(?i:secret)[^\r\n]{0,60}?x"));
-        assert!(!names_a_line_break(r"[[:alpha:]\n]+\\"));
-        assert!(names_a_line_break(r"secret[^\r\n]*\r?\n[ \t]*value"));
-        assert!(names_a_line_break(r"\\\n"), "an escaped backslash, then a line break");
-        assert!(!names_a_line_break(r"\\n"), "an escaped backslash, then n");
+        assert!(!lines::names_a_line_break(r"(?i:secret)[^\r\n]{0,60}?x"));
+        assert!(!lines::names_a_line_break(r"[[:alpha:]\n]+\\"));
+        assert!(lines::names_a_line_break(r"secret[^\r\n]*\r?\n[ \t]*value"));
+        assert!(lines::names_a_line_break(r"\\\n"), "an escaped backslash, then a line break");
+        assert!(!lines::names_a_line_break(r"\\n"), "an escaped backslash, then n");
         let text = b"a\nbb\nccc\ndddd";
         assert_eq!(line_end(text, 0, 0), 1);
         assert_eq!(line_end(text, 0, 2), 8);

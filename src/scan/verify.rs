@@ -18,10 +18,13 @@ pub enum Rejection {
 
 pub fn confirm(rule: &Rule, value: &[u8]) -> Result<(), Rejection> {
     let value = &*crate::rules::unescaped(value);
-    if rule.ignore_suffixes.iter().any(|s| value.ends_with(s.as_bytes()))
-        || rule.ignore_substrings.iter().any(|s| memchr::memmem::find(value, s.as_bytes()).is_some())
-        || rule.ignore_values.iter().any(|v| v.as_bytes().eq_ignore_ascii_case(value))
-    {
+    let example = || {
+        rule.ignore_suffixes.iter().any(|s| value.ends_with(s.as_bytes()))
+            || rule.ignore_substrings.iter().any(|s| memchr::memmem::find(value, s.as_bytes()).is_some())
+            || rule.ignore_values.iter().any(|v| v.as_bytes().eq_ignore_ascii_case(value))
+            || crate::providers::is_placeholder(rule, value)
+    };
+    if !rule.report_examples && example() {
         return Err(Rejection::DocumentationExample);
     }
     if rule.checksum.is_some_and(|checksum| !checksum_holds(checksum, value)) {
@@ -63,13 +66,6 @@ fn checksum_holds(checksum: Checksum, value: &[u8]) -> bool {
             let (header, claims) = (json(parts.next()), json(parts.next()));
             let alg = header.as_ref().and_then(|h| h.get("alg")).and_then(serde_json::Value::as_str);
             claims.is_some() && alg.is_some_and(|alg| !alg.eq_ignore_ascii_case("none"))
-        }
-        Checksum::Base64Pem => {
-            // The first 64 characters decode to 48 bytes: the BEGIN line.
-            let head = &value[..value.len().min(64) / 4 * 4];
-            base64_decode(head).is_some_and(|pem| {
-                pem.starts_with(b"-----BEGIN ") && memchr::memmem::find(&pem, b"PRIVATE KEY-----").is_some()
-            })
         }
         Checksum::DiscordId => {
             let id = value.split(|&b| b == b'.').next().and_then(base64_decode);
@@ -189,12 +185,6 @@ mod tests {
         assert!(!holds(Checksum::Jwt, &jwt(r#"{"alg":"none"}"#, r#"{"sub":"1"}"#)), "unsigned");
         assert!(!holds(Checksum::Jwt, &jwt(r#"{"typ":"JWT"}"#, r#"{"sub":"1"}"#)), "no alg");
         assert!(!holds(Checksum::Jwt, &jwt(r#"{"alg":"HS256"}"#, r#"{"iss":"https://ex"#)), "claims not JSON");
-        let pem =
-            |label: &str| b64(&format!("-----BEGIN {label}-----\nMIIEpAIBAAKCAQEA0000000000000000000000000000000\n"));
-        assert!(holds(Checksum::Base64Pem, &pem("RSA PRIVATE KEY")));
-        assert!(holds(Checksum::Base64Pem, &pem("OPENSSH PRIVATE KEY")));
-        assert!(!holds(Checksum::Base64Pem, &pem("CERTIFICATE")));
-        assert!(!holds(Checksum::Base64Pem, &pem("PUBLIC KEY")));
         assert!(holds(Checksum::Base64Credentials, &b64("ci-bot:s3cr3t-t0ken")));
         assert!(!holds(Checksum::Base64Credentials, &b64("ci-bot:")), "no password");
         assert!(!holds(Checksum::Base64Credentials, &b64("no colon at all here")));

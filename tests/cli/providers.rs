@@ -188,7 +188,7 @@ fn more_files(fake: &mut Fake) -> Vec<(String, String, Vec<&'static str>)> {
                  users:\n- name: ci\n  user:\n    client-key-data: {client_key}\n- name: deployer\n  user:\n    token: {}\n",
                 jwt(fake, "RS256")
             ),
-            vec!["private-key-base64", "jwt"],
+            vec!["private-key-pem", "jwt"],
         ),
         (
             ".docker/config.json".into(),
