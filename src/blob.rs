@@ -68,6 +68,9 @@ pub enum ArchiveSkip {
     Budget,
     /// An archive inside three archives.
     TooDeep,
+    /// Decompressing it needs more memory than keyfence gives a decoder
+    /// (an xz dictionary over 128 MiB).
+    Memory,
 }
 
 impl ArchiveSkip {
@@ -78,6 +81,7 @@ impl ArchiveSkip {
             ArchiveSkip::Bomb => "compression ratio over 100:1 (zip bomb?), not inflated",
             ArchiveSkip::Budget => "archive inflates past 1 GiB, the rest not inflated",
             ArchiveSkip::TooDeep => "archive nested deeper than 3 archives, not opened",
+            ArchiveSkip::Memory => "decompressing needs over 128 MiB of memory (xz dictionary), not inflated",
         }
     }
 }

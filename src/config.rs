@@ -63,6 +63,10 @@ pub struct Options {
     /// Rules to turn off.
     #[serde(default)]
     pub disable_rules: Vec<String>,
+    /// Only these providers' built-in rules (or these rule ids), as
+    /// `--rules`: `rules = ["aws"]` makes an AWS-only hook.
+    #[serde(default)]
+    pub rules: Vec<String>,
     pub max_blob_size: Option<u64>,
 }
 

@@ -20,7 +20,7 @@ use crate::exit::Exit;
 use crate::finding::LineModel;
 use crate::pipeline::{Outcome, Pipeline, Suppressor};
 use crate::rules::git_secrets::{self, GitSecretsConfig, Mode};
-use crate::rules::{RuleSet, Severity};
+use crate::rules::{RuleChoice, RuleSet, Severity};
 use crate::scan::Scanner;
 use crate::source::git::ReadOptions;
 use crate::source::history::{self, HistoryOptions};
@@ -101,8 +101,9 @@ pub struct RunConfig {
     pub project: ProjectAt,
     pub source: Source,
     pub mode: Mode,
-    /// Off-by-default rules to turn on.
-    pub enable_rules: Vec<String>,
+    /// The command line's rule choices (`--enable-rule`, `--rules`), applied
+    /// after `.keyfence.toml`'s in order. (The name predates `--rules`.)
+    pub enable_rules: Vec<RuleChoice>,
     /// Report documentation examples and placeholder ids too (`--include-examples`).
     pub include_examples: bool,
     pub baseline: Option<PathBuf>,
@@ -144,7 +145,7 @@ pub struct Scanned {
 pub struct EngineOptions<'r> {
     pub repo: Option<&'r gix::Repository>,
     pub mode: Mode,
-    pub enable: Vec<String>,
+    pub enable: Vec<RuleChoice>,
     pub include_examples: bool,
     /// Where the repository's allowlists (`.keyfence.toml`, and
     /// `.gitallowed` where git-secrets is set up) are read: the work tree,
@@ -192,12 +193,13 @@ impl Engine {
             for id in &project.options.disable_rules {
                 rules.set_enabled(id, false)?;
             }
+            if !project.options.rules.is_empty() {
+                rules.select(&project.options.rules)?;
+            }
             project_fail_on = project.options.fail_on;
             project_max_blob_size = project.options.max_blob_size;
         }
-        for id in &options.enable {
-            rules.set_enabled(id, true)?;
-        }
+        rules.choose(&options.enable)?;
         if options.include_examples {
             rules.report_examples();
         }

@@ -220,7 +220,11 @@ impl<'s> Pipeline<'s> {
         if matches!(text, Cow::Borrowed(_)) && self.skip_if_binary(bytes, origin) {
             return Vec::new();
         }
-        let bytes = &text[..];
+        self.text_findings(&text, origin)
+    }
+
+    /// Scan one blob known to be text (or asked to be scanned as such).
+    fn text_findings(&self, bytes: &[u8], origin: &Origin) -> Vec<Finding> {
         self.counters.blobs.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let (mut found, hits) = SCRATCH.with(|scratch| {

@@ -58,7 +58,8 @@ pub enum Command {
         after_help = "Examples:\n  keyfence explain AKIAY34FZKBOKMUTVV7A\n  keyfence explain 3cdc32e5b4539d384273a4278c4d2943   (a finding's fingerprint)"
     )]
     Explain {
-        /// An AWS key id (AKIA…, ASIA…) or a finding's fingerprint.
+        /// An AWS key id (AKIA…, ASIA…), any token a built-in rule matches (or
+        /// the line it sits on, for formats with no prefix), or a finding's fingerprint.
         id: String,
     },
     /// Print a shell completion script.
@@ -140,7 +141,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_blob_size: Option<u64>,
 
-    /// Do not open archives (zip, jar, tar, tar.gz, gz, ...): skip them as
+    /// Do not open archives (zip, jar, tar, gz, bz2, xz, ...): skip them as
     /// binary, as before archives were read.
     #[arg(long)]
     pub no_archives: bool,
@@ -176,6 +177,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "RULE")]
     pub enable_rule: Vec<String>,
 
+    /// Only the built-in rules of these providers (or these rule ids), e.g.
+    /// `--rules aws` or `--rules aws,github,private-key`. Rules from
+    /// .keyfence.toml and git-secrets patterns are kept.
+    #[arg(long, value_name = "PROVIDER", value_delimiter = ',')]
+    pub rules: Vec<String>,
     /// Also report documentation examples and placeholders, skipped by
     /// default: AKIAIOSFODNN7EXAMPLE, ids holding EXAMPLE, ids of
     /// placeholder accounts such as 123456789012, hex words.

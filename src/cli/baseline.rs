@@ -70,6 +70,10 @@ pub struct BaselineArgs {
     #[arg(long, value_name = "RULE")]
     pub enable_rule: Vec<String>,
 
+    /// Only the built-in rules of these providers (or these rule ids).
+    #[arg(long, value_name = "PROVIDER", value_delimiter = ',')]
+    pub rules: Vec<String>,
+
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -119,6 +123,7 @@ pub fn write(args: &BaselineArgs) -> Result<Exit> {
         no_config: args.no_config,
         skip_missing: args.skip_missing,
         enable_rule: args.enable_rule.clone(),
+        rules: args.rules.clone(),
         threads: args.threads,
         ..ScanArgs::default()
     };

@@ -50,7 +50,7 @@ pub fn scan(args: &ScanArgs) -> Result<RunConfig> {
         project: if args.no_config { ProjectAt::Nowhere } else { project },
         source,
         mode: Mode::Keyfence,
-        enable_rules: args.enable_rule.clone(),
+        enable_rules: rule_choices(args),
         include_examples: args.include_examples,
         baseline: args.baseline.clone(),
         max_blob_size: args.max_blob_size,
@@ -61,6 +61,14 @@ pub fn scan(args: &ScanArgs) -> Result<RunConfig> {
         skip_missing: args.skip_missing,
         output: output(&args.output, from_history),
     })
+}
+
+/// `--enable-rule` and `--rules`, as the engine applies them: enabling
+/// first, so `--rules aws --enable-rule aws-unique-id` keeps both.
+fn rule_choices(args: &ScanArgs) -> Vec<crate::rules::RuleChoice> {
+    use crate::rules::RuleChoice;
+    let only = (!args.rules.is_empty()).then(|| RuleChoice::Only(args.rules.clone()));
+    only.into_iter().chain(args.enable_rule.iter().cloned().map(RuleChoice::Enable)).collect()
 }
 
 /// `keyfence scan --history REPO…` with several repositories: the run of

@@ -8,6 +8,7 @@ use std::io::Write;
 pub mod args;
 pub mod baseline;
 pub mod config;
+pub mod explain;
 pub mod git_secrets;
 pub mod man;
 pub mod rules;
@@ -57,7 +58,7 @@ fn scan(args: &ScanArgs) -> Result<Exit> {
 }
 
 fn explain(id: &str) -> Result<Exit> {
-    print!("{}", crate::providers::explain(id)?);
+    print!("{}", explain::explain(id)?);
     Ok(Exit::Clean)
 }
 

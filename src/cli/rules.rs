@@ -25,6 +25,9 @@ pub fn list() -> Result<Exit> {
     for id in &project.options.disable_rules {
         rules.set_enabled(id, false)?;
     }
+    if !project.options.rules.is_empty() {
+        rules.select(&project.options.rules)?;
+    }
     let git_secrets = GitSecretsConfig::load(repo.as_ref())?;
     let from_git_secrets = git_secrets.rules(Mode::Keyfence)?;
     let mut out = std::io::stdout().lock();

@@ -1,5 +1,6 @@
 //! Archives opened in memory: zip and its kin (jar, war, ear, apk, whl,
-//! nupkg are zips), tar, gzip (and so tar.gz/tgz). The pipeline calls
+//! nupkg are zips), tar, and the gzip, bzip2 and xz streams (so tar.gz/tgz,
+//! tar.bz2/tbz2, tar.xz/txz). The pipeline calls
 //! [`kind`] on a blob it would otherwise skip as binary, and hands each
 //! member back to itself as a blob named `ARCHIVE!MEMBER`, so every source
 //! gets archives without knowing of them.
@@ -28,12 +29,24 @@ pub const MAX_TOTAL: u64 = 1 << 30;
 pub const MAX_RATIO: u64 = 100;
 /// Below this, any ratio is allowed: a small file of repeated lines is not a bomb.
 pub const RATIO_FLOOR: u64 = 1 << 20;
+/// Memory an xz decoder may allocate. An xz header names its dictionary size
+/// (up to 4 GiB) and the decoder allocates it, so a 100-byte file could take
+/// gigabytes; `xz -9` needs 65 MiB, so every preset's output is still read.
+pub const XZ_MEMORY: u64 = 128 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Zip,
     Tar,
+    /// One compressed stream: a file, or a tar read as its members.
+    Stream(Codec),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
     Gzip,
+    Bzip2,
+    Xz,
 }
 
 /// The archive format `bytes` starts with, judged by magic numbers (never by
@@ -42,11 +55,27 @@ pub fn kind(bytes: &[u8]) -> Option<Kind> {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         Some(Kind::Zip)
     } else if bytes.starts_with(&[0x1f, 0x8b, 0x08]) {
-        Some(Kind::Gzip)
+        Some(Kind::Stream(Codec::Gzip))
+    } else if is_bzip2(bytes) {
+        Some(Kind::Stream(Codec::Bzip2))
+    } else if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Some(Kind::Stream(Codec::Xz))
     } else if bytes.get(257..262) == Some(b"ustar") {
         Some(Kind::Tar)
     } else {
         None
+    }
+}
+
+/// `BZh`, a block size digit, then the magic of a first block or of the end
+/// of an empty stream: `BZh` alone starts ordinary text too, and a text file
+/// taken for a corrupt archive would not be scanned.
+fn is_bzip2(bytes: &[u8]) -> bool {
+    const BLOCK: &[u8] = b"1AY&SY";
+    const END: &[u8] = &[0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
+    match bytes {
+        [b'B', b'Z', b'h', b'1'..=b'9', rest @ ..] => rest.starts_with(BLOCK) || rest.starts_with(END),
+        _ => false,
     }
 }
 
@@ -90,33 +119,55 @@ pub fn expand(
     match kind {
         Kind::Zip => zip_members(bytes, max_member, budget, each),
         Kind::Tar => tar_members(bytes, max_member, budget, each),
-        Kind::Gzip => {
-            let gz = flate2::read::MultiGzDecoder::new(bytes);
-            let inflated = inflate(gz, bytes.len() as u64, budget.0.get(), max_member)?;
+        Kind::Stream(codec) => {
+            let inflated = inflate(decoder(codec, bytes)?, bytes.len() as u64, budget.0.get(), max_member)?;
             budget.0.set(budget.0.get() - inflated.len() as u64);
             if kind_is_tar(&inflated) {
-                // tar.gz: one archive, named by its members.
+                // tar.gz, tar.bz2, tar.xz: one archive, named by its members.
                 return tar_members(&inflated, max_member, budget, each);
             }
-            let header_name =
-                flate2::read::GzDecoder::new(bytes).header().and_then(|h| h.filename()).map(<[u8]>::to_vec);
-            each((header_name.unwrap_or_else(|| gunzipped_name(name)), Ok(inflated)));
+            // Only gzip may record its file's name.
+            let header_name = match codec {
+                Codec::Gzip => {
+                    flate2::read::GzDecoder::new(bytes).header().and_then(|h| h.filename()).map(<[u8]>::to_vec)
+                }
+                Codec::Bzip2 | Codec::Xz => None,
+            };
+            each((header_name.unwrap_or_else(|| decompressed_name(name)), Ok(inflated)));
             Ok(())
         }
     }
+}
+
+/// A reader of the decompressed `bytes`; every codec reads concatenated
+/// streams whole, as its command-line tool does.
+fn decoder(codec: Codec, bytes: &[u8]) -> Result<Box<dyn Read + '_>, Skip> {
+    Ok(match codec {
+        Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(bytes)),
+        Codec::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(bytes)),
+        Codec::Xz => {
+            let stream = liblzma::stream::Stream::new_stream_decoder(XZ_MEMORY, liblzma::stream::CONCATENATED)
+                .map_err(|_| Skip::Archive(ArchiveSkip::Memory))?;
+            Box::new(liblzma::bufread::XzDecoder::new_stream(bytes, stream))
+        }
+    })
 }
 
 fn kind_is_tar(bytes: &[u8]) -> bool {
     kind(bytes) == Some(Kind::Tar)
 }
 
-/// `creds.json.gz` holds `creds.json`; `x.tgz` holds `x.tar`.
-pub(super) fn gunzipped_name(archive: &[u8]) -> Vec<u8> {
+/// `creds.json.gz` holds `creds.json`; `x.tgz` holds `x.tar` (and so for
+/// bzip2 and xz); a stream named otherwise holds a file of its own name.
+pub(super) fn decompressed_name(archive: &[u8]) -> Vec<u8> {
     let base = archive.rsplit(|&b| b == b'/' || b == b'!').next().unwrap_or(archive);
-    if let Some(stem) = base.strip_suffix(b".tgz") {
-        return [stem, b".tar"].concat();
+    for tar in [&b".tgz"[..], b".tbz2", b".tbz", b".txz"] {
+        if let Some(stem) = base.strip_suffix(tar) {
+            return [stem, b".tar"].concat();
+        }
     }
-    base.strip_suffix(b".gz").filter(|s| !s.is_empty()).unwrap_or(base).to_vec()
+    let stem = [&b".gz"[..], b".bz2", b".xz"].into_iter().find_map(|suffix| base.strip_suffix(suffix));
+    stem.filter(|s| !s.is_empty()).unwrap_or(base).to_vec()
 }
 
 /// Read `reader` (a decompressor over `compressed` bytes) to its end, failing
@@ -127,12 +178,19 @@ fn inflate(reader: impl Read, compressed: u64, limit: u64, max_member: u64) -> R
     let mut out = Vec::new();
     let read = reader.take(cap.saturating_add(1)).read_to_end(&mut out);
     match read {
+        Err(e) if is_memory_limit(&e) => Err(Skip::Archive(ArchiveSkip::Memory)),
         Err(_) => Err(Skip::Archive(ArchiveSkip::Corrupt)),
         Ok(_) if out.len() as u64 <= cap => Ok(out),
         Ok(_) if cap == ratio_limit => Err(Skip::Archive(ArchiveSkip::Bomb)),
         Ok(_) if cap == max_member => Err(Skip::TooLarge(out.len() as u64)),
         Ok(_) => Err(Skip::Archive(ArchiveSkip::Budget)),
     }
+}
+
+/// Whether the xz decoder stopped because the stream needs more than [`XZ_MEMORY`].
+fn is_memory_limit(e: &io::Error) -> bool {
+    let inner = e.get_ref().and_then(|inner| inner.downcast_ref::<liblzma::stream::Error>());
+    matches!(inner, Some(liblzma::stream::Error::MemLimit))
 }
 
 /// A member of `declared` bytes, `compressed` in the archive: skipped before
@@ -210,18 +268,28 @@ mod tests {
     #[test]
     fn archives_are_known_by_their_magic_numbers() {
         assert_eq!(kind(b"PK\x03\x04rest"), Some(Kind::Zip));
-        assert_eq!(kind(&[0x1f, 0x8b, 0x08, 0]), Some(Kind::Gzip));
+        assert_eq!(kind(&[0x1f, 0x8b, 0x08, 0]), Some(Kind::Stream(Codec::Gzip)));
+        assert_eq!(kind(b"BZh91AY&SY\x01"), Some(Kind::Stream(Codec::Bzip2)));
+        assert_eq!(kind(b"BZh9\x17\x72\x45\x38\x50\x90\0\0\0\0"), Some(Kind::Stream(Codec::Bzip2)));
+        assert_eq!(kind(b"\xfd7zXZ\0\0\x04"), Some(Kind::Stream(Codec::Xz)));
         let mut tar = vec![0u8; 512];
         tar[257..262].copy_from_slice(b"ustar");
         assert_eq!(kind(&tar), Some(Kind::Tar));
         assert_eq!(kind(b"PK plain text"), None);
+        assert_eq!(kind(b"BZh, a text that starts like bzip2"), None);
+        assert_eq!(kind(b"BZh9 and more"), None);
     }
 
     #[test]
-    fn a_gzip_member_is_named_after_its_archive() {
-        assert_eq!(gunzipped_name(b"dir/creds.json.gz"), b"creds.json");
-        assert_eq!(gunzipped_name(b"a.zip!backup.tgz"), b"backup.tar");
-        assert_eq!(gunzipped_name(b"blob"), b"blob");
+    fn a_compressed_stream_is_named_after_its_archive() {
+        assert_eq!(decompressed_name(b"dir/creds.json.gz"), b"creds.json");
+        assert_eq!(decompressed_name(b"a.zip!backup.tgz"), b"backup.tar");
+        assert_eq!(decompressed_name(b"dir/creds.json.bz2"), b"creds.json");
+        assert_eq!(decompressed_name(b"home.tbz2"), b"home.tar");
+        assert_eq!(decompressed_name(b"notes.txt.xz"), b"notes.txt");
+        assert_eq!(decompressed_name(b"home.txz"), b"home.tar");
+        assert_eq!(decompressed_name(b".xz"), b".xz");
+        assert_eq!(decompressed_name(b"blob"), b"blob");
     }
 
     #[test]

@@ -53,6 +53,12 @@ impl Pipeline<'_> {
         });
         if let Err(skip) = result {
             self.skip(origin, reason(skip));
+            // Text can start like an archive (`ustar` at byte 257, a bzip2
+            // magic): listing it as a corrupt archive would leave its lines
+            // unread, so text that does not open is scanned as text too.
+            if skip == Skip::Archive(ArchiveSkip::Corrupt) && !crate::blob::looks_binary(bytes) {
+                found.extend(self.text_findings(bytes, origin));
+            }
         }
         Some(found)
     }
@@ -60,7 +66,7 @@ impl Pipeline<'_> {
 
 /// The path of a finding found in the unplaced blob `id` (`blob <id>`, or
 /// `blob <id>!member` inside an archive), once the blob is found at `at`.
-/// A gzip stream that does not record its file's name named its member
+/// A compressed stream that does not record its file's name named its member
 /// after `blob <id>`: it is named after the placed archive now.
 pub(super) fn placed(unplaced: &[u8], id: gix::ObjectId, at: &[u8]) -> Vec<u8> {
     let prefix = format!("blob {id}").into_bytes();
@@ -68,7 +74,7 @@ pub(super) fn placed(unplaced: &[u8], id: gix::ObjectId, at: &[u8]) -> Vec<u8> {
     let named_after_blob = [b"!", &prefix[..]].concat();
     match member.strip_prefix(&named_after_blob[..]) {
         Some(rest) if rest.is_empty() || rest.starts_with(b"!") => {
-            [at, b"!", &archive::gunzipped_name(at), rest].concat()
+            [at, b"!", &archive::decompressed_name(at), rest].concat()
         }
         _ => [at, member].concat(),
     }

@@ -134,3 +134,132 @@ pub static DIGITALOCEAN: Provider = simple(
     "DigitalOcean token: delete it (https://cloud.digitalocean.com/account/api/tokens), check the team's \
      activity log for resources you did not create, then issue a scoped token.",
 );
+
+pub static RUBYGEMS: Provider = simple(
+    "rubygems",
+    "RubyGems",
+    "https://rubygems.org/profile/api_keys",
+    "RubyGems key: delete it (https://rubygems.org/profile/api_keys), check the gems it could push for versions \
+     you did not release, then create a scoped key (or use trusted publishing).",
+);
+
+pub static NUGET: Provider = simple(
+    "nuget",
+    "NuGet",
+    "https://www.nuget.org/account/apikeys",
+    "NuGet key: delete or regenerate it (https://www.nuget.org/account/apikeys), check its packages for versions \
+     you did not push, then create a key scoped to one package glob.",
+);
+
+pub static DOCKER: Provider = simple(
+    "docker",
+    "Docker Hub",
+    "https://app.docker.com/settings/personal-access-tokens",
+    "Docker Hub token: delete it (https://app.docker.com/settings/personal-access-tokens; organization tokens \
+     under the organization's settings), check the repositories' tags for images you did not push.",
+);
+
+pub static TWILIO: Provider = simple(
+    "twilio",
+    "Twilio",
+    "https://console.twilio.com/us1/account/keys-credentials/api-keys",
+    "Twilio credential: rotate the auth token or delete the API key (https://console.twilio.com/us1/account/keys-credentials/api-keys), \
+     then check the message and call logs for traffic you did not send.",
+);
+
+pub static MAILGUN: Provider = simple(
+    "mailgun",
+    "Mailgun",
+    "https://app.mailgun.com/settings/api_security",
+    "Mailgun key: delete it and create a new one (https://app.mailgun.com/settings/api_security), then check the \
+     sending logs for mail you did not send.",
+);
+
+pub static MAILCHIMP: Provider = simple(
+    "mailchimp",
+    "Mailchimp",
+    "https://admin.mailchimp.com/account/api/",
+    "Mailchimp key: disable and delete it (https://admin.mailchimp.com/account/api/), create a new one, and check \
+     the audience exports and campaigns for activity you did not start.",
+);
+
+pub static HEROKU: Provider = simple(
+    "heroku",
+    "Heroku",
+    "https://dashboard.heroku.com/account/applications",
+    "Heroku key: regenerate the account's API key or revoke the authorization (https://dashboard.heroku.com/account/applications, \
+     `heroku authorizations:revoke`), then check the apps' activity and config vars.",
+);
+
+pub static AZURE: Provider = simple(
+    "azure",
+    "Microsoft Azure",
+    "https://portal.azure.com/",
+    "Azure credential: rotate the storage account key (Access keys), revoke the SAS (rotate the key that signed it, \
+     or its stored access policy) or delete the app's client secret (Entra ID > App registrations > Certificates & secrets), \
+     then check the activity log.",
+);
+
+pub static DATADOG: Provider = simple(
+    "datadog",
+    "Datadog",
+    "https://app.datadoghq.com/organization-settings/api-keys",
+    "Datadog key: revoke it (https://app.datadoghq.com/organization-settings/api-keys, or Application Keys), \
+     create a new one, and check the audit trail for its use.",
+);
+
+pub static NEWRELIC: Provider = simple(
+    "newrelic",
+    "New Relic",
+    "https://one.newrelic.com/api-keys",
+    "New Relic key: delete it and create a new one (https://one.newrelic.com/api-keys), then update every agent \
+     or integration that used it.",
+);
+
+pub static SENTRY: Provider = simple(
+    "sentry",
+    "Sentry",
+    "https://sentry.io/settings/account/api/auth-tokens/",
+    "Sentry token: revoke it (https://sentry.io/settings/account/api/auth-tokens/; organization tokens under \
+     Settings > Auth Tokens), then issue a new one with only the scopes CI needs.",
+);
+
+pub static ATLASSIAN: Provider = simple(
+    "atlassian",
+    "Atlassian",
+    "https://id.atlassian.com/manage-profile/security/api-tokens",
+    "Atlassian token: revoke it (https://id.atlassian.com/manage-profile/security/api-tokens), then check the \
+     audit log of Jira and Confluence for changes you did not make.",
+);
+
+pub static DISCORD: Provider = simple(
+    "discord",
+    "Discord",
+    "https://discord.com/developers/applications",
+    "Discord token or webhook: reset the bot's token (https://discord.com/developers/applications > Bot) or delete \
+     the webhook (channel settings > Integrations), then check what the bot posted.",
+);
+
+pub static TELEGRAM: Provider = simple(
+    "telegram",
+    "Telegram",
+    "https://t.me/BotFather",
+    "Telegram bot token: revoke it with @BotFather (https://t.me/BotFather, /revoke), then update the bot with \
+     the new token.",
+);
+
+pub static DATABASE: Provider = simple(
+    "database",
+    "Database",
+    "https://www.postgresql.org/docs/current/sql-alterrole.html",
+    "Database password: change the user's password on the server (ALTER ROLE / ALTER USER, or the broker's \
+     user settings), restrict where it may connect from, and read the password from the environment instead.",
+);
+
+pub static JWT: Provider = simple(
+    "jwt",
+    "JSON Web Token",
+    "https://www.rfc-editor.org/rfc/rfc7519",
+    "Signed token: have its issuer revoke it (or end the session it belongs to); if it never expires, rotate the \
+     issuer's signing key, which ends every token it signed.",
+);

@@ -67,6 +67,22 @@ pub const ALL: &[&Provider] = &[
     &catalog::SENDGRID,
     &catalog::SHOPIFY,
     &catalog::DIGITALOCEAN,
+    &catalog::RUBYGEMS,
+    &catalog::NUGET,
+    &catalog::DOCKER,
+    &catalog::TWILIO,
+    &catalog::MAILGUN,
+    &catalog::MAILCHIMP,
+    &catalog::HEROKU,
+    &catalog::AZURE,
+    &catalog::DATADOG,
+    &catalog::NEWRELIC,
+    &catalog::SENTRY,
+    &catalog::ATLASSIAN,
+    &catalog::DISCORD,
+    &catalog::TELEGRAM,
+    &catalog::DATABASE,
+    &catalog::JWT,
 ];
 
 /// Generic advice for a secret of a rule with no provider (a project or
@@ -128,7 +144,11 @@ pub fn explain(id: &str) -> Result<String, ExplainError> {
         ));
     }
     let takes: Vec<&str> = ALL.iter().filter(|p| p.explain.is_some()).map(|p| p.explain_takes).collect();
-    Err(ExplainError(format!("'{id}' is neither {} nor a 32-hex-digit finding fingerprint", takes.join(" nor "))))
+    Err(ExplainError(format!(
+        "'{id}' is neither {}, nor a token or line a built-in rule matches (see `keyfence rules`), nor a \
+         32-hex-digit finding fingerprint",
+        takes.join(" nor ")
+    )))
 }
 
 #[cfg(test)]
@@ -149,7 +169,8 @@ mod tests {
         let error = explain("hello").unwrap_err().to_string();
         assert_eq!(
             error,
-            "'hello' is neither an AWS key id (AKIA…, ASIA…, 20 characters) nor a 32-hex-digit finding fingerprint"
+            "'hello' is neither an AWS key id (AKIA…, ASIA…, 20 characters), nor a token or line a built-in rule \
+             matches (see `keyfence rules`), nor a 32-hex-digit finding fingerprint"
         );
     }
 }

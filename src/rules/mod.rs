@@ -31,6 +31,22 @@ const BUILTIN: &[(&str, &str)] = &[
     ("sendgrid", include_str!("builtin/sendgrid.toml")),
     ("shopify", include_str!("builtin/shopify.toml")),
     ("digitalocean", include_str!("builtin/digitalocean.toml")),
+    ("rubygems", include_str!("builtin/rubygems.toml")),
+    ("nuget", include_str!("builtin/nuget.toml")),
+    ("docker", include_str!("builtin/docker.toml")),
+    ("twilio", include_str!("builtin/twilio.toml")),
+    ("mailgun", include_str!("builtin/mailgun.toml")),
+    ("mailchimp", include_str!("builtin/mailchimp.toml")),
+    ("heroku", include_str!("builtin/heroku.toml")),
+    ("azure", include_str!("builtin/azure.toml")),
+    ("datadog", include_str!("builtin/datadog.toml")),
+    ("newrelic", include_str!("builtin/newrelic.toml")),
+    ("sentry", include_str!("builtin/sentry.toml")),
+    ("atlassian", include_str!("builtin/atlassian.toml")),
+    ("discord", include_str!("builtin/discord.toml")),
+    ("telegram", include_str!("builtin/telegram.toml")),
+    ("database", include_str!("builtin/database.toml")),
+    ("jwt", include_str!("builtin/jwt.toml")),
 ];
 
 /// How bad a finding of this rule is. Ordered, so `--fail-on` can compare.
@@ -78,13 +94,24 @@ pub enum KeywordCase {
     Fold,
 }
 
-/// A checksum a token format embeds, verified offline by `scan::verify`.
+/// A check a token format lets keyfence make offline, by `scan::verify`: a
+/// checksum it embeds, or a structure a regex cannot see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Checksum {
     /// GitHub's and npm's format: the last 6 characters are the CRC32 of the
     /// 30 before them, in base62 (`0-9A-Za-z`), zero-padded on the left.
     Base62Crc32,
+    /// A JSON Web Token that is signed: its header decodes (base64url) to a
+    /// JSON object naming an `alg` other than `none`. An unsigned token
+    /// proves nothing to its verifier, so it is no credential.
+    Jwt,
+    /// Base64 of `user:password` (a docker `config.json` `auth`): printable
+    /// text, a user, `:`, and a password of at least 8 characters.
+    Base64Credentials,
+    /// A Discord bot token: its first part is the bot's user id (a
+    /// snowflake, 17-20 digits) in base64.
+    DiscordId,
 }
 
 /// A second way to confirm a value: a key id of rule `with` close by.
@@ -119,18 +146,43 @@ pub struct Rule {
     pub min_entropy: f64,
     #[serde(default)]
     pub reject_hex: bool,
+    /// Letters of one case only (an identifier, an HTML anchor) are not a
+    /// value of a mixed-alphabet format: 40 random base64 characters are all
+    /// lowercase with probability (26/64)^40, about 2e-16.
+    #[serde(default)]
+    pub reject_one_case: bool,
     #[serde(default)]
     pub ignore_suffixes: Vec<String>,
     /// Published examples that carry a marker mid-value (AWS's example
     /// session token holds `EXAMPLE` in the middle) are never findings.
     #[serde(default)]
     pub ignore_substrings: Vec<String>,
+    /// Values that are placeholders when the whole value is one of these,
+    /// in any case (`password`, `changeme` in a database URL).
+    #[serde(default)]
+    pub ignore_values: Vec<String>,
     #[serde(default)]
     pub pair: Option<Pairing>,
     /// An offline check the value's own format carries (`"base62-crc32"`);
     /// a value that fails it is not a finding.
     #[serde(default)]
     pub checksum: Option<Checksum>,
+    /// How many bytes before its keyword a match may start (at most
+    /// `MAX_LOOKBEHIND`; the scanner always allows 8, for escapes): for a
+    /// value whose fixed part comes last (`…-us6`) or whose key name comes
+    /// before a keyword that the value starts with (`token = eyJ…`).
+    #[serde(default)]
+    pub lookbehind: usize,
+    /// A pattern that ends a block value (`-----END [A-Z ]+-----`): the
+    /// value runs on through its first match within `MAX_BLOCK` bytes, so a
+    /// multi-line key is one value and its fingerprint covers all of it.
+    #[serde(default)]
+    pub block_end: Option<String>,
+    /// Rules whose match this rule's match overlaps are dropped for it: the
+    /// more specific rule reports the secret once (a GCP key file's key,
+    /// not also as a bare PEM key).
+    #[serde(default)]
+    pub supersedes: Vec<String>,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -166,6 +218,15 @@ fn default_true() -> bool {
 #[serde(deny_unknown_fields)]
 struct RulesFile {
     rules: Vec<Rule>,
+}
+
+/// A choice of rules made on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleChoice {
+    /// `--enable-rule ID`: turn on a rule that is off by default.
+    Enable(String),
+    /// `--rules NAME,…`: only these providers' (or rules') built-in rules.
+    Only(Vec<String>),
 }
 
 /// An ordered, validated collection of rules.
@@ -241,6 +302,43 @@ impl RuleSet {
         Ok(())
     }
 
+    /// Keep only the built-in rules `names` pick: a name is a provider id
+    /// (`aws`: its rules that are on stay on) or a rule id (that rule, on
+    /// even if it is off by default). Rules from `.keyfence.toml` and
+    /// git-secrets patterns are the user's own and are not touched, unless
+    /// named. A name that is neither is an error, not an empty scan.
+    pub fn select(&mut self, names: &[String]) -> Result<()> {
+        for name in names {
+            let known = self.rules.iter().any(|r| r.id == *name || r.provider.as_deref() == Some(name));
+            if !known {
+                return Err(Error::Rule {
+                    id: name.clone(),
+                    reason: "no provider or rule has this name (see `keyfence rules`)".into(),
+                });
+            }
+        }
+        let named = |s: &str| names.iter().any(|n| n == s);
+        for rule in &mut self.rules {
+            if named(&rule.id) {
+                rule.enabled = true;
+            } else if rule.builtin && !rule.provider.as_deref().is_some_and(named) {
+                rule.enabled = false;
+            }
+        }
+        Ok(())
+    }
+
+    /// Apply the command line's choices, in order.
+    pub fn choose(&mut self, choices: &[RuleChoice]) -> Result<()> {
+        for choice in choices {
+            match choice {
+                RuleChoice::Enable(id) => self.set_enabled(id, true)?,
+                RuleChoice::Only(names) => self.select(names)?,
+            }
+        }
+        Ok(())
+    }
+
     /// Every rule reports the documentation examples it would skip.
     pub fn report_examples(&mut self) {
         self.rules.iter_mut().for_each(|rule| rule.report_examples = true);
@@ -295,6 +393,13 @@ pub fn unescaped(value: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The most `Rule::lookbehind` may ask: the key name before a value.
+pub const MAX_LOOKBEHIND: usize = 256;
+
+/// How far a block value (`Rule::block_end`) may reach: an 8192-bit RSA key
+/// in PEM is about 6.5 KB; a PGP secret key with subkeys some 10-20 KB.
+pub const MAX_BLOCK: usize = 64 * 1024;
+
 fn validate(rule: &Rule) -> Result<()> {
     let fail = |reason: &str| Error::Rule { id: rule.id.clone(), reason: reason.to_string() };
     if rule.id.is_empty() || !rule.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
@@ -303,6 +408,12 @@ fn validate(rule: &Rule) -> Result<()> {
     }
     if rule.keywords.iter().any(|k| k.is_empty()) {
         return Err(fail("a keyword cannot be empty"));
+    }
+    if rule.lookbehind > MAX_LOOKBEHIND {
+        return Err(fail(&format!("lookbehind is at most {MAX_LOOKBEHIND} bytes")));
+    }
+    if rule.block_end.as_ref().is_some_and(|end| end.is_empty()) {
+        return Err(fail("block_end cannot be empty"));
     }
     if !(0.0..=8.0).contains(&rule.min_entropy) {
         return Err(fail("min_entropy is in bits per byte, between 0 and 8"));
@@ -350,6 +461,20 @@ mod tests {
         assert!(RuleSet::load_builtin(&[("x", rule), ("x", rule)]).is_err(), "duplicate id across files");
         let bad_id = rule.replace("x-one", "x one");
         assert!(RuleSet::load_builtin(&[("x", &bad_id)]).is_err(), "validated at load");
+    }
+
+    #[test]
+    fn select_keeps_the_named_providers_and_rules_and_refuses_unknown_names() {
+        let mut set = RuleSet::builtin();
+        let mine = "[[rules]]\nid = \"mine\"\nname = \"m\"\npattern = \"corp-[0-9]{6}\"\n";
+        set.extend(RuleSet::parse(mine, "t").unwrap()).unwrap();
+        set.select(&["aws".into(), "stripe-test-secret-key".into()]).unwrap();
+        let on: Vec<&str> = set.enabled().map(|r| r.id.as_str()).collect();
+        assert!(on.contains(&"aws-access-key-id") && on.contains(&"stripe-test-secret-key"), "{on:?}");
+        assert!(!on.contains(&"aws-unique-id"), "a provider's off-by-default rules stay off");
+        assert!(!on.contains(&"github-pat") && !on.contains(&"stripe-secret-key"), "{on:?}");
+        assert!(on.contains(&"mine"), "a project's own rule is kept");
+        assert!(RuleSet::builtin().select(&["nosuch".into()]).is_err());
     }
 
     #[test]

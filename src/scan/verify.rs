@@ -11,6 +11,8 @@ pub enum Rejection {
     DocumentationExample,
     LowEntropy,
     Hex,
+    /// Letters of one case only: a word or an identifier, not a key.
+    OneCase,
     Placeholder,
     /// The checksum the token format embeds does not match.
     Checksum,
@@ -21,6 +23,7 @@ pub fn confirm(rule: &Rule, value: &[u8]) -> Result<(), Rejection> {
     let example = || {
         rule.ignore_suffixes.iter().any(|s| value.ends_with(s.as_bytes()))
             || rule.ignore_substrings.iter().any(|s| memchr::memmem::find(value, s.as_bytes()).is_some())
+            || rule.ignore_values.iter().any(|v| v.as_bytes().eq_ignore_ascii_case(value))
             || crate::providers::is_placeholder(rule, value)
     };
     if !rule.report_examples && example() {
@@ -31,6 +34,9 @@ pub fn confirm(rule: &Rule, value: &[u8]) -> Result<(), Rejection> {
     }
     if rule.reject_hex && value.iter().all(u8::is_ascii_hexdigit) {
         return Err(Rejection::Hex);
+    }
+    if rule.reject_one_case && (value.iter().all(u8::is_ascii_lowercase) || value.iter().all(u8::is_ascii_uppercase)) {
+        return Err(Rejection::OneCase);
     }
     if rule.min_entropy > 0.0 {
         if entropy::shannon(value) < rule.min_entropy {
@@ -55,7 +61,50 @@ fn checksum_holds(checksum: Checksum, value: &[u8]) -> bool {
             let (body, check) = (&value[split - 30..split], &value[split..]);
             base62_6(crc32(body)).as_slice() == check
         }
+        Checksum::Jwt => {
+            let json = |part: Option<&[u8]>| {
+                part.and_then(base64_decode)
+                    .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                    .filter(serde_json::Value::is_object)
+            };
+            let mut parts = value.split(|&b| b == b'.');
+            let (header, claims) = (json(parts.next()), json(parts.next()));
+            let alg = header.as_ref().and_then(|h| h.get("alg")).and_then(serde_json::Value::as_str);
+            claims.is_some() && alg.is_some_and(|alg| !alg.eq_ignore_ascii_case("none"))
+        }
+        Checksum::DiscordId => {
+            let id = value.split(|&b| b == b'.').next().and_then(base64_decode);
+            id.is_some_and(|id| (17..=20).contains(&id.len()) && id.iter().all(u8::is_ascii_digit))
+        }
+        Checksum::Base64Credentials => base64_decode(value).is_some_and(|text| {
+            let printable = text.iter().all(|b| (0x20..0x7f).contains(b));
+            let split = memchr::memchr(b':', &text);
+            printable && split.is_some_and(|at| at > 0 && text.len() - at > 8)
+        }),
     }
+}
+
+/// Standard or URL-safe base64, padded or not; `None` on any other byte.
+fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in text.iter().take_while(|&&c| c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
 }
 
 /// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), bitwise: it runs
@@ -114,8 +163,41 @@ mod tests {
         assert_eq!(confirm(key_id, b"AKIA2E3MTGS5LTN4WCQV"), Ok(()));
         assert_eq!(confirm(secret, b"da39a3ee5e6b4b0d3255bfef95601890afd80709"), Err(Rejection::Hex));
         assert_eq!(confirm(secret, b"DA39A3EE5E6B4B0D3255BFEF95601890AFD80709"), Err(Rejection::Hex));
+        assert_eq!(confirm(secret, b"diffiehellmancomputesecretotherpublickey"), Err(Rejection::OneCase));
+        assert_eq!(confirm(secret, b"DIFFIEHELLMANCOMPUTESECRETOTHERPUBLICKEY"), Err(Rejection::OneCase));
+        assert_eq!(confirm(secret, b"DiffieHellmanComputeSecretOtherPublicKey"), Ok(()));
         assert_eq!(confirm(secret, b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), Err(Rejection::DocumentationExample));
         assert_eq!(confirm(secret, b"9dKq2Lm7Vt+Wx4Yz8Rp1Nb6Hc3Jf5Gs0Ta/EuIoA"), Ok(()));
+    }
+
+    /// The format checks a regex cannot make, on values assembled here.
+    #[test]
+    fn format_checks_decode_what_the_format_promises() {
+        let b64 = |s: &str| {
+            let mut out = String::new();
+            for chunk in s.as_bytes().chunks(3) {
+                let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+                for i in 0..=chunk.len() {
+                    out.push(
+                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                            [(n >> (18 - 6 * i) & 63) as usize] as char,
+                    );
+                }
+            }
+            out
+        };
+        assert_eq!(base64_decode(b64("hello, world").as_bytes()).unwrap(), b"hello, world");
+        let jwt = |header: &str, claims: &str| format!("{}.{}.c2lnbmF0dXJl", b64(header), b64(claims));
+        let holds = |check, value: &str| checksum_holds(check, value.as_bytes());
+        assert!(holds(Checksum::Jwt, &jwt(r#"{"alg":"HS256"}"#, r#"{"sub":"1"}"#)));
+        assert!(!holds(Checksum::Jwt, &jwt(r#"{"alg":"none"}"#, r#"{"sub":"1"}"#)), "unsigned");
+        assert!(!holds(Checksum::Jwt, &jwt(r#"{"typ":"JWT"}"#, r#"{"sub":"1"}"#)), "no alg");
+        assert!(!holds(Checksum::Jwt, &jwt(r#"{"alg":"HS256"}"#, r#"{"iss":"https://ex"#)), "claims not JSON");
+        assert!(holds(Checksum::Base64Credentials, &b64("ci-bot:s3cr3t-t0ken")));
+        assert!(!holds(Checksum::Base64Credentials, &b64("ci-bot:")), "no password");
+        assert!(!holds(Checksum::Base64Credentials, &b64("no colon at all here")));
+        assert!(holds(Checksum::DiscordId, &format!("{}.ILxrbr.x", b64("485819511273617762"))));
+        assert!(!holds(Checksum::DiscordId, &format!("{}.ILxrbr.x", b64("747key_for_the_cache"))));
     }
 
     /// The token is assembled here, so no literal token sits in the source.

@@ -1074,6 +1074,7 @@ fn docs_config_examples_are_valid_and_complete() {
         "pattern",
         "min_entropy",
         "reject_hex",
+        "reject_one_case",
         "ignore_suffixes",
         "ignore_substrings",
         "pair",

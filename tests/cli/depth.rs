@@ -1,6 +1,7 @@
 //! Detection depth (#16): credentials inside archives (zip and its kin,
-//! tar, tar.gz, gz), bounded against bombs, corrupt and deep archives.
-//! Fixtures are built in the tests with the crates keyfence reads them with.
+//! tar, tar.gz, gz, bz2, xz), bounded against bombs, corrupt and deep archives.
+//! Fixtures are built in the tests with the crates keyfence reads them with,
+//! bzip2 and xz ones with python3's modules.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -202,6 +203,194 @@ fn an_archive_member_above_max_blob_size_is_skipped_and_listed() {
     assert_eq!(paths_with(&report, "aws-access-key-id"), ["a.zip!small.ini"], "{report:#}");
     assert_eq!(report["skipped"][0]["path"], "a.zip!big.ini", "{report:#}");
     assert_eq!(report["skipped"][0]["size"], big.len());
+}
+
+// --- bzip2 and xz, written by python3 (an encoder keyfence does not link) ---
+
+/// What `python3 -c script` writes for `input` on its stdin.
+fn python(script: &str, input: &[u8]) -> Vec<u8> {
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 builds the bzip2 and xz fixtures");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "python3 -c {script}");
+    out.stdout
+}
+
+const OUT: &str = "import sys; out = sys.stdout.buffer.write; data = sys.stdin.buffer.read()\n";
+
+fn bz2(bytes: &[u8]) -> Vec<u8> {
+    python(&format!("{OUT}import bz2; out(bz2.compress(data))"), bytes)
+}
+
+fn xz(bytes: &[u8]) -> Vec<u8> {
+    python(&format!("{OUT}import lzma; out(lzma.compress(data))"), bytes)
+}
+
+/// A tar of one member `name` holding stdin, compressed as tarfile's `mode` says (`w:bz2`, `w:xz`).
+fn python_tar(mode: &str, name: &str, bytes: &[u8]) -> Vec<u8> {
+    let script = format!(
+        "{OUT}import io, tarfile\nbuf = io.BytesIO()\nwith tarfile.open(fileobj=buf, mode='{mode}') as t:\n    \
+         info = tarfile.TarInfo('{name}'); info.size = len(data); t.addfile(info, io.BytesIO(data))\nout(buf.getvalue())"
+    );
+    python(&script, bytes)
+}
+
+/// A zip whose member is compressed with bzip2 (method 12), as python's zipfile writes it.
+fn bzip2_zip(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let script = format!(
+        "{OUT}import io, zipfile\nbuf = io.BytesIO()\nwith zipfile.ZipFile(buf, 'w', zipfile.ZIP_BZIP2) as z:\n    \
+         z.writestr('{name}', data)\nout(buf.getvalue())"
+    );
+    python(&script, bytes)
+}
+
+fn write_bzip2_and_xz_archives(dir: &std::path::Path) {
+    let creds = creds();
+    std::fs::write(dir.join("creds.ini.bz2"), bz2(&creds)).unwrap();
+    std::fs::write(dir.join("creds.ini.xz"), xz(&creds)).unwrap();
+    std::fs::write(dir.join("home.tar.bz2"), python_tar("w:bz2", "home/.aws/credentials", &creds)).unwrap();
+    std::fs::write(dir.join("home.txz"), python_tar("w:xz", "home/.aws/credentials", &creds)).unwrap();
+    std::fs::write(dir.join("legacy.zip"), bzip2_zip("config/credentials", &creds)).unwrap();
+}
+
+const BZIP2_AND_XZ_MEMBERS: [&str; 5] = [
+    "creds.ini.bz2!creds.ini",
+    "creds.ini.xz!creds.ini",
+    "home.tar.bz2!home/.aws/credentials",
+    "home.txz!home/.aws/credentials",
+    "legacy.zip!config/credentials",
+];
+
+#[test]
+fn keys_inside_bz2_xz_tar_bz2_tar_xz_and_bzip2_zip_members_are_found_by_scan_path() {
+    let dir = tempfile::tempdir().unwrap();
+    write_bzip2_and_xz_archives(dir.path());
+    let out = run_in(dir.path(), &["scan", "--format", "json", "."]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(paths_with(&report, "aws-access-key-id"), BZIP2_AND_XZ_MEMBERS, "{report:#}");
+    assert_eq!(paths_with(&report, "aws-secret-access-key"), BZIP2_AND_XZ_MEMBERS, "{report:#}");
+    assert!(findings(&report).iter().all(|f| f.2 == 2 || f.2 == 3), "lines are the member's: {report:#}");
+    assert_eq!(report["skipped"].as_array().unwrap().len(), 0, "{report:#}");
+}
+
+#[test]
+fn keys_inside_bz2_and_xz_archives_are_found_by_history_with_the_archives_commit_and_path() {
+    let repo = Repo::new();
+    write_bzip2_and_xz_archives(repo.path());
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-q", "-m", "archives"]);
+    let commit = repo.git(&["rev-parse", "HEAD"]);
+    repo.commit_file("README", "nothing here\n", "later");
+    let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(paths_with(&report, "aws-access-key-id"), BZIP2_AND_XZ_MEMBERS, "{report:#}");
+    for finding in report["findings"].as_array().unwrap() {
+        assert_eq!(finding["commit"].as_str(), Some(commit.as_str()), "{finding:#}");
+    }
+}
+
+/// `(path, reason)` of every skipped blob.
+fn skipped(report: &serde_json::Value) -> Vec<(String, String)> {
+    let all = report["skipped"].as_array().unwrap().iter();
+    all.map(|s| (s["path"].as_str().unwrap().to_string(), s["reason"].as_str().unwrap().to_string())).collect()
+}
+
+#[test]
+fn a_bz2_or_xz_bomb_is_skipped_listed_and_never_inflated() {
+    let dir = tempfile::tempdir().unwrap();
+    let zeros = vec![0u8; 16 << 20];
+    std::fs::write(dir.path().join("bomb.bz2"), bz2(&zeros)).unwrap();
+    std::fs::write(dir.path().join("bomb.tar.xz"), python_tar("w:xz", "zeros", &zeros)).unwrap();
+    std::fs::write(dir.path().join("creds.ini.bz2"), bz2(&creds())).unwrap();
+    let started = Instant::now();
+    let out = run_in(dir.path(), &["scan", "--format", "json", "."]);
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    let skipped = skipped(&report);
+    for path in ["bomb.bz2", "bomb.tar.xz"] {
+        assert!(skipped.iter().any(|(p, r)| p == path && r.contains("zip bomb")), "{path}: {report:#}");
+    }
+    assert!(stderr(&out).contains("skipped bomb.bz2"), "{}", stderr(&out));
+    assert_eq!(paths_with(&report, "aws-access-key-id"), ["creds.ini.bz2!creds.ini"], "{report:#}");
+    assert_eq!(report["stats"]["bytes_scanned"], creds().len(), "nothing of the bombs was scanned");
+}
+
+#[test]
+fn a_corrupt_xz_or_bz2_is_listed_as_skipped_and_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut truncated = xz(&creds());
+    truncated.truncate(truncated.len() / 2);
+    std::fs::write(dir.path().join("truncated.xz"), truncated).unwrap();
+    let mut flipped = xz(&creds());
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x55;
+    std::fs::write(dir.path().join("flipped.xz"), flipped).unwrap();
+    let mut tbz = python_tar("w:bz2", "x", &creds());
+    tbz.truncate(30);
+    std::fs::write(dir.path().join("broken.tbz2"), tbz).unwrap();
+    let out = run_in(dir.path(), &["scan", "--format", "json", "."]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json(&out);
+    let skipped = skipped(&report);
+    for path in ["truncated.xz", "flipped.xz", "broken.tbz2"] {
+        assert!(skipped.contains(&(path.into(), "corrupt or unreadable archive".into())), "{path}: {report:#}");
+    }
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0);
+    assert_eq!(report["stats"]["skipped_in_archives"], 3);
+}
+
+#[test]
+fn an_xz_that_asks_for_a_huge_dictionary_is_listed_and_not_allocated() {
+    // A 1-filter block header (12 bytes after the 12-byte stream header)
+    // whose LZMA2 dictionary property is set to 40 (4 GiB), its CRC32 redone.
+    let script = format!(
+        "{OUT}import lzma, zlib, struct\nx = bytearray(lzma.compress(data))\n\
+         assert x[12:16] == bytes([2, 0, 0x21, 1]), x[12:16]\nx[16] = 40\n\
+         x[20:24] = struct.pack('<I', zlib.crc32(bytes(x[12:20])))\nout(bytes(x))"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("greedy.xz"), python(&script, &creds())).unwrap();
+    let out = run_in(dir.path(), &["scan", "--format", "json", "."]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(
+        skipped(&report),
+        [("greedy.xz".into(), "decompressing needs over 128 MiB of memory (xz dictionary), not inflated".into())]
+    );
+}
+
+#[test]
+fn a_bz2_or_xz_member_above_max_blob_size_is_skipped_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = credentials(KEY_ID, SECRET).repeat(200);
+    std::fs::write(dir.path().join("big.ini.xz"), xz(big.as_bytes())).unwrap();
+    std::fs::write(dir.path().join("home.tar.bz2"), python_tar("w:bz2", "big.ini", big.as_bytes())).unwrap();
+    let out = run_in(dir.path(), &["scan", "--max-blob-size", "4096", "--format", "json", "."]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json(&out);
+    let skipped = skipped(&report);
+    // A compressed tar is inflated whole before it is read, as tar.gz is:
+    // the tar is the blob the bound applies to.
+    for path in ["big.ini.xz", "home.tar.bz2"] {
+        assert!(skipped.iter().any(|(p, r)| p == path && r.contains("--max-blob-size")), "{path}: {report:#}");
+    }
+}
+
+#[test]
+fn no_archives_leaves_bz2_and_xz_unopened() {
+    let dir = tempfile::tempdir().unwrap();
+    write_bzip2_and_xz_archives(dir.path());
+    let out = run_in(dir.path(), &["scan", "--no-archives", "--format", "json", "."]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out)["findings"].as_array().unwrap().len(), 0);
 }
 
 // --- base64 ---
@@ -550,4 +739,33 @@ fn staged_reports_decoded_and_joined_keys_only_on_the_lines_the_change_adds() {
     );
     let ids: Vec<_> = report["findings"].as_array().unwrap().iter().map(|f| f["secret"].as_str().unwrap()).collect();
     assert!(ids.iter().filter(|s| s.starts_with("AKIA")).all(|s| *s == KEY_ID_2), "{report:#}");
+}
+
+#[test]
+fn a_secret_of_letters_of_one_case_like_an_html_anchor_is_not_a_secret_key() {
+    // Node's crypto docs, seen as a false positive in a real repository:
+    // 40 lowercase letters right after `Secret`, entropy 4.005 (floor 4.0).
+    let docs = "- [`diffieHellman.computeSecret(otherPublicKey[, inputEncoding][, outputEncoding])`]\
+                (#diffiehellmancomputesecretotherpublickey-inputencoding-outputencoding)\n\
+                aws_secret_access_key = DIFFIEHELLMANCOMPUTESECRETOTHERPUBLICKEY\n";
+    // Letters of both cases are still a key's alphabet.
+    let letters = chars(16, 40, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+    let (code, report, stderr) = scan_dir(&[("crypto.md", format!("{docs}aws_secret_access_key = {letters}\n"))]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(findings(&report), [("aws-secret-access-key".into(), "crypto.md".into(), 3)], "{report:#}");
+}
+
+/// A text file can start like an archive (`ustar` at byte 257 is a tar's
+/// magic): when it does not open as one, its lines are still scanned, so
+/// that a padded header cannot hide a key behind "corrupt archive".
+#[test]
+fn text_that_looks_like_an_archive_but_does_not_open_is_scanned_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{}ustar{}\n{}", " ".repeat(257), " ".repeat(300), credentials(KEY_ID, SECRET));
+    std::fs::write(dir.path().join("notes.txt"), text).unwrap();
+    let out = run_in(dir.path(), &["scan", "--format", "json", "notes.txt"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    let rules: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"aws-secret-access-key"), "{report:#}");
 }

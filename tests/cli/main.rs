@@ -9,7 +9,7 @@
 //! - `hooks`: `keyfence install` / `uninstall` through real `git commit`s
 //! - `hook_managers`: husky and lefthook from npm, pre-commit's advice
 //! - `trust`: trust in repository-supplied files (allowlists, ignores, report paths) and stderr that nobody reads
-//! - `depth`: credentials inside archives (zip, jar, tar.gz, gz) and base64, and their bounds
+//! - `depth`: credentials inside archives (zip, jar, tar.gz, gz, bz2, xz) and base64, and their bounds
 //! - `precision_and_redaction`: entropy floor, JSON `\/` escapes, CR-only lines, git-secrets rule names and providers, redaction of every copy
 //! - `rules_list`: `keyfence rules` against its snapshot, `fixtures/rules.snapshot`
 //! - `decoding`: text decoding (UTF-16, git's binary probe), closed stdin, invisible characters, dense keywords (#17)
