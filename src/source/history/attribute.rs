@@ -417,6 +417,7 @@ fn is_partial_clone(repo: &gix::Repository) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::git;
     use super::*;
     use std::sync::Mutex;
 
@@ -439,19 +440,6 @@ mod tests {
         fn skip(&self, _: &Origin, _: SkipReason) {}
         fn error(&self, _: Error) {}
         fn progress(&self, _: Progress) {}
-    }
-
-    fn git(dir: &std::path::Path, args: &[&str]) -> String {
-        let out = std::process::Command::new("git")
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .args(["-c", "user.name=T", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     fn commit(dir: &std::path::Path, files: &[(&str, &str)], message: &str) {

@@ -194,3 +194,19 @@ fn shallow(repo: &gix::Repository, allow: bool, sink: &dyn Sink) -> Result<(), E
 fn unplaced(id: ObjectId) -> Origin {
     Origin { path: format!("blob {id}").into_bytes(), commit: None, blob_id: Some(id.to_string()) }
 }
+
+/// git with neither user nor system config and a fixed identity, for the
+/// unit tests' repositories (one helper for every history module's tests).
+#[cfg(test)]
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["-c", "user.name=T", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

@@ -345,7 +345,7 @@ fn is_hex(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::process::Command;
+    use super::super::git;
     use std::sync::Mutex;
 
     use gix::ObjectId;
@@ -371,19 +371,6 @@ mod tests {
         fn skip(&self, _: &Origin, _: SkipReason) {}
         fn error(&self, _: Error) {}
         fn progress(&self, _: Progress) {}
-    }
-
-    fn git(dir: &std::path::Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .args(["-c", "user.name=T", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     #[test]
