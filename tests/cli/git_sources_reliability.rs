@@ -61,18 +61,7 @@ fn an_include_path_loop_is_reported_as_such_not_as_not_a_repository() {
 #[test]
 fn an_undecodable_commit_is_named_by_its_id() {
     let repo = Repo::new();
-    let hash = |args: &[&str], input: &str| {
-        use std::io::Write;
-        let mut child = repo
-            .git_cmd()
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap().trim().to_string()
-    };
+    let hash = |args: &[&str], input: &str| git_stdin(&repo, args, input);
     let blob = hash(&["hash-object", "-w", "--stdin"], &credentials(KEY_ID, SECRET));
     let tree = hash(&["mktree"], &format!("100644 blob {blob}\tcreds\n"));
     // git reads it (fsck: missingEmail); gix cannot decode the author.

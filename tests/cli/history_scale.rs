@@ -282,21 +282,6 @@ fn a_clean_history_whose_objects_all_resolve_needs_no_commit_walk_and_a_gap_stil
     assert!(stderr(&out).contains(&gone), "{}", stderr(&out));
 }
 
-fn git_stdin(repo: &Repo, args: &[&str], input: &str) -> String {
-    use std::io::Write;
-    let mut child = repo
-        .git_cmd()
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "git {args:?}");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 /// (path, commit, later versions) of every finding of a JSON history report.
 fn places(repo: &Repo) -> Vec<(String, String, u64)> {
     let out = repo.keyfence(&["scan", "--history", "--format", "json"]);

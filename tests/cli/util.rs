@@ -161,3 +161,20 @@ pub fn tool_or_skip(test: &str, found: Result<PathBuf, String>) -> Option<PathBu
         }
     }
 }
+
+/// Run git in `repo` with `input` on its standard input; panic unless it
+/// succeeds. Returns its trimmed stdout (an object id, a pack name).
+pub fn git_stdin(repo: &Repo, args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut child = repo
+        .git_cmd()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
