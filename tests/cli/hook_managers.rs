@@ -93,6 +93,23 @@ fn assert_commits(repo: &Repo, path: &std::ffi::OsStr, message: &str) {
     assert_eq!(commits(repo.path()), before + 1);
 }
 
+/// Through a hook manager: a staged key is blocked while the project's own
+/// pre-commit command (it writes `lint-ran`) still runs, a key in the commit
+/// message is blocked, and a clean commit goes through.
+fn assert_keys_blocked_and_clean_commits_pass(repo: &Repo, path: &std::ffi::OsStr) {
+    repo.write("creds", &credentials(KEY_ID, SECRET));
+    repo.git(&["add", "creds"]);
+    assert_blocked(repo, path, &["-m", "creds"], "creds");
+    assert!(repo.path().join("lint-ran").exists(), "the project's own command still runs");
+    repo.git(&["rm", "-q", "--cached", "creds"]);
+    std::fs::remove_file(repo.path().join("creds")).unwrap();
+
+    repo.write("notes", "clean\n");
+    repo.git(&["add", "notes"]);
+    assert_blocked(repo, path, &["-m", &format!("deploy with {KEY_ID} {SECRET}")], KEY_ID);
+    assert_commits(repo, path, "clean notes");
+}
+
 #[test]
 fn husky_runs_keyfence_after_husky_runs_again() {
     let Some(bin) = tools_or_skip("husky_runs_keyfence_after_husky_runs_again") else { return };
@@ -123,18 +140,8 @@ fn husky_runs_keyfence_after_husky_runs_again() {
     // husky runs again, as every `npm install` does, and keyfence still checks.
     let out = in_repo(&repo, &path, &husky, &[]);
     assert!(out.status.success(), "husky: {}{}", stdout(&out), stderr(&out));
-    repo.write("creds", &credentials(KEY_ID, SECRET));
-    repo.git(&["add", "creds"]);
-    assert_blocked(&repo, &path, &["-m", "creds"], "creds");
-    assert!(repo.path().join("lint-ran").exists(), "the project's own script still runs");
-    repo.git(&["rm", "-q", "--cached", "creds"]);
-    std::fs::remove_file(repo.path().join("creds")).unwrap();
-
-    // A key in the commit message, through husky's commit-msg.
-    repo.write("notes", "clean\n");
-    repo.git(&["add", "notes"]);
-    assert_blocked(&repo, &path, &["-m", &format!("deploy with {KEY_ID} {SECRET}")], KEY_ID);
-    assert_commits(&repo, &path, "clean notes");
+    // A staged key, then a key in the commit message (commit-msg).
+    assert_keys_blocked_and_clean_commits_pass(&repo, &path);
 }
 
 /// The text between the line `start` and the next line starting with
@@ -173,17 +180,7 @@ fn the_lefthook_snippet_merges_into_an_existing_lefthook_yml_as_printed() {
     let out = in_repo(&repo, &path, &lefthook, &["install"]);
     assert!(out.status.success(), "lefthook install: {}{}", stdout(&out), stderr(&out));
 
-    repo.write("creds", &credentials(KEY_ID, SECRET));
-    repo.git(&["add", "creds"]);
-    assert_blocked(&repo, &path, &["-m", "creds"], "creds");
-    assert!(repo.path().join("lint-ran").exists(), "the project's own command still runs");
-    repo.git(&["rm", "-q", "--cached", "creds"]);
-    std::fs::remove_file(repo.path().join("creds")).unwrap();
-
-    repo.write("notes", "clean\n");
-    repo.git(&["add", "notes"]);
-    assert_blocked(&repo, &path, &["-m", &format!("deploy with {KEY_ID} {SECRET}")], KEY_ID);
-    assert_commits(&repo, &path, "clean notes");
+    assert_keys_blocked_and_clean_commits_pass(&repo, &path);
     assert!(repo.path().join("msg-ran").exists());
 
     // With an `extends:` list already there, it says to add one line.
