@@ -63,23 +63,26 @@ fn paths_with(report: &serde_json::Value, rule: &str) -> Vec<String> {
     paths
 }
 
-#[test]
-fn keys_inside_zip_jar_in_zip_tar_gz_and_gz_are_found_by_scan_path_as_archive_members() {
+/// `scan PATH` over the archives `write` makes finds both halves of the key
+/// pair in each of `members`, at the member's own lines; the JSON report and
+/// its raw bytes are returned for the caller's own checks.
+fn assert_found_by_scan_path(write: fn(&std::path::Path), members: &[&str]) -> (serde_json::Value, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
-    write_archives(dir.path());
+    write(dir.path());
     let out = run_in(dir.path(), &["scan", "--format", "json", "."]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let report = json(&out);
-    assert_eq!(paths_with(&report, "aws-access-key-id"), MEMBERS, "{report:#}");
-    assert_eq!(paths_with(&report, "aws-secret-access-key"), MEMBERS, "{report:#}");
+    assert_eq!(paths_with(&report, "aws-access-key-id"), members, "{report:#}");
+    assert_eq!(paths_with(&report, "aws-secret-access-key"), members, "{report:#}");
     assert!(findings(&report).iter().all(|f| f.2 == 2 || f.2 == 3), "lines are the member's: {report:#}");
-    assert!(!out.stdout.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "no literal secret in json");
+    (report, out.stdout)
 }
 
-#[test]
-fn keys_inside_archives_are_found_by_history_with_the_archives_commit_and_path() {
+/// `scan --history` finds the key in each of `members` of the archives
+/// `write` makes, at the commit that added the archives.
+fn assert_found_by_history(write: fn(&std::path::Path), members: &[&str]) {
     let repo = Repo::new();
-    write_archives(repo.path());
+    write(repo.path());
     repo.git(&["add", "."]);
     repo.git(&["commit", "-q", "-m", "archives"]);
     let commit = repo.git(&["rev-parse", "HEAD"]);
@@ -87,10 +90,21 @@ fn keys_inside_archives_are_found_by_history_with_the_archives_commit_and_path()
     let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let report = json(&out);
-    assert_eq!(paths_with(&report, "aws-access-key-id"), MEMBERS, "{report:#}");
+    assert_eq!(paths_with(&report, "aws-access-key-id"), members, "{report:#}");
     for finding in report["findings"].as_array().unwrap() {
         assert_eq!(finding["commit"].as_str(), Some(commit.as_str()), "{finding:#}");
     }
+}
+
+#[test]
+fn keys_inside_zip_jar_in_zip_tar_gz_and_gz_are_found_by_scan_path_as_archive_members() {
+    let (_, out) = assert_found_by_scan_path(write_archives, &MEMBERS);
+    assert!(!out.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "no literal secret in json");
+}
+
+#[test]
+fn keys_inside_archives_are_found_by_history_with_the_archives_commit_and_path() {
+    assert_found_by_history(write_archives, &MEMBERS);
 }
 
 #[test]
@@ -268,32 +282,13 @@ const BZIP2_AND_XZ_MEMBERS: [&str; 5] = [
 
 #[test]
 fn keys_inside_bz2_xz_tar_bz2_tar_xz_and_bzip2_zip_members_are_found_by_scan_path() {
-    let dir = tempfile::tempdir().unwrap();
-    write_bzip2_and_xz_archives(dir.path());
-    let out = run_in(dir.path(), &["scan", "--format", "json", "."]);
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
-    let report = json(&out);
-    assert_eq!(paths_with(&report, "aws-access-key-id"), BZIP2_AND_XZ_MEMBERS, "{report:#}");
-    assert_eq!(paths_with(&report, "aws-secret-access-key"), BZIP2_AND_XZ_MEMBERS, "{report:#}");
-    assert!(findings(&report).iter().all(|f| f.2 == 2 || f.2 == 3), "lines are the member's: {report:#}");
+    let (report, _) = assert_found_by_scan_path(write_bzip2_and_xz_archives, &BZIP2_AND_XZ_MEMBERS);
     assert_eq!(report["skipped"].as_array().unwrap().len(), 0, "{report:#}");
 }
 
 #[test]
 fn keys_inside_bz2_and_xz_archives_are_found_by_history_with_the_archives_commit_and_path() {
-    let repo = Repo::new();
-    write_bzip2_and_xz_archives(repo.path());
-    repo.git(&["add", "."]);
-    repo.git(&["commit", "-q", "-m", "archives"]);
-    let commit = repo.git(&["rev-parse", "HEAD"]);
-    repo.commit_file("README", "nothing here\n", "later");
-    let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
-    let report = json(&out);
-    assert_eq!(paths_with(&report, "aws-access-key-id"), BZIP2_AND_XZ_MEMBERS, "{report:#}");
-    for finding in report["findings"].as_array().unwrap() {
-        assert_eq!(finding["commit"].as_str(), Some(commit.as_str()), "{finding:#}");
-    }
+    assert_found_by_history(write_bzip2_and_xz_archives, &BZIP2_AND_XZ_MEMBERS);
 }
 
 /// `(path, reason)` of every skipped blob.
