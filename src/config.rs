@@ -70,6 +70,24 @@ pub struct Options {
     pub max_blob_size: Option<u64>,
 }
 
+impl Options {
+    /// `[options]`' rule choices applied to `rules`: enabled, disabled, then
+    /// only the providers picked. Scans and `keyfence rules` share it, so the
+    /// list shows what a scan runs.
+    pub fn choose_rules(&self, rules: &mut crate::rules::RuleSet) -> Result<()> {
+        for id in &self.enable_rules {
+            rules.set_enabled(id, true)?;
+        }
+        for id in &self.disable_rules {
+            rules.set_enabled(id, false)?;
+        }
+        if !self.rules.is_empty() {
+            rules.select(&self.rules)?;
+        }
+        Ok(())
+    }
+}
+
 impl ProjectConfig {
     /// Read `.keyfence.toml` from `files`; a missing file is an empty config.
     pub fn load(files: &Files<'_>) -> Result<ProjectConfig> {

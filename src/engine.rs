@@ -187,15 +187,7 @@ impl Engine {
             let shown = files.shown(Path::new(config::FILE_NAME));
             suppressors = suppressors.with_project(project.allowlist(&shown, files.root())?);
             rules.extend(project.rules)?;
-            for id in &project.options.enable_rules {
-                rules.set_enabled(id, true)?;
-            }
-            for id in &project.options.disable_rules {
-                rules.set_enabled(id, false)?;
-            }
-            if !project.options.rules.is_empty() {
-                rules.select(&project.options.rules)?;
-            }
+            project.options.choose_rules(&mut rules)?;
             project_fail_on = project.options.fail_on;
             project_max_blob_size = project.options.max_blob_size;
         }

@@ -19,15 +19,7 @@ pub fn list() -> Result<Exit> {
     let mut rules = RuleSet::builtin();
     let builtin = rules.all().len();
     rules.extend(project.rules)?;
-    for id in &project.options.enable_rules {
-        rules.set_enabled(id, true)?;
-    }
-    for id in &project.options.disable_rules {
-        rules.set_enabled(id, false)?;
-    }
-    if !project.options.rules.is_empty() {
-        rules.select(&project.options.rules)?;
-    }
+    project.options.choose_rules(&mut rules)?;
     let git_secrets = GitSecretsConfig::load(repo.as_ref())?;
     let from_git_secrets = git_secrets.rules(Mode::Keyfence)?;
     let mut out = std::io::stdout().lock();
