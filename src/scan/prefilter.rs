@@ -9,25 +9,26 @@
 //!
 //! **The budget.** One Teddy searcher takes at most `FAST_LIMIT` (64)
 //! literals: past that it packs more literals per bucket and slows down, and
-//! aho-corasick refuses 128 or more (`packed::PATTERN_LIMIT`). The built-in
-//! rules of AWS and the first fourteen providers fit one searcher (61
-//! literals, 33 of them AWS's); with the rest of issue 13's providers they
-//! make 113, so the built-ins use the grouped design below: two passes (a
-//! test counts the literals and the groups). Keep every literal three bytes
-//! or more: a Teddy group matches on its shortest literal's length, and one
-//! two-byte keyword slowed its whole group 3x (benches/runs/engine-2026-12-01-providers.md).
-//! Beyond one searcher's budget, in
-//! this order:
-//! 1. More than 64 literals (many providers, or user rules): the literals are
-//!    split into groups of at most 64, one Teddy searcher each, and their hits
-//!    are merged by position. Each group is one more pass over the blob, so
-//!    ~150 literals (the next ~40 providers) cost three passes at Teddy speed,
-//!    still several times the DFA. Hits from different groups may overlap,
-//!    which one searcher would not report; the scanner deduplicates matches,
-//!    so an extra hit costs one verification and never changes a result.
+//! aho-corasick refuses 128 or more (`packed::PATTERN_LIMIT`). A searcher
+//! also matches candidates on its shortest literal's first bytes (up to
+//! four), so a short literal weakens the fingerprint of every literal it
+//! shares a searcher with. Hence `groups`:
+//! 1. Literals are split by length class (four bytes or more, three, two,
+//!    one), then into as few even groups of at most 64 as fit, longest
+//!    first: one Teddy searcher each, hits merged by position. The AWS
+//!    rules alone are one searcher (33 literals); all built-in rules (113)
+//!    make two groups of four-byte-or-longer literals and one of the 17
+//!    three-byte ones: three passes (a test counts literals and passes).
+//!    Each group is one more pass over the blob. Hits from different groups
+//!    may overlap, which one searcher would not report; the scanner
+//!    deduplicates matches, so an extra hit costs one verification and never
+//!    changes a result.
 //! 2. No packed searcher on this CPU (Teddy needs SSSE3/AVX2 or NEON): one
 //!    DFA over all literals, slower but exact.
 //!
+//! A new keyword should be four bytes or more where its format allows: a
+//! three-byte one joins the short group, a one- or two-byte one makes a
+//! slow group of its own (benches/runs/engine-2026-12-01-providers.md).
 //! Folding (`keyword_case = "fold"`) turns one keyword into 3–4 literals, so
 //! a new provider should prefer shared, case-exact prefixes (`ghp_`, `xoxb-`).
 
@@ -44,13 +45,21 @@ pub struct Hit {
 }
 
 pub enum Prefilter {
-    /// At most `FAST_LIMIT` literals: one pass (the built-in rules).
+    /// At most `FAST_LIMIT` literals of one length class: one pass (the
+    /// AWS rules alone).
     Teddy(packed::Searcher),
-    /// More: groups of at most `FAST_LIMIT`, each with the index of its
-    /// first literal; one pass per group, hits merged by position.
-    Groups(Vec<(usize, packed::Searcher)>),
+    /// More, or of several length classes: one pass per group, hits merged
+    /// by position (see `groups`).
+    Groups(Vec<Group>),
     /// No packed searcher on this CPU: a DFA, slower but exact.
     Automaton(AhoCorasick),
+}
+
+/// One Teddy searcher over some of the literals, with the index (in the
+/// scanner's literal list) of each of its patterns.
+pub struct Group {
+    searcher: packed::Searcher,
+    literals: Vec<usize>,
 }
 
 impl Prefilter {
@@ -59,17 +68,24 @@ impl Prefilter {
         if literals.is_empty() {
             return None;
         }
-        let teddy = |group: &[Vec<u8>]| {
-            packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(group).build()
+        let teddy = |group: &[usize]| {
+            packed::Config::new()
+                .match_kind(packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(group.iter().map(|&i| &literals[i]))
+                .build()
         };
-        if literals.len() <= FAST_LIMIT {
-            if let Some(searcher) = teddy(literals) {
+        let groups = groups(literals);
+        if groups.len() == 1 {
+            // Pattern ids are literal indices only in the literals' order.
+            let all: Vec<usize> = (0..literals.len()).collect();
+            if let Some(searcher) = teddy(&all) {
                 return Some(Prefilter::Teddy(searcher));
             }
         } else {
-            let groups: Option<Vec<_>> =
-                literals.chunks(FAST_LIMIT).enumerate().map(|(i, g)| Some((i * FAST_LIMIT, teddy(g)?))).collect();
-            if let Some(groups) = groups {
+            let built: Option<Vec<Group>> =
+                groups.into_iter().map(|literals| Some(Group { searcher: teddy(&literals)?, literals })).collect();
+            if let Some(groups) = built {
                 return Some(Prefilter::Groups(groups));
             }
         }
@@ -79,6 +95,14 @@ impl Prefilter {
             .build(literals)
             .expect("literal sets always build as a DFA");
         Some(Prefilter::Automaton(automaton))
+    }
+
+    /// How many passes over a blob this prefilter makes.
+    pub fn passes(&self) -> usize {
+        match self {
+            Prefilter::Groups(groups) => groups.len(),
+            Prefilter::Teddy(_) | Prefilter::Automaton(_) => 1,
+        }
     }
 
     /// Calls `on_hit` for each keyword occurrence, left to right.
@@ -92,10 +116,11 @@ impl Prefilter {
             Prefilter::Groups(groups) => {
                 let mut streams: Vec<_> = groups
                     .iter()
-                    .map(|(first, searcher)| {
-                        searcher
+                    .map(|group| {
+                        group
+                            .searcher
                             .find_iter(haystack)
-                            .map(move |m| Hit { literal: first + m.pattern().as_usize(), start: m.start() })
+                            .map(|m| Hit { literal: group.literals[m.pattern().as_usize()], start: m.start() })
                     })
                     .collect();
                 let mut heads: Vec<Option<Hit>> = streams.iter_mut().map(Iterator::next).collect();
@@ -115,6 +140,28 @@ impl Prefilter {
             }
         }
     }
+}
+
+/// The literals (by index) of each Teddy pass. Teddy matches a candidate
+/// on its shortest literal's first bytes (up to four), so literals of one
+/// length class, 1, 2, 3 or 4 and more bytes, share a searcher: a 3-byte
+/// literal among long ones weakens the whole group's fingerprint. Within a
+/// class, longest first, split evenly into as few groups of at most
+/// `FAST_LIMIT` as fit. Measured on the built-in rules (113 literals) over
+/// Python and Rust source, prefilter alone: 0.49 GB/s as two groups in rule
+/// order, 2.34 GB/s as two groups of 48 long literals and one of 17 3-byte
+/// ones (benches/runs/prefilter-grouping-2026-12-01.md).
+fn groups(literals: &[Vec<u8>]) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..literals.len()).collect();
+    let class = |i: usize| literals[i].len().min(4);
+    order.sort_by_key(|&i| (std::cmp::Reverse(class(i)), std::cmp::Reverse(literals[i].len()), i));
+    let mut groups = Vec::new();
+    for class_members in order.chunk_by(|&a, &b| class(a) == class(b)) {
+        let count = class_members.len().div_ceil(FAST_LIMIT);
+        let size = class_members.len().div_ceil(count);
+        groups.extend(class_members.chunks(size).map(<[usize]>::to_vec));
+    }
+    groups
 }
 
 /// The spellings of `keyword` the prefilter should look for. Folding adds the
@@ -163,6 +210,17 @@ mod tests {
         assert!(Prefilter::new(&[]).is_none());
     }
 
+    #[test]
+    fn short_literals_get_their_own_pass_and_hits_keep_their_literal_index() {
+        let literals: Vec<Vec<u8>> = vec![b"AKIA".to_vec(), b"hf_".to_vec(), b"secret".to_vec()];
+        assert_eq!(groups(&literals), [vec![2, 0], vec![1]]);
+        let pre = Prefilter::new(&literals).unwrap();
+        assert_eq!(pre.passes(), 2);
+        let mut hits = vec![];
+        pre.for_each_hit(b"hf_ secret AKIA hf_", |h| hits.push((h.literal, h.start)));
+        assert_eq!(hits, [(1, 0), (2, 4), (0, 11), (1, 16)]);
+    }
+
     /// The literals the built-in rules make, every rule counted (disabled
     /// ones too: `--enable-rule` turns them on), deduplicated as `Scanner` does.
     fn builtin_literals() -> Vec<Vec<u8>> {
@@ -178,14 +236,14 @@ mod tests {
         literals
     }
 
-    /// The budget test: the built-in rules take two Teddy passes. If this
-    /// fails, a new rule pushed the literal count past `2 * FAST_LIMIT`, a
-    /// third pass over every blob: share prefixes, prefer exact case over
-    /// `fold`, or measure the third group (`cargo bench --bench engine --
-    /// prefilter/no-hits`) and raise the budget in the module doc with the
-    /// numbers.
+    /// The budget test: the built-in rules take three Teddy passes (two
+    /// of long literals, one of three-byte ones). If this fails, a new rule
+    /// added a pass over every blob: share prefixes, prefer exact case over
+    /// `fold` and four bytes over three, or measure the extra group (`cargo
+    /// bench --bench engine -- prefilter/no-hits`) and raise the budget in
+    /// the module doc with the numbers.
     #[test]
-    fn builtin_rules_fit_two_fast_searchers() {
+    fn builtin_rules_take_three_fast_passes() {
         let literals = builtin_literals();
         assert!(literals.len() <= 2 * FAST_LIMIT, "{} built-in literals, budget {}", literals.len(), 2 * FAST_LIMIT);
         assert_eq!(literals.len(), 113, "update the count in the module doc");
@@ -193,8 +251,8 @@ mod tests {
             Some(Prefilter::Groups(groups)) => groups.len(),
             _ => 0,
         };
-        assert_eq!(groups(&Prefilter::new(&literals)), 2, "two Teddy groups");
+        assert_eq!(groups(&Prefilter::new(&literals)), 3, "three Teddy groups");
         let scanner = super::super::Scanner::new(&crate::rules::RuleSet::builtin()).unwrap();
-        assert_eq!(groups(&scanner.prefilter), 2, "the shipped scanner uses two Teddy groups");
+        assert_eq!(groups(&scanner.prefilter), 3, "the shipped scanner makes three passes");
     }
 }
