@@ -168,6 +168,12 @@ impl SeenBlobs {
     pub fn first_time(&self, id: &gix::oid) -> bool {
         self.shard(id).lock().expect("lock").insert(id.to_owned())
     }
+
+    /// Take back a `first_time` whose read then failed, so that the next
+    /// reader of `id` (a retry, another pack) scans it.
+    pub fn forget(&self, id: &gix::oid) {
+        self.shard(id).lock().expect("lock").remove(id);
+    }
 }
 
 /// Whether a blob starting with `probe` (its first `BINARY_PROBE` bytes are

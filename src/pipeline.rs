@@ -304,6 +304,10 @@ impl<'s> Pipeline<'s> {
         let mut placed = self.placed.into_inner().expect("lock");
         placed.retain(|(f, _)| !suppressed(f));
         findings.extend(versions::one_per_secret_per_path(placed));
+        // A history scan that stopped on an error before placing every blob
+        // with findings: they are still reported, named by blob id.
+        let unplaced = self.unplaced.into_inner().expect("lock");
+        findings.extend(unplaced.into_values().flatten().filter(|f| !suppressed(f)));
         // A stable order so reports and baselines do not churn between runs.
         // The value is part of the order: the findings decoded from one
         // base64 run share its line and column (`pipeline/view.rs`).

@@ -80,13 +80,24 @@ impl Blobs<'_> {
 
 pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -> Result<(), Error> {
     // Resolved first: a bad `--branch` is an error even when nothing is found.
-    let tips = tips::tips(repo, options.branch.as_deref())?;
+    let tips = tips::tips(repo, options.branch.as_deref()).or_else(|first| {
+        // gix reads the pack directory on its first lookup; a pack copied in
+        // at that moment is unreadable for an instant. Once more, a little
+        // later, through a fresh handle; a second failure is the first's.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        match gix::open_opts(repo.git_dir(), repo.open_options().clone()) {
+            Ok(fresh) => tips::tips(&fresh, options.branch.as_deref()).map_err(|_| first),
+            Err(_) => Err(first),
+        }
+    })?;
     shallow(repo, options.allow_shallow, sink)?;
     let (mut indexes, mut loose) = (Vec::new(), Vec::new());
     for objects_dir in objects::object_dirs(repo)? {
         indexes.extend(objects::pack_indexes(&objects_dir)?);
         loose.extend(objects::loose_ids(&objects_dir)?);
     }
+    // A pack that cannot be opened yet is left to `rescan`, which waits for it.
+    indexes.retain(|index_path| objects::readable(index_path, repo.object_hash()));
     sink.progress(Progress::Expect(objects::packed_objects(&indexes, repo.object_hash()) + loose.len() as u64));
     let blobs = Blobs {
         sink,
@@ -98,12 +109,12 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     };
     // Every blob before any tree, so that each tree is recorded knowing
     // which of its blobs need a place (`traverse`, `graph`).
-    let mut vanished = Vec::new();
+    let mut unread = objects::Unread::default();
     for pass in [Pass::Blobs, Pass::Rest] {
         for index_path in &indexes {
             objects::scan_pack(repo, index_path, pass, options.threads, &blobs)?;
         }
-        vanished.extend(objects::scan_loose(repo, &loose, pass, &blobs)?);
+        unread.extend(objects::scan_loose(repo, &loose, pass, &blobs));
         if pass == Pass::Blobs {
             let found = blobs.found.lock().expect("lock").clone();
             let too_large = blobs.too_large.lock().expect("lock").iter().map(|(id, _)| *id).collect::<Vec<_>>();
@@ -114,7 +125,7 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     // packs and replaces old packs: read the object directories again once,
     // as git does on a miss, before calling anything missing (listing the
     // pack directories again is cheap; only new packs are read).
-    objects::rescan(repo, &indexes, &vanished, options.threads, &blobs)?;
+    objects::rescan(repo, &indexes, unread, options.threads, &blobs)?;
     // Nothing to place and nothing missing: the walk would only confirm it.
     let nothing_to_place =
         blobs.found.lock().expect("lock").is_empty() && blobs.too_large.lock().expect("lock").is_empty();

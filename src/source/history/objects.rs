@@ -62,6 +62,30 @@ pub(super) fn packed_objects(indexes: &[PathBuf], hash: gix::hash::Kind) -> u64 
         .sum()
 }
 
+/// Whether a listed pack can be opened now. A pack being copied into place
+/// by something other than git (which renames a finished file in) shows up
+/// as an empty or short index for a moment: the first listing leaves such a
+/// pack to `rescan`, which waits for it (`settle`).
+pub(super) fn readable(index_path: &std::path::Path, hash: gix::hash::Kind) -> bool {
+    pack::index::File::at(index_path, hash).is_ok()
+        && pack::data::File::at(index_path.with_extension("pack"), hash).is_ok()
+}
+
+/// How long `rescan` waits for a pack that cannot be opened yet, in steps.
+const SETTLE_STEPS: u32 = 10;
+const SETTLE_STEP: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Wait (a short, bounded while) for a pack to become readable; a pack
+/// still unreadable after that is reported by `scan_pack` as corrupt.
+fn settle(index_path: &std::path::Path, hash: gix::hash::Kind) {
+    for _ in 0..SETTLE_STEPS {
+        if !index_path.exists() || readable(index_path, hash) {
+            return;
+        }
+        std::thread::sleep(SETTLE_STEP);
+    }
+}
+
 pub(super) fn scan_pack(
     repo: &gix::Repository,
     index_path: &std::path::Path,
@@ -234,31 +258,43 @@ pub(super) fn loose_ids(objects_dir: &std::path::Path) -> Result<Vec<ObjectId>, 
     Ok(ids)
 }
 
-/// Read the loose objects of `pass`; returns those that were gone by the
-/// time they were read (a concurrent `git gc` packed and pruned them), for
-/// `rescan`.
-pub(super) fn scan_loose(
-    repo: &gix::Repository,
-    ids: &[ObjectId],
-    pass: Pass,
-    blobs: &Blobs,
-) -> Result<Vec<ObjectId>, Error> {
+/// What `scan_loose` could not read: objects gone by the time they were
+/// read (a concurrent `git gc` packed and pruned them), and objects whose
+/// read failed, with the error, for `rescan` to try once more.
+#[derive(Default)]
+pub(super) struct Unread {
+    pub(super) vanished: Vec<ObjectId>,
+    pub(super) failed: Vec<(ObjectId, Error)>,
+}
+
+impl Unread {
+    pub(super) fn extend(&mut self, other: Unread) {
+        self.vanished.extend(other.vanished);
+        self.failed.extend(other.failed);
+    }
+}
+
+/// Read the loose objects of `pass`. A read that fails is not an error yet:
+/// while a `git gc` runs, the object may be half-way between its loose file
+/// and its new pack (and gix reading the pack directory then may meet a
+/// pack still being written). `rescan` reads it again.
+pub(super) fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], pass: Pass, blobs: &Blobs) -> Unread {
     let shared = repo.clone().into_sync();
-    let vanished = std::sync::Mutex::new(Vec::new());
-    ids.par_iter().try_for_each_init(
+    let unread = std::sync::Mutex::new(Unread::default());
+    let vanished = |id| unread.lock().expect("lock").vanished.push(id);
+    let failed =
+        |id, e| unread.lock().expect("lock").failed.push((id, context(format!("corrupt loose object {id}"))(e)));
+    ids.par_iter().for_each_init(
         || (shared.to_thread_local(), Recent::default()),
-        |(repo, recent), &id| -> Result<(), Error> {
+        |(repo, recent), &id| {
             let header = match repo.try_find_header(id) {
                 Ok(Some(header)) => header,
-                Ok(None) => {
-                    vanished.lock().expect("lock").push(id);
-                    return Ok(());
-                }
-                Err(e) => return Err(context(format!("corrupt loose object {id}"))(e)),
+                Ok(None) => return vanished(id),
+                Err(e) => return failed(id, e),
             };
             let is_blob = header.kind() == gix::object::Kind::Blob;
             if is_blob != (pass == Pass::Blobs) {
-                return Ok(());
+                return;
             }
             blobs.sink.progress(Progress::Object { blob: is_blob, bytes: header.size() });
             if !is_blob {
@@ -268,35 +304,40 @@ pub(super) fn scan_loose(
                     Ok(Some(object)) => blobs.integrity.check(&id, object.kind, &object.data, recent),
                     _ => blobs.integrity.unchecked(),
                 }
-                return Ok(());
+                return;
             }
             if !blobs.seen.first_time(&id) {
-                return Ok(());
+                return;
             }
             if header.size() > blobs.max_blob_size {
-                blobs.skip_too_large(id, header.size());
-                return Ok(());
+                return blobs.skip_too_large(id, header.size());
             }
             match repo.try_find_object(id) {
                 Ok(Some(object)) => blobs.scan(id, &object.data),
-                Ok(None) => vanished.lock().expect("lock").push(id),
-                Err(e) => return Err(context(format!("corrupt loose object {id}"))(e)),
+                Ok(None) => {
+                    blobs.seen.forget(&id);
+                    vanished(id)
+                }
+                Err(e) => {
+                    blobs.seen.forget(&id);
+                    failed(id, e)
+                }
             }
-            Ok(())
         },
-    )?;
-    Ok(vanished.into_inner().expect("lock"))
+    );
+    unread.into_inner().expect("lock")
 }
 
 /// The second look after a concurrent change: packs that appeared since
-/// the listing are scanned (blobs already read are not read again), and
-/// every loose object that vanished must be found again through a fresh
-/// handle on the object database; one that is not is named as a change
-/// made during the scan, not as corruption.
+/// the listing, or could not be opened then, are scanned (blobs already
+/// read are not read again), and every loose object that vanished or failed
+/// to read is looked up again through a fresh handle on the object
+/// database. One that has vanished for good is named as a change made
+/// during the scan; one that fails again is reported with its first error.
 pub(super) fn rescan(
     repo: &gix::Repository,
     scanned: &[PathBuf],
-    vanished: &[ObjectId],
+    unread: Unread,
     threads: usize,
     blobs: &Blobs,
 ) -> Result<(), Error> {
@@ -305,26 +346,33 @@ pub(super) fn rescan(
             if !scanned.contains(&index_path) {
                 // Its objects are not among those names were looked up in.
                 blobs.integrity.unchecked();
+                settle(&index_path, repo.object_hash());
                 scan_pack(repo, &index_path, Pass::Blobs, threads, blobs)?;
                 scan_pack(repo, &index_path, Pass::Rest, threads, blobs)?;
             }
         }
     }
-    if vanished.is_empty() {
+    let Unread { vanished, failed } = unread;
+    if vanished.is_empty() && failed.is_empty() {
         return Ok(());
     }
     blobs.integrity.unchecked();
     let fresh = gix::open_opts(repo.git_dir(), repo.open_options().clone())
         .map_err(context(format!("cannot open {} again", repo.git_dir().display())))?;
-    for &id in vanished {
-        let changed = || {
-            Error::Git(format!(
-                "object {id} disappeared while the history was read and is in no pack either: the repository \
-                 changed during the scan (a concurrent git gc or repack?); run the scan again"
-            ))
+    let changed = |id: ObjectId| {
+        Error::Git(format!(
+            "object {id} disappeared while the history was read and is in no pack either: the repository changed \
+             during the scan (a concurrent git gc or repack?); run the scan again"
+        ))
+    };
+    let retries = vanished.into_iter().map(|id| (id, None)).chain(failed.into_iter().map(|(id, e)| (id, Some(e))));
+    for (id, first_error) in retries {
+        let fail = |e| first_error.unwrap_or_else(|| context(format!("cannot read object {id}"))(e));
+        let header = match fresh.try_find_header(id) {
+            Ok(Some(header)) => header,
+            Ok(None) => return Err(changed(id)),
+            Err(e) => return Err(fail(e)),
         };
-        let header =
-            fresh.try_find_header(id).map_err(context(format!("cannot read object {id}")))?.ok_or_else(changed)?;
         if header.kind() != gix::object::Kind::Blob || !blobs.seen.first_time(&id) {
             continue;
         }
@@ -332,9 +380,11 @@ pub(super) fn rescan(
             blobs.skip_too_large(id, header.size());
             continue;
         }
-        let object =
-            fresh.try_find_object(id).map_err(context(format!("cannot read object {id}")))?.ok_or_else(changed)?;
-        blobs.scan(id, &object.data);
+        match fresh.try_find_object(id) {
+            Ok(Some(object)) => blobs.scan(id, &object.data),
+            Ok(None) => return Err(changed(id)),
+            Err(e) => return Err(fail(e)),
+        }
     }
     Ok(())
 }
@@ -394,17 +444,79 @@ mod tests {
             max_blob_size: 1 << 20,
             integrity: super::super::integrity::Integrity::new(&repo, &listed, &[blob]),
         };
-        let vanished = super::scan_loose(&repo, &[blob], super::Pass::Blobs, &blobs).unwrap();
-        super::rescan(&repo, &listed, &vanished, 1, &blobs).unwrap();
+        let unread = super::scan_loose(&repo, &[blob], super::Pass::Blobs, &blobs);
+        super::rescan(&repo, &listed, unread, 1, &blobs).unwrap();
         assert_eq!(*sink.0.lock().unwrap(), [blob]);
 
         // Gone for good: a change during the scan, not corruption.
         let gone = ObjectId::from_hex(b"1111111111111111111111111111111111111111").unwrap();
-        let error = super::rescan(&repo, &listed, &[gone], 1, &blobs).unwrap_err().to_string();
+        let gone_for_good = super::Unread { vanished: vec![gone], ..Default::default() };
+        let error = super::rescan(&repo, &listed, gone_for_good, 1, &blobs).unwrap_err().to_string();
         assert!(
             error.contains(&format!("object {gone} disappeared")) && error.contains("concurrent git gc"),
             "{error}"
         );
         assert!(!error.contains("corrupt"), "{error}");
+    }
+
+    #[test]
+    fn a_pack_still_being_copied_in_when_listed_is_read_once_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        std::fs::write(dir.path().join("f"), "packed while listed\n").unwrap();
+        git(dir.path(), &["add", "f"]);
+        git(dir.path(), &["commit", "-qm", "c"]);
+        git(dir.path(), &["repack", "-qad"]);
+        let blob = ObjectId::from_hex(git(dir.path(), &["rev-parse", "HEAD:f"]).as_bytes()).unwrap();
+        let repo = gix::open(dir.path()).unwrap();
+        let [index_path] = super::pack_indexes(repo.objects.store_ref().path()).unwrap().try_into().unwrap();
+        // The index as a copy that has created the file but not written it yet.
+        let complete = std::fs::read(&index_path).unwrap();
+        std::fs::write(&index_path, b"").unwrap();
+        assert!(!super::readable(&index_path, repo.object_hash()));
+        let copy = {
+            let index_path = index_path.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(120));
+                std::fs::write(&index_path, complete).unwrap();
+            })
+        };
+        let sink = Scanned::default();
+        let blobs = Blobs {
+            sink: &sink,
+            seen: SeenBlobs::default(),
+            found: Mutex::default(),
+            too_large: Mutex::default(),
+            max_blob_size: 1 << 20,
+            integrity: super::super::integrity::Integrity::new(&repo, &[], &[]),
+        };
+        super::rescan(&repo, &[], super::Unread::default(), 1, &blobs).unwrap();
+        copy.join().unwrap();
+        assert_eq!(*sink.0.lock().unwrap(), [blob]);
+    }
+
+    #[test]
+    fn a_loose_blob_whose_read_failed_is_scanned_by_the_retry() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        std::fs::write(dir.path().join("f"), "read twice\n").unwrap();
+        git(dir.path(), &["add", "f"]);
+        let blob = ObjectId::from_hex(git(dir.path(), &["rev-parse", ":f"]).as_bytes()).unwrap();
+        let repo = gix::open(dir.path()).unwrap();
+        let sink = Scanned::default();
+        let blobs = Blobs {
+            sink: &sink,
+            seen: SeenBlobs::default(),
+            found: Mutex::default(),
+            too_large: Mutex::default(),
+            max_blob_size: 1 << 20,
+            integrity: super::super::integrity::Integrity::new(&repo, &[], &[blob]),
+        };
+        // As `scan_loose` leaves a blob it claimed and could not read.
+        assert!(blobs.seen.first_time(&blob));
+        blobs.seen.forget(&blob);
+        let failed = super::Unread { failed: vec![(blob, Error::Git("transient".into()))], ..Default::default() };
+        super::rescan(&repo, &[], failed, 1, &blobs).unwrap();
+        assert_eq!(*sink.0.lock().unwrap(), [blob]);
     }
 }
