@@ -218,6 +218,28 @@ fn a_corrupt_pack_is_found_in_small_and_large_entries_alike() {
     expect_error(&repo.keyfence(&["scan", "--history"]), &[&blob]);
 }
 
+/// A pack index that cannot be read (here: empty, as a copy that has not
+/// written it yet leaves it) is waited for a moment and then is an error
+/// naming it; the key found in the loose objects is still reported.
+#[test]
+fn an_unreadable_pack_index_is_an_error_and_the_findings_found_are_still_reported() {
+    let repo = Repo::new();
+    repo.commit_file("README", "hello\n", "base");
+    repo.git(&["gc", "-q"]);
+    repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
+    let pack_dir = repo.path().join(".git/objects/pack");
+    let idx = std::fs::read_dir(&pack_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .expect("a pack index");
+    overwrite(&idx, b"");
+    let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
+    expect_error(&out, &["corrupt pack index", idx.file_name().unwrap().to_str().unwrap()]);
+    let found = findings(&json(&out));
+    assert!(found.iter().any(|(rule, _, _)| rule == "aws-access-key-id"), "{found:?}");
+}
+
 #[test]
 fn a_missing_blob_exits_two_unless_skip_missing() {
     let repo = Repo::new();
