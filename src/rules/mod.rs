@@ -12,41 +12,49 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// The built-in rule files, `(provider id, text)`: adding a provider's rules
-/// is one line here plus its `builtin/<id>.toml`. Every rule in a file names
-/// that provider (`provider = "<id>"`), checked at load.
+/// A built-in rule file as the build wrote it: `builtin/<id>.toml` as JSON
+/// (`build.rs` says why).
+macro_rules! builtin {
+    ($provider:literal) => {
+        ($provider, include_str!(concat!(env!("OUT_DIR"), "/builtin/", $provider, ".json")))
+    };
+}
+
+/// The built-in rule files, `(provider id, JSON text)`: adding a provider's
+/// rules is one line here plus its `builtin/<id>.toml`. Every rule in a file
+/// names that provider (`provider = "<id>"`), checked at load.
 const BUILTIN: &[(&str, &str)] = &[
-    ("aws", include_str!("builtin/aws.toml")),
-    ("github", include_str!("builtin/github.toml")),
-    ("gitlab", include_str!("builtin/gitlab.toml")),
-    ("slack", include_str!("builtin/slack.toml")),
-    ("stripe", include_str!("builtin/stripe.toml")),
-    ("google", include_str!("builtin/google.toml")),
-    ("private-key", include_str!("builtin/private-key.toml")),
-    ("npm", include_str!("builtin/npm.toml")),
-    ("pypi", include_str!("builtin/pypi.toml")),
-    ("openai", include_str!("builtin/openai.toml")),
-    ("anthropic", include_str!("builtin/anthropic.toml")),
-    ("huggingface", include_str!("builtin/huggingface.toml")),
-    ("sendgrid", include_str!("builtin/sendgrid.toml")),
-    ("shopify", include_str!("builtin/shopify.toml")),
-    ("digitalocean", include_str!("builtin/digitalocean.toml")),
-    ("rubygems", include_str!("builtin/rubygems.toml")),
-    ("nuget", include_str!("builtin/nuget.toml")),
-    ("docker", include_str!("builtin/docker.toml")),
-    ("twilio", include_str!("builtin/twilio.toml")),
-    ("mailgun", include_str!("builtin/mailgun.toml")),
-    ("mailchimp", include_str!("builtin/mailchimp.toml")),
-    ("heroku", include_str!("builtin/heroku.toml")),
-    ("azure", include_str!("builtin/azure.toml")),
-    ("datadog", include_str!("builtin/datadog.toml")),
-    ("newrelic", include_str!("builtin/newrelic.toml")),
-    ("sentry", include_str!("builtin/sentry.toml")),
-    ("atlassian", include_str!("builtin/atlassian.toml")),
-    ("discord", include_str!("builtin/discord.toml")),
-    ("telegram", include_str!("builtin/telegram.toml")),
-    ("database", include_str!("builtin/database.toml")),
-    ("jwt", include_str!("builtin/jwt.toml")),
+    builtin!("aws"),
+    builtin!("github"),
+    builtin!("gitlab"),
+    builtin!("slack"),
+    builtin!("stripe"),
+    builtin!("google"),
+    builtin!("private-key"),
+    builtin!("npm"),
+    builtin!("pypi"),
+    builtin!("openai"),
+    builtin!("anthropic"),
+    builtin!("huggingface"),
+    builtin!("sendgrid"),
+    builtin!("shopify"),
+    builtin!("digitalocean"),
+    builtin!("rubygems"),
+    builtin!("nuget"),
+    builtin!("docker"),
+    builtin!("twilio"),
+    builtin!("mailgun"),
+    builtin!("mailchimp"),
+    builtin!("heroku"),
+    builtin!("azure"),
+    builtin!("datadog"),
+    builtin!("newrelic"),
+    builtin!("sentry"),
+    builtin!("atlassian"),
+    builtin!("discord"),
+    builtin!("telegram"),
+    builtin!("database"),
+    builtin!("jwt"),
 ];
 
 /// How bad a finding of this rule is. Ordered, so `--fail-on` can compare.
@@ -241,14 +249,14 @@ impl RuleSet {
     /// checks are a few byte comparisons per rule (patterns still compile
     /// lazily, in `scan`), so a hook's start-up does not notice them.
     pub fn builtin() -> Self {
-        Self::load_builtin(BUILTIN).expect("built-in rules parse and validate (unit-tested)")
+        Self::load_builtin(BUILTIN, Self::parse_json).expect("built-in rules parse and validate (unit-tested)")
     }
 
-    fn load_builtin(files: &[(&str, &str)]) -> Result<Self> {
+    fn load_builtin(files: &[(&str, &str)], parse: fn(&str, &str) -> Result<Vec<Rule>>) -> Result<Self> {
         let mut set = RuleSet { rules: Vec::new() };
         for &(provider, text) in files {
             let origin = format!("built-in rules {provider}.toml");
-            for mut rule in Self::parse(text, &origin)? {
+            for mut rule in parse(text, &origin)? {
                 validate(&rule)?;
                 if rule.provider.as_deref() != Some(provider) {
                     return Err(Error::Rule {
@@ -264,6 +272,13 @@ impl RuleSet {
             }
         }
         Ok(set)
+    }
+
+    /// Parse rules from the JSON `build.rs` makes of a rules file.
+    fn parse_json(text: &str, origin: &str) -> Result<Vec<Rule>> {
+        let file: RulesFile =
+            serde_json::from_str(text).map_err(|e| Error::Rule { id: origin.to_string(), reason: e.to_string() })?;
+        Ok(file.rules)
     }
 
     /// Parse rules from TOML text (`[[rules]]` tables), naming `origin` in errors.
@@ -456,11 +471,14 @@ mod tests {
     #[test]
     fn builtin_files_must_name_their_provider_and_not_share_ids() {
         let rule = "[[rules]]\nid = \"x-one\"\nname = \"x\"\npattern = \"x\"\nprovider = \"x\"\n";
-        assert!(RuleSet::load_builtin(&[("x", rule)]).is_ok());
-        assert!(RuleSet::load_builtin(&[("y", rule)]).is_err(), "wrong provider");
-        assert!(RuleSet::load_builtin(&[("x", rule), ("x", rule)]).is_err(), "duplicate id across files");
+        assert!(RuleSet::load_builtin(&[("x", rule)], RuleSet::parse).is_ok());
+        assert!(RuleSet::load_builtin(&[("y", rule)], RuleSet::parse).is_err(), "wrong provider");
+        assert!(
+            RuleSet::load_builtin(&[("x", rule), ("x", rule)], RuleSet::parse).is_err(),
+            "duplicate id across files"
+        );
         let bad_id = rule.replace("x-one", "x one");
-        assert!(RuleSet::load_builtin(&[("x", &bad_id)]).is_err(), "validated at load");
+        assert!(RuleSet::load_builtin(&[("x", &bad_id)], RuleSet::parse).is_err(), "validated at load");
     }
 
     #[test]
