@@ -63,7 +63,7 @@ fn explain(id: &str) -> Result<Exit> {
 }
 
 /// Write generated text; a closed pipe (`| head`) is not an error.
-fn write_stdout(bytes: &[u8]) -> Result<Exit> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<Exit> {
     match std::io::stdout().lock().write_all(bytes) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(Exit::Clean),

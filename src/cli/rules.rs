@@ -2,7 +2,7 @@
 //! then the ones `.keyfence.toml` adds and the git-secrets patterns of the
 //! repository's git config, with whether each is on.
 
-use std::io::Write;
+use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::Result;
@@ -22,7 +22,7 @@ pub fn list() -> Result<Exit> {
     project.options.choose_rules(&mut rules)?;
     let git_secrets = GitSecretsConfig::load(repo.as_ref())?;
     let from_git_secrets = git_secrets.rules(Mode::Keyfence)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = String::new();
     for (n, rule) in rules.all().iter().enumerate() {
         if n == builtin {
             writeln!(out, "# from {}", crate::config::FILE_NAME)?;
@@ -47,5 +47,5 @@ pub fn list() -> Result<Exit> {
         };
         writeln!(out, "on   {:<24} {:<7} {what}", rule.id, rule.severity.as_str())?;
     }
-    Ok(Exit::Clean)
+    super::write_stdout(out.as_bytes())
 }

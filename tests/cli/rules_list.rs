@@ -18,3 +18,20 @@ fn the_rule_list_matches_its_snapshot() {
         path.display()
     );
 }
+
+/// `keyfence rules | head -1`: a reader that stops early is not an error
+/// (as for ripgrep, `man` and `completions`).
+#[test]
+fn the_rule_list_into_a_closed_pipe_exits_zero_without_a_message() {
+    let mut child = keyfence()
+        .arg("rules")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("keyfence runs");
+    // Close the reading end before keyfence has written anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("keyfence exits");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
