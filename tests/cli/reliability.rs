@@ -154,14 +154,18 @@ fn a_corrupt_loose_blob_exits_two_in_every_git_mode() {
     expect_error(&repo.keyfence(&["hook", "pre-commit"]), &[&blob, "creds.txt"]);
 }
 
-/// Flip `count` bytes in the middle of the pack entry of `id`.
-fn corrupt_pack_entry(repo: &Repo, id: &str, count: usize) -> PathBuf {
-    let pack_dir = repo.path().join(".git/objects/pack");
-    let idx = std::fs::read_dir(&pack_dir)
+/// The index of the repository's (first) pack.
+fn pack_index(repo: &Repo) -> PathBuf {
+    std::fs::read_dir(repo.path().join(".git/objects/pack"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "idx"))
-        .expect("a pack index");
+        .expect("a pack index")
+}
+
+/// Flip `count` bytes in the middle of the pack entry of `id`.
+fn corrupt_pack_entry(repo: &Repo, id: &str, count: usize) -> PathBuf {
+    let idx = pack_index(repo);
     let listing = repo
         .git_cmd()
         .arg("show-index")
@@ -227,12 +231,7 @@ fn an_unreadable_pack_index_is_an_error_and_the_findings_found_are_still_reporte
     repo.commit_file("README", "hello\n", "base");
     repo.git(&["gc", "-q"]);
     repo.commit_file("creds", &credentials(KEY_ID, SECRET), "key");
-    let pack_dir = repo.path().join(".git/objects/pack");
-    let idx = std::fs::read_dir(&pack_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "idx"))
-        .expect("a pack index");
+    let idx = pack_index(&repo);
     overwrite(&idx, b"");
     let out = repo.keyfence(&["scan", "--history", "--format", "json"]);
     expect_error(&out, &["corrupt pack index", idx.file_name().unwrap().to_str().unwrap()]);

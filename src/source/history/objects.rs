@@ -423,27 +423,46 @@ mod tests {
         fn progress(&self, _: Progress) {}
     }
 
-    #[test]
-    fn a_loose_object_packed_and_pruned_by_a_concurrent_gc_is_read_from_its_new_pack() {
+    /// A repository with one file `f` holding `text`, committed unless
+    /// `stage_only`; returns it and the blob's id.
+    fn repo_with_file(text: &str, stage_only: bool) -> (tempfile::TempDir, ObjectId) {
         let dir = tempfile::tempdir().unwrap();
         git(dir.path(), &["init", "-q"]);
-        std::fs::write(dir.path().join("f"), "moved by gc\n").unwrap();
+        std::fs::write(dir.path().join("f"), text).unwrap();
         git(dir.path(), &["add", "f"]);
-        git(dir.path(), &["commit", "-qm", "c"]);
-        let blob = ObjectId::from_hex(git(dir.path(), &["rev-parse", "HEAD:f"]).as_bytes()).unwrap();
+        if !stage_only {
+            git(dir.path(), &["commit", "-qm", "c"]);
+        }
+        let blob = ObjectId::from_hex(git(dir.path(), &["rev-parse", ":f"]).as_bytes()).unwrap();
+        (dir, blob)
+    }
+
+    /// What a history scan reads into, with `listed` packs and `loose` ids.
+    fn blobs<'s>(
+        sink: &'s Scanned,
+        repo: &gix::Repository,
+        listed: &[std::path::PathBuf],
+        loose: &[ObjectId],
+    ) -> Blobs<'s> {
+        Blobs {
+            sink,
+            seen: SeenBlobs::default(),
+            found: Mutex::default(),
+            too_large: Mutex::default(),
+            max_blob_size: 1 << 20,
+            integrity: super::super::integrity::Integrity::new(repo, listed, loose),
+        }
+    }
+
+    #[test]
+    fn a_loose_object_packed_and_pruned_by_a_concurrent_gc_is_read_from_its_new_pack() {
+        let (dir, blob) = repo_with_file("moved by gc\n", false);
         let repo = gix::open(dir.path()).unwrap();
         let listed = super::pack_indexes(repo.objects.store_ref().path()).unwrap();
         // Listed as loose, then the gc runs.
         git(dir.path(), &["gc", "-q", "--prune=now"]);
         let sink = Scanned::default();
-        let blobs = Blobs {
-            sink: &sink,
-            seen: SeenBlobs::default(),
-            found: Mutex::default(),
-            too_large: Mutex::default(),
-            max_blob_size: 1 << 20,
-            integrity: super::super::integrity::Integrity::new(&repo, &listed, &[blob]),
-        };
+        let blobs = blobs(&sink, &repo, &listed, &[blob]);
         let unread = super::scan_loose(&repo, &[blob], super::Pass::Blobs, &blobs);
         super::rescan(&repo, &listed, unread, 1, &blobs).unwrap();
         assert_eq!(*sink.0.lock().unwrap(), [blob]);
@@ -461,13 +480,8 @@ mod tests {
 
     #[test]
     fn a_pack_still_being_copied_in_when_listed_is_read_once_complete() {
-        let dir = tempfile::tempdir().unwrap();
-        git(dir.path(), &["init", "-q"]);
-        std::fs::write(dir.path().join("f"), "packed while listed\n").unwrap();
-        git(dir.path(), &["add", "f"]);
-        git(dir.path(), &["commit", "-qm", "c"]);
+        let (dir, blob) = repo_with_file("packed while listed\n", false);
         git(dir.path(), &["repack", "-qad"]);
-        let blob = ObjectId::from_hex(git(dir.path(), &["rev-parse", "HEAD:f"]).as_bytes()).unwrap();
         let repo = gix::open(dir.path()).unwrap();
         let [index_path] = super::pack_indexes(repo.objects.store_ref().path()).unwrap().try_into().unwrap();
         // The index as a copy that has created the file but not written it yet.
@@ -482,14 +496,7 @@ mod tests {
             })
         };
         let sink = Scanned::default();
-        let blobs = Blobs {
-            sink: &sink,
-            seen: SeenBlobs::default(),
-            found: Mutex::default(),
-            too_large: Mutex::default(),
-            max_blob_size: 1 << 20,
-            integrity: super::super::integrity::Integrity::new(&repo, &[], &[]),
-        };
+        let blobs = blobs(&sink, &repo, &[], &[]);
         super::rescan(&repo, &[], super::Unread::default(), 1, &blobs).unwrap();
         copy.join().unwrap();
         assert_eq!(*sink.0.lock().unwrap(), [blob]);
@@ -497,21 +504,10 @@ mod tests {
 
     #[test]
     fn a_loose_blob_whose_read_failed_is_scanned_by_the_retry() {
-        let dir = tempfile::tempdir().unwrap();
-        git(dir.path(), &["init", "-q"]);
-        std::fs::write(dir.path().join("f"), "read twice\n").unwrap();
-        git(dir.path(), &["add", "f"]);
-        let blob = ObjectId::from_hex(git(dir.path(), &["rev-parse", ":f"]).as_bytes()).unwrap();
+        let (dir, blob) = repo_with_file("read twice\n", true);
         let repo = gix::open(dir.path()).unwrap();
         let sink = Scanned::default();
-        let blobs = Blobs {
-            sink: &sink,
-            seen: SeenBlobs::default(),
-            found: Mutex::default(),
-            too_large: Mutex::default(),
-            max_blob_size: 1 << 20,
-            integrity: super::super::integrity::Integrity::new(&repo, &[], &[blob]),
-        };
+        let blobs = blobs(&sink, &repo, &[], &[blob]);
         // As `scan_loose` leaves a blob it claimed and could not read.
         assert!(blobs.seen.first_time(&blob));
         blobs.seen.forget(&blob);
