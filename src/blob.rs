@@ -183,6 +183,15 @@ pub fn looks_binary(probe: &[u8]) -> bool {
     memchr::memchr(0, probe).is_some() && utf16_order(probe).is_none()
 }
 
+/// Whether a blob is plain text for certain: no NUL in its first
+/// `BINARY_PROBE` bytes and no byte-order mark, so neither UTF-16 nor
+/// binary. Nearly every blob is, and one search says so, where `text_of`
+/// and `looks_binary` would each search it again.
+pub fn plain_text(bytes: &[u8]) -> bool {
+    let probe = &bytes[..bytes.len().min(BINARY_PROBE)];
+    memchr::memchr(0, probe).is_none() && !matches!(probe, [0xff, 0xfe, ..] | [0xfe, 0xff, ..])
+}
+
 type Utf16Order = fn([u8; 2]) -> u16;
 
 /// The bytes a blob is scanned as: UTF-16 decoded to UTF-8 (see
@@ -254,6 +263,21 @@ pub fn utf16_order(probe: &[u8]) -> Option<(Utf16Order, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_is_no_nul_in_the_probe_and_no_byte_order_mark() {
+        assert!(plain_text(b"aws_secret_access_key = x\n"));
+        assert!(!plain_text(b"a\0b"));
+        assert!(!plain_text(b"\xff\xfeno NUL at all"));
+        assert!(!plain_text(b"\xfe\xffno NUL at all"));
+        let mut late_nul = vec![b'a'; BINARY_PROBE];
+        late_nul.push(0);
+        assert!(plain_text(&late_nul), "a NUL past the probe is git's text too");
+        // What it stands for: neither UTF-16 nor binary.
+        for text in [&b"plain"[..], &late_nul] {
+            assert!(!looks_binary(text) && utf16_to_utf8(text).is_none());
+        }
+    }
 
     #[test]
     fn control_characters_are_escaped() {

@@ -29,7 +29,7 @@ use std::sync::Mutex;
 use gix::ObjectId;
 use serde::Serialize;
 
-use crate::blob::{looks_binary, text_of, Origin, BINARY_PROBE};
+use crate::blob::{looks_binary, plain_text, text_of, Origin, BINARY_PROBE};
 use crate::error::Error;
 use crate::finding::{self, added_lines, Finding};
 use crate::rules::Severity;
@@ -213,11 +213,7 @@ impl<'s> Pipeline<'s> {
     fn findings_in(&self, bytes: &[u8], origin: &Origin) -> Vec<Finding> {
         // UTF-16 files (Windows tools write them) are full of NUL bytes but
         // are text: scan them as UTF-8 (`blob::text_of`).
-        // Nearly every blob has no NUL in its probe and no byte-order mark:
-        // it is neither UTF-16 nor binary, and one search says so (`text_of`
-        // and the binary probe would each search it again).
-        let probe = &bytes[..bytes.len().min(BINARY_PROBE)];
-        let plain = memchr::memchr(0, probe).is_none() && !matches!(probe, [0xff, 0xfe, ..] | [0xfe, 0xff, ..]);
+        let plain = plain_text(bytes);
         let text = if plain { Cow::Borrowed(bytes) } else { text_of(bytes) };
         if let (Cow::Borrowed(_), Some(found)) = (&text, self.archive_findings(bytes, origin)) {
             return found;
