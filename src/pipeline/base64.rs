@@ -61,6 +61,16 @@ pub fn runs(text: &[u8]) -> Vec<std::ops::Range<usize>> {
         if at == 0 || !inside(at - 1) || !inside(at + 8) {
             continue;
         }
+        // Most such blocks sit in a word or a path of 10 to 21 characters:
+        // when the words on either side end the run, its length is known
+        // without walking it byte by byte.
+        if let (Some(before), Some(after)) = (word_at(text, at.wrapping_sub(8)), word_at(text, at + 8)) {
+            let back = (!alphabet_mask(before) & HIGH).leading_zeros() as usize / 8;
+            let ahead = (!alphabet_mask(after) & HIGH).trailing_zeros() as usize / 8;
+            if back < 8 && ahead < 8 && back + 8 + ahead < STRIDE {
+                continue;
+            }
+        }
         let mut start = at;
         while start > 0 && alphabet(text[start - 1]) {
             start -= 1;
@@ -96,13 +106,26 @@ fn whole_blocks(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
-/// Whether all eight bytes of `word` are base64 alphabet characters, by
-/// SWAR range checks: for a byte `x` below 0x80, adding `0x80 - lo` sets its
-/// high bit exactly when `x >= lo`, adding `0x7f - hi` exactly when `x > hi`,
-/// and neither sum carries into the next byte.
+/// The high bit of every byte lane.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The 8 bytes of `text` at `at` as a little-endian word (the byte at `at`
+/// in the lowest lane), if there are 8.
+fn word_at(text: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(text.get(at..at.checked_add(8)?)?.try_into().ok()?))
+}
+
+/// Whether all eight bytes of `word` are base64 alphabet characters.
 fn all_alphabet(word: u64) -> bool {
+    alphabet_mask(word) == HIGH
+}
+
+/// The high bit of each lane of `word` that holds a base64 alphabet
+/// character, by SWAR range checks: for a byte `x` below 0x80, adding
+/// `0x80 - lo` sets its high bit exactly when `x >= lo`, adding `0x7f - hi`
+/// exactly when `x > hi`, and neither sum carries into the next byte.
+fn alphabet_mask(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let low7 = word & !HIGH;
     let within = |x: u64, lo: u8, hi: u8| {
         let at_least = x + ONES * u64::from(0x80 - lo);
@@ -113,7 +136,7 @@ fn all_alphabet(word: u64) -> bool {
     // `/` is 0x2f, right below the digits.
     let digit_or_slash = within(low7, b'/', b'9');
     let plus = within(low7, b'+', b'+');
-    (letter | digit_or_slash | plus) & !word & HIGH == HIGH
+    (letter | digit_or_slash | plus) & !word & HIGH
 }
 
 /// The bytes `run` encodes (padding allowed at its end).
@@ -222,6 +245,51 @@ mod tests {
                 assert_eq!(all_alphabet(word), alphabet(byte), "byte {byte:#04x} in lane {lane}");
             }
         }
+    }
+
+    /// `runs` as its definition says: every maximal run of alphabet bytes
+    /// of `STRIDE` or more, with its padding, under the same conditions.
+    fn runs_by_definition(text: &[u8]) -> Vec<std::ops::Range<usize>> {
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < text.len() {
+            if !alphabet(text[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < text.len() && alphabet(text[i]) {
+                i += 1;
+            }
+            let pad = text[i..].iter().take(2).take_while(|&&b| b == b'=').count();
+            let after = text.get(i + pad).copied();
+            let joined = |b: Option<u8>| matches!(b, Some(b'-' | b'_' | b'.' | b'%' | b'\\'));
+            let before = start.checked_sub(1).map(|j| text[j]);
+            let core = i - start;
+            if core >= STRIDE && (core + pad) % 4 == 0 && !joined(after) && after != Some(b'=') && !joined(before) {
+                found.push(start..i + pad);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn runs_finds_what_its_definition_says_for_every_run_length_and_offset() {
+        // Runs of every length from 1 to 40 at every offset mod 8, between
+        // separators of every kind that matters, padded or not.
+        let mut text = Vec::new();
+        for len in 1..=40usize {
+            for offset in 0..8 {
+                for (sep, pad) in [(b' ', ""), (b'"', "="), (b'_', "=="), (b'\n', ""), (b'-', "=")] {
+                    text.extend(std::iter::repeat_n(b'.', offset));
+                    text.push(sep);
+                    text.extend((0..len).map(|i| b"QUtJQTJFM01UR1M1TFRONFdDUVY+/9"[i % 29]));
+                    text.extend_from_slice(pad.as_bytes());
+                    text.push(sep);
+                }
+            }
+        }
+        assert_eq!(runs(&text), runs_by_definition(&text));
     }
 
     #[test]
