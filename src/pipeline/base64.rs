@@ -15,6 +15,7 @@
 //! `pipeline/small-blobs-decoding` in `benches/engine.rs`).
 
 use super::view::{Span, View};
+use crate::scan::verify::{decode_base64, STANDARD_ALPHABET};
 
 /// Shortest run decoded, padding included.
 pub const MIN_RUN: usize = 24;
@@ -23,19 +24,6 @@ pub const MAX_DEPTH: u32 = 2;
 /// A run of `MIN_RUN` characters with up to 2 of padding has at least this
 /// many alphabet characters.
 const STRIDE: usize = MIN_RUN - 2;
-
-/// The value of each base64 character, `NOT` for the other bytes.
-const NOT: u8 = 0xff;
-static VALUE: [u8; 256] = {
-    let mut table = [NOT; 256];
-    let mut i = 0;
-    while i < 64 {
-        let c = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i];
-        table[c as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
 
 /// Arithmetic rather than a table lookup, so a block's check vectorizes.
 fn alphabet(b: u8) -> bool {
@@ -142,21 +130,7 @@ fn alphabet_mask(word: u64) -> u64 {
 /// The bytes `run` encodes (padding allowed at its end).
 pub fn decode(run: &[u8]) -> Option<Vec<u8>> {
     let core = run.strip_suffix(b"==").or_else(|| run.strip_suffix(b"=")).unwrap_or(run);
-    let mut out = Vec::with_capacity(core.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0);
-    for &b in core {
-        let value = VALUE[b as usize];
-        if value == NOT {
-            return None;
-        }
-        acc = (acc << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
+    decode_base64(core, &STANDARD_ALPHABET)
 }
 
 /// Mostly printable text: UTF-8 with no control characters but whitespace,

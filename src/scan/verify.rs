@@ -86,18 +86,47 @@ fn checksum_holds(checksum: Checksum, value: &[u8]) -> bool {
 
 /// Standard or URL-safe base64, padded or not; `None` on any other byte.
 fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let core = &text[..memchr::memchr(b'=', text).unwrap_or(text.len())];
+    decode_base64(core, &EITHER_ALPHABET)
+}
+
+/// Not a base64 character, in the tables below.
+const NOT: u8 = 0xff;
+
+/// The value of each character of `alphabet` (of the `alphabets`, which
+/// share values: `+`/`-` are 62, `/`/`_` 63), `NOT` for every other byte.
+const fn values(alphabets: &[&[u8; 64]]) -> [u8; 256] {
+    let mut table = [NOT; 256];
+    let mut a = 0;
+    while a < alphabets.len() {
+        let mut i = 0;
+        while i < 64 {
+            table[alphabets[a][i] as usize] = i as u8;
+            i += 1;
+        }
+        a += 1;
+    }
+    table
+}
+
+const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/// The standard alphabet's values (`+`, `/`).
+pub(crate) static STANDARD_ALPHABET: [u8; 256] = values(&[STANDARD]);
+/// The standard and the URL-safe alphabet's values together.
+static EITHER_ALPHABET: [u8; 256] = values(&[STANDARD, URL_SAFE]);
+
+/// The bytes that `core` (base64 without its padding) encodes, reading each
+/// character's value from `values`; `None` on a byte it has no value for.
+pub(crate) fn decode_base64(core: &[u8], values: &[u8; 256]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(core.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in text.iter().take_while(|&&c| c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
+    for &c in core {
+        let value = values[c as usize];
+        if value == NOT {
+            return None;
+        }
+        acc = (acc << 6) | u32::from(value);
         bits += 6;
         if bits >= 8 {
             bits -= 8;
