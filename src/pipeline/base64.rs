@@ -11,8 +11,9 @@
 //! marked `encoding: base64`. Random base64 (keys, hashes, images as data
 //! URIs) decodes to binary and is left alone.
 //!
-//! Cost on text without base64: one word-wide check per 8 bytes ([`runs`];
-//! `pipeline/small-blobs-decoding` in `benches/engine.rs`).
+//! Cost on text without base64: a 64-byte mask and a few shifts per 64
+//! bytes ([`runs`]; `pipeline/small-blobs-decoding` in `benches/engine.rs`,
+//! benches/runs/decoding-2026-12-01.md).
 
 use super::view::{Span, View};
 use crate::scan::verify::{decode_base64, STANDARD_ALPHABET};
@@ -25,7 +26,8 @@ pub const MAX_DEPTH: u32 = 2;
 /// many alphabet characters.
 const STRIDE: usize = MIN_RUN - 2;
 
-/// Arithmetic rather than a table lookup, so a block's check vectorizes.
+/// Arithmetic rather than a table lookup, so that [`alphabet_mask`]'s loop
+/// over 64 bytes compiles to vector compares.
 fn alphabet(b: u8) -> bool {
     let letter = (b | 0x20).wrapping_sub(b'a') < 26;
     letter | (b.wrapping_sub(b'0') < 10) | (b == b'+') | (b == b'/')
@@ -33,40 +35,16 @@ fn alphabet(b: u8) -> bool {
 
 /// The base64 runs of `text`, as byte ranges padding included.
 ///
-/// Looked for by 8-byte blocks (at offsets from `text`'s start), branch-free
-/// within a block: only a block made wholly of the alphabet, with alphabet
-/// bytes on both sides, can be inside a run of [`STRIDE`] or more, since a
-/// run of 17 or more always holds such a block. Source text rarely has one,
-/// and then only a few bytes around it are looked at.
+/// Each maximal run of [`STRIDE`] or more alphabet bytes is found by
+/// [`next_long_run`], 64 bytes per step, then judged by its padding and
+/// the bytes on either side.
 pub fn runs(text: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut found = Vec::new();
-    let mut resume = 0;
-    let inside = |i: usize| text.get(i).is_some_and(|&b| alphabet(b));
-    for at in whole_blocks(text) {
-        if at < resume {
-            continue;
-        }
-        if at == 0 || !inside(at - 1) || !inside(at + 8) {
-            continue;
-        }
-        // Most such blocks sit in a word or a path of 10 to 21 characters:
-        // when the words on either side end the run, its length is known
-        // without walking it byte by byte.
-        if let (Some(before), Some(after)) = (word_at(text, at.wrapping_sub(8)), word_at(text, at + 8)) {
-            let back = (!alphabet_mask(before) & HIGH).leading_zeros() as usize / 8;
-            let ahead = (!alphabet_mask(after) & HIGH).trailing_zeros() as usize / 8;
-            if back < 8 && ahead < 8 && back + 8 + ahead < STRIDE {
-                continue;
-            }
-        }
-        let mut start = at;
-        while start > 0 && alphabet(text[start - 1]) {
-            start -= 1;
-        }
-        let mut end = at + 8;
-        while end < text.len() && alphabet(text[end]) {
-            end += 1;
-        }
+    let mut from = 0;
+    // `start` begins a maximal run: the byte before it is outside the
+    // alphabet, or is the end (or padding) of the run before.
+    while let Some(start) = next_long_run(text, from) {
+        let end = run_end(text, start + STRIDE);
         let core = end - start;
         let pad = text[end..].iter().take(2).take_while(|&&b| b == b'=').count();
         let after = text.get(end + pad).copied();
@@ -74,58 +52,94 @@ pub fn runs(text: &[u8]) -> Vec<std::ops::Range<usize>> {
         // value; `key=value` is one, so `=` may come before but not after.
         let joined = |b: Option<u8>| matches!(b, Some(b'-' | b'_' | b'.' | b'%' | b'\\'));
         let before = start.checked_sub(1).map(|i| text[i]);
-        if core >= STRIDE && (core + pad).is_multiple_of(4) && !joined(after) && after != Some(b'=') && !joined(before)
-        {
+        if (core + pad).is_multiple_of(4) && !joined(after) && after != Some(b'=') && !joined(before) {
             found.push(start..end + pad);
         }
-        resume = end + pad;
+        from = end + pad;
     }
     found
 }
 
-/// The offsets (multiples of 8) of the 8-byte blocks of `text` made wholly
-/// of the alphabet, in order. Each block is judged as one `u64`, all eight
-/// bytes at once (`all_alphabet`), so text with no such block, most of it,
-/// costs a dozen instructions per 8 bytes.
-fn whole_blocks(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    text.chunks_exact(8).enumerate().filter_map(|(k, block)| {
-        let word = u64::from_le_bytes(block.try_into().expect("chunks of 8"));
-        all_alphabet(word).then_some(k * 8)
-    })
+/// The first position at or after `from` that starts [`STRIDE`] alphabet
+/// bytes. Each step takes the alphabet mask of the next 64 bytes and,
+/// with the previous step's mask below it, keeps the bits that begin
+/// `STRIDE` set bits in a row: a few shifts and ANDs, no branch per byte.
+/// Source text rarely has such a run, so nearly every step finds none.
+fn next_long_run(text: &[u8], from: usize) -> Option<usize> {
+    // Bytes before `from` count as outside the alphabet.
+    let mut previous = 0u64;
+    let mut at = from;
+    while at < text.len() {
+        let mask = alphabet_mask(&text[at..]);
+        let window = (u128::from(mask) << 64) | u128::from(previous);
+        let starts = run_starts(window);
+        if starts != 0 {
+            // A run wholly inside `previous` was found by the step before.
+            return Some(at + starts.trailing_zeros() as usize - 64);
+        }
+        previous = mask;
+        at += 64;
+    }
+    None
 }
 
-/// The high bit of every byte lane.
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The 8 bytes of `text` at `at` as a little-endian word (the byte at `at`
-/// in the lowest lane), if there are 8.
-fn word_at(text: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(text.get(at..at.checked_add(8)?)?.try_into().ok()?))
+/// The bits of `window` that begin [`STRIDE`] set bits in a row.
+fn run_starts(window: u128) -> u128 {
+    // After each doubling a bit begins `width` set bits; the last step
+    // extends 16 to `STRIDE` by overlapping two windows of 16 or fewer.
+    const { assert!(STRIDE > 16 && STRIDE <= 32) };
+    let mut run = window;
+    let mut width = 1;
+    while width < 16 {
+        run &= run >> width;
+        width *= 2;
+    }
+    run & (run >> (STRIDE - 16))
 }
 
-/// Whether all eight bytes of `word` are base64 alphabet characters.
-fn all_alphabet(word: u64) -> bool {
-    alphabet_mask(word) == HIGH
+/// Where the run of alphabet bytes that reaches `from` ends: the first
+/// byte at or after `from` outside the alphabet, or the text's end.
+fn run_end(text: &[u8], mut from: usize) -> usize {
+    while from < text.len() {
+        let outside = !alphabet_mask(&text[from..]);
+        if outside != 0 {
+            return (from + outside.trailing_zeros() as usize).min(text.len());
+        }
+        from += 64;
+    }
+    text.len()
 }
 
-/// The high bit of each lane of `word` that holds a base64 alphabet
-/// character, by SWAR range checks: for a byte `x` below 0x80, adding
-/// `0x80 - lo` sets its high bit exactly when `x >= lo`, adding `0x7f - hi`
-/// exactly when `x > hi`, and neither sum carries into the next byte.
-fn alphabet_mask(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let low7 = word & !HIGH;
-    let within = |x: u64, lo: u8, hi: u8| {
-        let at_least = x + ONES * u64::from(0x80 - lo);
-        let above = x + ONES * u64::from(0x7f - hi);
-        at_least & !above & HIGH
+/// Bit `i` set when `text[i]` is an alphabet byte, for the first 64 bytes
+/// of `text` (bits past its end clear). The byte-to-flag loop compiles to
+/// SSE2 compares and each 8 flags become 8 bits by one multiply: twice the
+/// speed of the word-at-a-time range checks this replaced
+/// (benches/runs/decoding-2026-12-01.md). The intrinsics themselves would
+/// need `unsafe`, which the crate forbids.
+fn alphabet_mask(text: &[u8]) -> u64 {
+    let mut padded = [0u8; 64];
+    let bytes: &[u8; 64] = match text.first_chunk() {
+        Some(bytes) => bytes,
+        None => {
+            padded[..text.len()].copy_from_slice(text);
+            &padded
+        }
     };
-    let letter = within(low7 | (ONES * 0x20), b'a', b'z');
-    // `/` is 0x2f, right below the digits.
-    let digit_or_slash = within(low7, b'/', b'9');
-    let plus = within(low7, b'+', b'+');
-    (letter | digit_or_slash | plus) & !word & HIGH
+    let mut flags = [0u8; 64];
+    for (flag, &b) in flags.iter_mut().zip(bytes) {
+        *flag = u8::from(alphabet(b));
+    }
+    let mut mask = 0;
+    for (k, eight) in flags.chunks_exact(8).enumerate() {
+        let word = u64::from_le_bytes(eight.try_into().expect("chunks of 8"));
+        mask |= (word.wrapping_mul(GATHER) >> 56) << (8 * k);
+    }
+    mask
 }
+
+/// Multiplying eight 0-or-1 byte lanes by this moves lane `i` to bit
+/// `56 + i`, each product term to its own bit, so nothing carries.
+const GATHER: u64 = 0x0102_0408_1020_4080;
 
 /// The bytes `run` encodes (padding allowed at its end).
 pub fn decode(run: &[u8]) -> Option<Vec<u8>> {
@@ -210,13 +224,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn all_alphabet_agrees_with_the_byte_test_for_every_byte_in_every_lane() {
-        for lane in 0..8 {
+    fn the_alphabet_mask_agrees_with_the_byte_test_for_every_byte_in_every_lane() {
+        for lane in 0..64 {
             for byte in 0..=255u8 {
-                let mut block = *b"QUtJQTJF";
+                let mut block = [b'Q'; 64];
                 block[lane] = byte;
-                let word = u64::from_le_bytes(block);
-                assert_eq!(all_alphabet(word), alphabet(byte), "byte {byte:#04x} in lane {lane}");
+                let expected = !0u64 & !(u64::from(!alphabet(byte)) << lane);
+                assert_eq!(alphabet_mask(&block), expected, "byte {byte:#04x} in lane {lane}");
+            }
+        }
+        // A short tail: bits past the end are clear.
+        for len in 0..64 {
+            assert_eq!(
+                alphabet_mask(&[b'Q'; 64][..len]),
+                (1u64 << len).wrapping_sub(1) | if len == 64 { !0 } else { 0 }
+            );
+        }
+    }
+
+    #[test]
+    fn run_starts_are_the_bits_that_begin_stride_set_bits() {
+        for len in 0..=40u32 {
+            for at in [0u32, 1, 50, 63, 64, 100] {
+                let window = if len == 0 { 0 } else { (u128::MAX >> (128 - len)) << at };
+                let expected = (0..128u32)
+                    .filter(|&k| (k..k + STRIDE as u32).all(|j| j < 128 && window >> j & 1 == 1))
+                    .fold(0u128, |acc, k| acc | 1 << k);
+                assert_eq!(run_starts(window), expected, "{len} bits at {at}");
             }
         }
     }
@@ -249,10 +283,11 @@ mod tests {
 
     #[test]
     fn runs_finds_what_its_definition_says_for_every_run_length_and_offset() {
-        // Runs of every length from 1 to 40 at every offset mod 8, between
-        // separators of every kind that matters, padded or not.
+        // Runs of every length from 1 to 40, and longer ones that cross
+        // 64-byte steps, at varied offsets, between separators of every kind
+        // that matters, padded or not.
         let mut text = Vec::new();
-        for len in 1..=40usize {
+        for len in (1..=40usize).chain((41..=200).step_by(7)) {
             for offset in 0..8 {
                 for (sep, pad) in [(b' ', ""), (b'"', "="), (b'_', "=="), (b'\n', ""), (b'-', "=")] {
                     text.extend(std::iter::repeat_n(b'.', offset));
@@ -264,23 +299,6 @@ mod tests {
             }
         }
         assert_eq!(runs(&text), runs_by_definition(&text));
-    }
-
-    #[test]
-    fn whole_blocks_are_the_aligned_blocks_of_alphabet_bytes_tail_included() {
-        // Every length from 0 to 100, alphabet and non-alphabet bytes mixed
-        // in runs of varying length.
-        let text: Vec<u8> = (0..100u32).map(|i| if (i * 7 % 23) < 19 { b'Q' } else { b' ' }).collect();
-        for len in 0..=text.len() {
-            let text = &text[..len];
-            let naive: Vec<usize> = text
-                .chunks_exact(8)
-                .enumerate()
-                .filter(|(_, block)| block.iter().all(|&b| alphabet(b)))
-                .map(|(k, _)| k * 8)
-                .collect();
-            assert_eq!(whole_blocks(text).collect::<Vec<_>>(), naive, "length {len}");
-        }
     }
 
     #[test]
