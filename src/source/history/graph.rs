@@ -19,6 +19,8 @@ use gix::ObjectId;
 const NONE: u32 = u32::MAX;
 /// Marks a child that is a blob: the rest is its index in `Graph::blobs`.
 const BLOB: u32 = 1 << 31;
+/// A span's count that marks a commit (no tree has that many entries).
+const COMMIT: u32 = u32::MAX;
 
 /// A child of a recorded tree.
 pub(super) enum Child {
@@ -37,10 +39,10 @@ struct Commit {
 }
 
 pub(super) struct Graph {
-    /// Per object number: where a tree's children are in `children` (start, count).
+    /// Per object number: where a tree's children are in `children` (start,
+    /// count), or a commit's index in `commits` and `COMMIT`. One array for
+    /// both, as a number is one object: on git/git a second one was 3.4 MB.
     spans: Vec<(u32, u32)>,
-    /// Per object number: the commit's index in `commits`.
-    commit_at: Vec<u32>,
     commits: Vec<Commit>,
     /// The parents of every commit, by number (`NONE`: not in the scan).
     parents: Vec<u32>,
@@ -60,7 +62,6 @@ impl Graph {
     pub(super) fn new(objects: usize) -> Option<Graph> {
         (objects < BLOB as usize).then(|| Graph {
             spans: vec![(NONE, 0); objects],
-            commit_at: vec![NONE; objects],
             commits: Vec::new(),
             parents: Vec::new(),
             children: Vec::new(),
@@ -128,7 +129,7 @@ impl Graph {
         let parents_start = self.parents.len() as u32;
         self.parents.extend(parents.map(|parent| parent.unwrap_or(NONE)));
         let count = self.parents.len() as u32 - parents_start;
-        self.commit_at[commit as usize] = self.commits.len() as u32;
+        self.spans[commit as usize] = (self.commits.len() as u32, COMMIT);
         self.commits.push(Commit { tree, time, parents_start, parents: count });
     }
 
@@ -150,7 +151,12 @@ impl Graph {
     }
 
     fn commit_of(&self, number: u32) -> Option<&Commit> {
-        self.commits.get(*self.commit_at.get(number as usize)? as usize)
+        self.commits.get(self.commit_at(number)? as usize)
+    }
+
+    /// The index in `commits` of commit number `number`, if recorded.
+    fn commit_at(&self, number: u32) -> Option<u32> {
+        self.spans.get(number as usize).filter(|&&(at, count)| count == COMMIT && at != NONE).map(|&(at, _)| at)
     }
 
     fn parents_of(&self, commit: &Commit) -> &[u32] {
@@ -167,7 +173,7 @@ impl Graph {
         let mut reached = vec![false; self.commits.len()];
         let mut stack = Vec::new();
         for &tip in tips {
-            stack.push(*self.commit_at.get(tip as usize).filter(|&&at| at != NONE)?);
+            stack.push(self.commit_at(tip)?);
         }
         let mut all = Vec::new();
         let mut numbers = std::collections::HashMap::new();
@@ -177,7 +183,7 @@ impl Graph {
             }
             all.push(at);
             for &parent in self.parents_of(&self.commits[at as usize]) {
-                match self.commit_at.get(parent as usize).copied().filter(|&p| p != NONE) {
+                match self.commit_at(parent) {
                     Some(parent_at) => stack.push(parent_at),
                     None => {
                         numbers.entry(at).or_insert(parent);
@@ -187,12 +193,9 @@ impl Graph {
         }
         if !numbers.is_empty() {
             // A parent outside the scan: fine only beyond a shallow boundary.
-            let number_of: std::collections::HashMap<u32, u32> = self
-                .commit_at
-                .iter()
-                .enumerate()
-                .filter(|(_, &at)| at != NONE && numbers.contains_key(&at))
-                .map(|(n, &at)| (at, n as u32))
+            let number_of: std::collections::HashMap<u32, u32> = (0..self.spans.len() as u32)
+                .filter_map(|n| Some((self.commit_at(n)?, n)))
+                .filter(|(at, _)| numbers.contains_key(at))
                 .collect();
             if !numbers.keys().all(|at| number_of.get(at).is_some_and(|&n| boundary(n))) {
                 return None;
@@ -210,7 +213,7 @@ impl Graph {
         let mut children: Vec<Vec<u32>> = vec![Vec::new(); self.commits.len()];
         for &at in &all {
             for &parent in self.parents_of(&self.commits[at as usize]) {
-                if let Some(parent_at) = self.commit_at.get(parent as usize).copied().filter(|&p| p != NONE) {
+                if let Some(parent_at) = self.commit_at(parent) {
                     waiting_on[at as usize] += 1;
                     children[parent_at as usize].push(at);
                 }
@@ -235,9 +238,9 @@ impl Graph {
     /// Each commit's object number, by its index in `commits`.
     fn numbers_of_commits(&self) -> Vec<u32> {
         let mut numbers = vec![NONE; self.commits.len()];
-        for (n, &at) in self.commit_at.iter().enumerate() {
-            if at != NONE {
-                numbers[at as usize] = n as u32;
+        for n in 0..self.spans.len() as u32 {
+            if let Some(at) = self.commit_at(n) {
+                numbers[at as usize] = n;
             }
         }
         numbers
@@ -245,12 +248,13 @@ impl Graph {
 
     /// Whether tree `tree` was recorded.
     pub(super) fn has_tree(&self, tree: u32) -> bool {
-        self.spans.get(tree as usize).is_some_and(|&(start, _)| start != NONE)
+        self.spans.get(tree as usize).is_some_and(|&(start, count)| start != NONE && count != COMMIT)
     }
 
     /// Call `each` with every recorded child of `tree`, in entry order.
     pub(super) fn children(&self, tree: u32, mut each: impl FnMut(&[u8], Child) -> ControlFlow<()>) -> ControlFlow<()> {
-        let Some(&(start, count)) = self.spans.get(tree as usize).filter(|span| span.0 != NONE) else {
+        let Some(&(start, count)) = self.spans.get(tree as usize).filter(|span| span.0 != NONE && span.1 != COMMIT)
+        else {
             return ControlFlow::Continue(());
         };
         for &(code, name) in &self.children[start as usize..(start + count) as usize] {

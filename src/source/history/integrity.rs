@@ -110,7 +110,7 @@ impl Integrity {
             return Some(n);
         }
         let (base, index) =
-            self.bases.iter().zip(&self.indexes).find_map(|(base, index)| Some((base, index.lookup(id)?)))?;
+            self.bases.iter().zip(&self.indexes).find_map(|(base, index)| Some((base, position(index, id)?)))?;
         base.checked_add(index)
     }
 
@@ -225,6 +225,51 @@ impl Integrity {
     }
 }
 
+/// Where `id` is in `index`, by interpolation: object ids are uniformly
+/// spread, so the first 8 bytes of an id say nearly where it sits and a
+/// few probes find it, where `lookup`'s binary search takes a dozen
+/// 20-byte compares (with the fan-out table); on git/git the lookups of the
+/// names in every tree were a sixth of the scan's CPU time. A repository
+/// whose ids are crafted to cluster gets `lookup` after `PROBES` steps, so
+/// its cost stays bounded.
+fn position(index: &pack::index::File, id: &gix::oid) -> Option<u32> {
+    const PROBES: usize = 8;
+    let prefix = |oid: &gix::oid| oid.as_bytes().first_chunk().map_or(0, |bytes| u64::from_be_bytes(*bytes));
+    let key = prefix(id);
+    let count = index.num_objects();
+    let (mut low, mut high) = (0, count.checked_sub(1)?);
+    let (mut low_key, mut high_key) = (prefix(index.oid_at_index(low)), prefix(index.oid_at_index(high)));
+    for _ in 0..PROBES {
+        if key < low_key || key > high_key {
+            return None;
+        }
+        if low_key == high_key {
+            break;
+        }
+        let span = u128::from(high - low) * u128::from(key - low_key) / u128::from(high_key - low_key);
+        let at = low + u32::try_from(span).unwrap_or(high - low);
+        let found = prefix(index.oid_at_index(at));
+        match found.cmp(&key) {
+            std::cmp::Ordering::Less => {
+                low = at + 1;
+                low_key = prefix(index.oid_at_index(low.min(high)));
+            }
+            std::cmp::Ordering::Greater if at > low => {
+                high = at - 1;
+                high_key = prefix(index.oid_at_index(high));
+            }
+            std::cmp::Ordering::Greater => return None,
+            // Ids that share 8 bytes are left to `lookup`.
+            std::cmp::Ordering::Equal if index.oid_at_index(at) == id => return Some(at),
+            std::cmp::Ordering::Equal => break,
+        }
+        if low > high {
+            return None;
+        }
+    }
+    index.lookup(id)
+}
+
 /// The names one thread looked up lately, by slot: the traversal decodes
 /// a delta chain's trees one after another on one thread, and they name
 /// mostly the same objects, so most of the millions of names in a large
@@ -243,7 +288,9 @@ impl Default for Recent {
     }
 }
 
-const SLOTS: usize = 1 << 16;
+/// 0.6 MB a thread; a tree names a few hundred objects at most, and with
+/// `position` a miss costs a few probes.
+const SLOTS: usize = 1 << 14;
 
 impl Recent {
     fn key(id: &gix::oid) -> [u64; 4] {
@@ -290,5 +337,38 @@ mod tests {
         let blob = git(dir.path(), &["rev-parse", ":b"]);
         std::fs::remove_file(dir.path().join(".git/objects").join(&blob[..2]).join(&blob[2..])).unwrap();
         assert!(!check_all(dir.path()));
+    }
+
+    #[test]
+    fn the_interpolated_position_of_every_packed_id_is_the_index_lookup() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        for i in 0..300 {
+            std::fs::write(dir.path().join(format!("f{i}")), format!("{i}\n")).unwrap();
+        }
+        git(dir.path(), &["add", "."]);
+        git(dir.path(), &["commit", "-q", "-m", "many"]);
+        git(dir.path(), &["repack", "-adq"]);
+        let packs = dir.path().join(".git/objects/pack");
+        let idx = std::fs::read_dir(&packs)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "idx"))
+            .unwrap();
+        let index = pack::index::File::at(&idx, gix::hash::Kind::Sha1).unwrap();
+        assert!(index.num_objects() > 300);
+        for n in 0..index.num_objects() {
+            let id = index.oid_at_index(n).to_owned();
+            assert_eq!(position(&index, &id), Some(n));
+            // Ids next to a present one, and at the ends of the id space.
+            let mut near = id;
+            let last = near.as_mut_slice().last_mut().unwrap();
+            *last ^= 1;
+            assert_eq!(position(&index, &near), index.lookup(&near), "{near}");
+        }
+        for absent in [gix::ObjectId::null(gix::hash::Kind::Sha1), gix::ObjectId::from_bytes_or_panic(&[0xff; 20])] {
+            assert_eq!(position(&index, &absent), None);
+        }
     }
 }
