@@ -365,7 +365,7 @@ mod tests {
             let mut near = id;
             let last = near.as_mut_slice().last_mut().unwrap();
             *last ^= 1;
-            assert_eq!(position(&index, &near), index.lookup(&near), "{near}");
+            assert_eq!(position(&index, &near), index.lookup(near), "{near}");
         }
         for absent in [gix::ObjectId::null(gix::hash::Kind::Sha1), gix::ObjectId::from_bytes_or_panic(&[0xff; 20])] {
             assert_eq!(position(&index, &absent), None);
