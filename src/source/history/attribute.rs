@@ -44,6 +44,8 @@ pub(super) struct Place {
 pub(super) struct Walked {
     pub(super) places: Places,
     pub(super) error: Option<Error>,
+    /// The recorded trees and commits, handed back for `reach`.
+    pub(super) graph: Option<Graph>,
 }
 
 /// Where the walk found a blob: in a commit, or under a ref that points at
@@ -92,8 +94,9 @@ pub(super) fn walk_reachable(repo: &gix::Repository, tips: &Tips, blobs: &Blobs,
     let (mut missing, mut first_missing) = (0usize, None);
     let mut failed = None;
     let progress = |event| blobs.sink.progress(event);
-    let graph = blobs.integrity.take_graph().map(|graph| (graph, &blobs.integrity));
-    let walked = walk_blobs(repo, tips, graph, &targets, &progress, |root, order, dir, name, blob| {
+    let graph = blobs.integrity.take_graph();
+    let recorded = graph.as_ref().map(|graph| (graph, &blobs.integrity));
+    let walked = walk_blobs(repo, tips, recorded, &targets, &progress, |root, order, dir, name, blob| {
         if !blobs.seen.contains(blob) {
             match scan_unseen(repo, blob.to_owned(), blobs) {
                 Ok(true) => {
@@ -141,7 +144,7 @@ pub(super) fn walk_reachable(repo: &gix::Repository, tips: &Tips, blobs: &Blobs,
             ))
         })
     });
-    Walked { places, error }
+    Walked { places, error, graph }
 }
 
 /// A reachable blob that no pack or loose directory held: read it through
@@ -220,7 +223,7 @@ fn roots<'t, T: Trees>(
 fn walk_blobs(
     repo: &gix::Repository,
     tips: &Tips,
-    graph: Option<(Graph, &Integrity)>,
+    graph: Option<(&Graph, &Integrity)>,
     targets: &RefCell<gix::hashtable::HashSet<ObjectId>>,
     progress: &dyn Fn(Progress),
     mut visit: impl FnMut(Root<'_>, u64, &[u8], &[u8], &gix::oid) -> ControlFlow<()>,

@@ -159,6 +159,12 @@ impl Graph {
         self.spans.get(number as usize).filter(|&&(at, count)| count == COMMIT && at != NONE).map(|&(at, _)| at)
     }
 
+    /// The parents of commit number `commit` by number (`NONE`: not in the
+    /// scan), if the commit was recorded.
+    pub(super) fn parents(&self, commit: u32) -> Option<&[u32]> {
+        self.commit_of(commit).map(|c| self.parents_of(c))
+    }
+
     fn parents_of(&self, commit: &Commit) -> &[u32] {
         &self.parents[commit.parents_start as usize..(commit.parents_start + commit.parents) as usize]
     }

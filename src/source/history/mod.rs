@@ -129,7 +129,7 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     // Nothing to place and nothing missing: the walk would only confirm it.
     let nothing_to_place =
         blobs.found.lock().expect("lock").is_empty() && blobs.too_large.lock().expect("lock").is_empty();
-    let attribute::Walked { places, mut error } = if nothing_to_place && blobs.integrity.complete() {
+    let attribute::Walked { places, mut error, graph } = if nothing_to_place && blobs.integrity.complete() {
         attribute::Walked::default()
     } else {
         attribute::walk_reachable(repo, &tips, &blobs, options.read.skip_missing)
@@ -137,7 +137,8 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     let found = blobs.found.into_inner().expect("lock");
     let commits: std::collections::HashSet<ObjectId> =
         found.iter().filter_map(|b| places.get(b)).flatten().filter_map(|p| p.commit).collect();
-    let only_from = reach::only_from(repo, &tips, &commits).unwrap_or_else(|e| {
+    let recorded = graph.as_ref().map(|graph| (graph, &blobs.integrity));
+    let only_from = reach::only_from(repo, &tips, &commits, recorded).unwrap_or_else(|e| {
         error.get_or_insert(e);
         Default::default()
     });

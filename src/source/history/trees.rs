@@ -79,7 +79,7 @@ impl Trees for Odb {
 /// The trees as the traversal recorded them: no inflating, and only the
 /// entries that matter here (subtrees, blobs that need a place).
 pub(super) struct Recorded<'i> {
-    pub(super) graph: Graph,
+    pub(super) graph: &'i Graph,
     pub(super) integrity: &'i Integrity,
 }
 
