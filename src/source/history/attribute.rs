@@ -97,7 +97,7 @@ pub(super) fn walk_reachable(repo: &gix::Repository, tips: &Tips, blobs: &Blobs,
     let graph = blobs.integrity.take_graph();
     let recorded = graph.as_ref().map(|graph| (graph, &blobs.integrity));
     let walked = walk_blobs(repo, tips, recorded, &targets, &progress, |root, order, dir, name, blob| {
-        if !blobs.seen.contains(blob) {
+        if !blobs.seen(blob) {
             match scan_unseen(repo, blob.to_owned(), blobs) {
                 Ok(true) => {
                     targets.borrow_mut().insert(blob.to_owned());
@@ -153,7 +153,7 @@ fn scan_unseen(repo: &gix::Repository, id: ObjectId, blobs: &Blobs) -> Result<bo
     let Some(header) = repo.try_find_header(id).map_err(context(format!("cannot read blob {id}")))? else {
         return Ok(false);
     };
-    if !blobs.seen.first_time(&id) {
+    if !blobs.first_time(&id) {
         return Ok(true);
     }
     if header.size() > blobs.max_blob_size {
@@ -424,7 +424,6 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    use crate::blob::SeenBlobs;
     use crate::source::{Lines, Placed, Sink};
 
     /// Blobs that hold `SECRET` have findings.
@@ -495,13 +494,14 @@ mod tests {
             let objects_dir = repo.objects.store_ref().path().to_path_buf();
             let indexes = super::super::objects::pack_indexes(&objects_dir).unwrap();
             let loose = super::super::objects::loose_ids(&objects_dir).unwrap();
+            let integrity = Integrity::new(&repo, &indexes, &loose);
             let blobs = Blobs {
                 sink: &Found,
-                seen: SeenBlobs::default(),
+                seen: super::super::Seen::for_objects(integrity.objects()),
                 found: Mutex::default(),
                 too_large: Mutex::default(),
                 max_blob_size: 1 << 20,
-                integrity: Integrity::new(&repo, &indexes, &loose),
+                integrity,
             };
             for pass in [super::super::Pass::Blobs, super::super::Pass::Rest] {
                 for index in &indexes {

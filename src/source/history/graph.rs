@@ -30,12 +30,13 @@ pub(super) enum Child {
     Blob(ObjectId),
 }
 
-/// What the commit order needs of a commit, and its root tree.
+/// What the commit order needs of a commit, and its root tree. Its
+/// parents run from `parents_start` to the next commit's (16 bytes a
+/// commit; git/git has 203,000).
 struct Commit {
     tree: u32,
-    time: i64,
     parents_start: u32,
-    parents: u32,
+    time: i64,
 }
 
 pub(super) struct Graph {
@@ -128,9 +129,8 @@ impl Graph {
     pub(super) fn commit(&mut self, commit: u32, tree: u32, time: i64, parents: impl Iterator<Item = Option<u32>>) {
         let parents_start = self.parents.len() as u32;
         self.parents.extend(parents.map(|parent| parent.unwrap_or(NONE)));
-        let count = self.parents.len() as u32 - parents_start;
         self.spans[commit as usize] = (self.commits.len() as u32, COMMIT);
-        self.commits.push(Commit { tree, time, parents_start, parents: count });
+        self.commits.push(Commit { tree, parents_start, time });
     }
 
     /// Names are few (git/git's trees have a few thousand distinct entry
@@ -162,11 +162,12 @@ impl Graph {
     /// The parents of commit number `commit` by number (`NONE`: not in the
     /// scan), if the commit was recorded.
     pub(super) fn parents(&self, commit: u32) -> Option<&[u32]> {
-        self.commit_of(commit).map(|c| self.parents_of(c))
+        self.commit_at(commit).map(|at| self.parents_of(at))
     }
 
-    fn parents_of(&self, commit: &Commit) -> &[u32] {
-        &self.parents[commit.parents_start as usize..(commit.parents_start + commit.parents) as usize]
+    fn parents_of(&self, at: u32) -> &[u32] {
+        let end = self.commits.get(at as usize + 1).map_or(self.parents.len(), |next| next.parents_start as usize);
+        &self.parents[self.commits[at as usize].parents_start as usize..end]
     }
 
     /// The commits `tips` reach, oldest first: parents before children,
@@ -188,7 +189,7 @@ impl Graph {
                 continue;
             }
             all.push(at);
-            for &parent in self.parents_of(&self.commits[at as usize]) {
+            for &parent in self.parents_of(at) {
                 match self.commit_at(parent) {
                     Some(parent_at) => stack.push(parent_at),
                     None => {
@@ -218,7 +219,7 @@ impl Graph {
         let mut waiting_on = vec![0u32; self.commits.len()];
         let mut children: Vec<Vec<u32>> = vec![Vec::new(); self.commits.len()];
         for &at in &all {
-            for &parent in self.parents_of(&self.commits[at as usize]) {
+            for &parent in self.parents_of(at) {
                 if let Some(parent_at) = self.commit_at(parent) {
                     waiting_on[at as usize] += 1;
                     children[parent_at as usize].push(at);

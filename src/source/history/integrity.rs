@@ -71,6 +71,12 @@ impl Integrity {
         }
     }
 
+    /// How many objects the scan numbers.
+    pub(super) fn objects(&self) -> usize {
+        let packed: usize = self.indexes.iter().map(|index| index.num_objects() as usize).sum();
+        packed + self.loose_ids.len()
+    }
+
     /// Whether every object that a decoded object names was found.
     pub(super) fn complete(&self) -> bool {
         !self.gap.load(Relaxed)

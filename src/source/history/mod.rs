@@ -28,6 +28,8 @@ mod trees;
 
 use std::sync::Mutex;
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
 use gix::ObjectId;
 
 use super::git::ReadOptions;
@@ -53,7 +55,7 @@ pub struct HistoryOptions {
 /// too large to scan.
 struct Blobs<'s> {
     sink: &'s dyn Sink,
-    seen: SeenBlobs,
+    seen: Seen,
     /// Blobs with findings, still to be placed.
     found: Mutex<Vec<ObjectId>>,
     /// Blobs over the size cap, with their size: reported once placed.
@@ -63,7 +65,57 @@ struct Blobs<'s> {
     integrity: integrity::Integrity,
 }
 
+/// The blobs already read, so that each is scanned once: a bit per object
+/// the scan numbers (`Integrity::number`, the same number for an id
+/// wherever it is read), an id in a hash set for the rest (packs that
+/// appeared during the scan, objects read through the object database).
+/// On git/git the bits are 100 KB where a set of every blob's id was about
+/// 10 MB at the scan's peak.
+struct Seen {
+    numbered: Vec<AtomicU64>,
+    other: SeenBlobs,
+}
+
+impl Seen {
+    fn for_objects(objects: usize) -> Seen {
+        Seen { numbered: (0..objects.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(), other: SeenBlobs::default() }
+    }
+
+    /// The word and bit of object number `n`, if the scan numbered it.
+    fn bit(&self, n: Option<u32>) -> Option<(&AtomicU64, u64)> {
+        let n = n? as usize;
+        Some((self.numbered.get(n / 64)?, 1 << (n % 64)))
+    }
+}
+
 impl Blobs<'_> {
+    /// True the first time blob `id` is offered.
+    fn first_time(&self, id: &gix::oid) -> bool {
+        match self.seen.bit(self.integrity.number(id)) {
+            Some((word, bit)) => word.fetch_or(bit, Relaxed) & bit == 0,
+            None => self.seen.other.first_time(id),
+        }
+    }
+
+    /// Whether blob `id` was offered.
+    fn seen(&self, id: &gix::oid) -> bool {
+        match self.seen.bit(self.integrity.number(id)) {
+            Some((word, bit)) => word.load(Relaxed) & bit != 0,
+            None => self.seen.other.contains(id),
+        }
+    }
+
+    /// Take back a `first_time` whose read then failed, so that the next
+    /// reader of `id` (a retry, another pack) scans it.
+    fn forget(&self, id: &gix::oid) {
+        match self.seen.bit(self.integrity.number(id)) {
+            Some((word, bit)) => {
+                word.fetch_and(!bit, Relaxed);
+            }
+            None => self.seen.other.forget(id),
+        }
+    }
+
     fn scan(&self, id: ObjectId, bytes: &[u8]) {
         if bytes.len() as u64 > self.max_blob_size {
             return self.skip_too_large(id, bytes.len() as u64);
@@ -99,13 +151,14 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     // A pack that cannot be opened yet is left to `rescan`, which waits for it.
     indexes.retain(|index_path| objects::readable(index_path, repo.object_hash()));
     sink.progress(Progress::Expect(objects::packed_objects(&indexes, repo.object_hash()) + loose.len() as u64));
+    let integrity = integrity::Integrity::new(repo, &indexes, &loose);
     let blobs = Blobs {
         sink,
-        seen: SeenBlobs::default(),
+        seen: Seen::for_objects(integrity.objects()),
         found: Mutex::default(),
         too_large: Mutex::default(),
         max_blob_size: options.read.max_blob_size,
-        integrity: integrity::Integrity::new(repo, &indexes, &loose),
+        integrity,
     };
     // Every blob before any tree, so that each tree is recorded knowing
     // which of its blobs need a place (`traverse`, `graph`).

@@ -113,12 +113,11 @@ pub(super) fn scan_pack(
     // index (cheap, over the compressed bytes) catches that, as git's
     // index-pack does. Entries are contiguous, so one ends where the next
     // begins.
-    let offsets = index.sorted_offsets();
     let pack_end = data.pack_end() as u64;
+    let offsets = SortedOffsets::of(&index, pack_end);
     let entry_crc_matches = |entry: &pack::index::Entry| {
         let Some(expected) = entry.crc32 else { return true };
-        let next = offsets.partition_point(|&o| o <= entry.pack_offset);
-        let end = offsets.get(next).copied().unwrap_or(pack_end);
+        let end = offsets.after(entry.pack_offset).unwrap_or(pack_end);
         end > entry.pack_offset
             && end <= pack_end
             && data.entry_crc32(entry.pack_offset, (end - entry.pack_offset) as usize) == expected
@@ -146,7 +145,7 @@ pub(super) fn scan_pack(
         }
         blobs.sink.progress(Progress::Object { blob: kind == gix::object::Kind::Blob, bytes: bytes.len() as u64 });
         blobs.integrity.check(&entry.oid, kind, bytes, &mut recent);
-        if kind == gix::object::Kind::Blob && blobs.seen.first_time(&entry.oid) {
+        if kind == gix::object::Kind::Blob && blobs.first_time(&entry.oid) {
             blobs.scan(entry.oid, bytes);
         }
         Ok(())
@@ -193,6 +192,39 @@ fn alloc_limit(max_blob_size: u64) -> usize {
 /// header), so one over the cap is skipped without being inflated. Slower
 /// (every delta chain resolved on its own), and only for such packs; blobs
 /// the traversal already read are not read again.
+/// Every entry's offset in a pack, ascending, to find where an entry ends.
+/// In 32 bits when the pack is under 4 GiB, as nearly all are: on git/git
+/// that is 3.4 MB less at the scan's peak.
+enum SortedOffsets {
+    Narrow(Vec<u32>),
+    Wide(Vec<u64>),
+}
+
+impl SortedOffsets {
+    fn of(index: &pack::index::File, pack_end: u64) -> SortedOffsets {
+        let positions = 0..index.num_objects();
+        match u32::try_from(pack_end) {
+            Ok(_) => {
+                let mut offsets: Vec<u32> =
+                    positions.map(|position| index.pack_offset_at_index(position) as u32).collect();
+                offsets.sort_unstable();
+                SortedOffsets::Narrow(offsets)
+            }
+            Err(_) => SortedOffsets::Wide(index.sorted_offsets()),
+        }
+    }
+
+    /// The first offset after `offset`.
+    fn after(&self, offset: u64) -> Option<u64> {
+        match self {
+            SortedOffsets::Narrow(offsets) => {
+                offsets.get(offsets.partition_point(|&o| u64::from(o) <= offset)).map(|&o| u64::from(o))
+            }
+            SortedOffsets::Wide(offsets) => offsets.get(offsets.partition_point(|&o| o <= offset)).copied(),
+        }
+    }
+}
+
 fn scan_pack_by_lookup(
     repo: &gix::Repository,
     index: &pack::index::File,
@@ -208,7 +240,7 @@ fn scan_pack_by_lookup(
             )));
         }
         let header = repo.find_header(id).map_err(context(format!("cannot read packed object {id}")))?;
-        if header.kind() != gix::object::Kind::Blob || !blobs.seen.first_time(&id) {
+        if header.kind() != gix::object::Kind::Blob || !blobs.first_time(&id) {
             continue;
         }
         blobs.sink.progress(Progress::Object { blob: true, bytes: header.size() });
@@ -306,7 +338,7 @@ pub(super) fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], pass: Pass, b
                 }
                 return;
             }
-            if !blobs.seen.first_time(&id) {
+            if !blobs.first_time(&id) {
                 return;
             }
             if header.size() > blobs.max_blob_size {
@@ -315,11 +347,11 @@ pub(super) fn scan_loose(repo: &gix::Repository, ids: &[ObjectId], pass: Pass, b
             match repo.try_find_object(id) {
                 Ok(Some(object)) => blobs.scan(id, &object.data),
                 Ok(None) => {
-                    blobs.seen.forget(&id);
+                    blobs.forget(&id);
                     vanished(id)
                 }
                 Err(e) => {
-                    blobs.seen.forget(&id);
+                    blobs.forget(&id);
                     failed(id, e)
                 }
             }
@@ -373,7 +405,7 @@ pub(super) fn rescan(
             Ok(None) => return Err(changed(id)),
             Err(e) => return Err(fail(e)),
         };
-        if header.kind() != gix::object::Kind::Blob || !blobs.seen.first_time(&id) {
+        if header.kind() != gix::object::Kind::Blob || !blobs.first_time(&id) {
             continue;
         }
         if header.size() > blobs.max_blob_size {
@@ -402,7 +434,7 @@ mod tests {
 
     use super::super::super::{Lines, Progress, Sink};
     use super::super::Blobs;
-    use crate::blob::{Origin, SeenBlobs, SkipReason};
+    use crate::blob::{Origin, SkipReason};
     use crate::error::Error;
 
     #[derive(Default)]
@@ -444,13 +476,14 @@ mod tests {
         listed: &[std::path::PathBuf],
         loose: &[ObjectId],
     ) -> Blobs<'s> {
+        let integrity = super::super::integrity::Integrity::new(repo, listed, loose);
         Blobs {
             sink,
-            seen: SeenBlobs::default(),
+            seen: super::super::Seen::for_objects(integrity.objects()),
             found: Mutex::default(),
             too_large: Mutex::default(),
             max_blob_size: 1 << 20,
-            integrity: super::super::integrity::Integrity::new(repo, listed, loose),
+            integrity,
         }
     }
 
@@ -509,8 +542,8 @@ mod tests {
         let sink = Scanned::default();
         let blobs = blobs(&sink, &repo, &[], &[blob]);
         // As `scan_loose` leaves a blob it claimed and could not read.
-        assert!(blobs.seen.first_time(&blob));
-        blobs.seen.forget(&blob);
+        assert!(blobs.first_time(&blob));
+        blobs.forget(&blob);
         let failed = super::Unread { failed: vec![(blob, Error::Git("transient".into()))], ..Default::default() };
         super::rescan(&repo, &[], failed, 1, &blobs).unwrap();
         assert_eq!(*sink.0.lock().unwrap(), [blob]);
