@@ -216,23 +216,36 @@ impl Graph {
         for (i, &at) in all.iter().enumerate() {
             position[at as usize] = i as u32;
         }
+        // Each commit's children, as one array in runs (`starts`): a vector
+        // per commit was ~11 MB on git/git, at the end of the scan.
         let mut waiting_on = vec![0u32; self.commits.len()];
-        let mut children: Vec<Vec<u32>> = vec![Vec::new(); self.commits.len()];
+        let mut starts = vec![0u32; self.commits.len() + 1];
         for &at in &all {
-            for &parent in self.parents_of(at) {
-                if let Some(parent_at) = self.commit_at(parent) {
-                    waiting_on[at as usize] += 1;
-                    children[parent_at as usize].push(at);
-                }
+            for parent_at in self.parents_of(at).iter().filter_map(|&parent| self.commit_at(parent)) {
+                waiting_on[at as usize] += 1;
+                starts[parent_at as usize + 1] += 1;
             }
         }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut filled = starts.clone();
+        let mut edges = vec![0u32; *starts.last().unwrap_or(&0) as usize];
+        for &at in &all {
+            for parent_at in self.parents_of(at).iter().filter_map(|&parent| self.commit_at(parent)) {
+                edges[filled[parent_at as usize] as usize] = at;
+                filled[parent_at as usize] += 1;
+            }
+        }
+        drop(filled);
+        let children = |at: u32| &edges[starts[at as usize] as usize..starts[at as usize + 1] as usize];
         let key = |at: u32| Reverse((self.commits[at as usize].time, position[at as usize], at));
         let mut ready: std::collections::BinaryHeap<_> =
             all.iter().copied().filter(|&at| waiting_on[at as usize] == 0).map(key).collect();
         let mut order = Vec::with_capacity(all.len());
         while let Some(Reverse((_, _, at))) = ready.pop() {
             order.push(number_of_at[at as usize]);
-            for &child in &children[at as usize] {
+            for &child in children(at) {
                 waiting_on[child as usize] -= 1;
                 if waiting_on[child as usize] == 0 {
                     ready.push(key(child));
