@@ -355,13 +355,7 @@ mod tests {
         git(dir.path(), &["add", "."]);
         git(dir.path(), &["commit", "-q", "-m", "many"]);
         git(dir.path(), &["repack", "-adq"]);
-        let packs = dir.path().join(".git/objects/pack");
-        let idx = std::fs::read_dir(&packs)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "idx"))
-            .unwrap();
+        let idx = super::super::pack_index_of(dir.path());
         let index = pack::index::File::at(&idx, gix::hash::Kind::Sha1).unwrap();
         assert!(index.num_objects() > 300);
         for n in 0..index.num_objects() {

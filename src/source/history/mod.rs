@@ -260,6 +260,17 @@ fn unplaced(id: ObjectId) -> Origin {
     Origin { path: format!("blob {id}").into_bytes(), commit: None, blob_id: Some(id.to_string()) }
 }
 
+/// The pack index of a test repository after `git repack -a`.
+#[cfg(test)]
+fn pack_index_of(dir: &std::path::Path) -> std::path::PathBuf {
+    std::fs::read_dir(dir.join(".git/objects/pack"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "idx"))
+        .unwrap()
+}
+
 /// git with neither user nor system config and a fixed identity, for the
 /// unit tests' repositories (one helper for every history module's tests).
 #[cfg(test)]

@@ -222,13 +222,7 @@ mod tests {
         }
         git(dir.path(), &["tag", "-a", "-m", "tagged", "v1"]);
         git(dir.path(), &["repack", "-adfq", "--depth=50", "--window=50"]);
-        let packs = dir.path().join(".git/objects/pack");
-        let idx = std::fs::read_dir(&packs)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "idx"))
-            .unwrap();
+        let idx = super::super::pack_index_of(dir.path());
         let index = pack::index::File::at(&idx, gix::hash::Kind::Sha1).unwrap();
         let data = pack::data::File::at(idx.with_extension("pack"), gix::hash::Kind::Sha1).unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
