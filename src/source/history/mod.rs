@@ -150,8 +150,8 @@ pub fn scan(repo: &gix::Repository, options: &HistoryOptions, sink: &dyn Sink) -
     }
     // A pack that cannot be opened yet is left to `rescan`, which waits for it.
     indexes.retain(|index_path| objects::readable(index_path, repo.object_hash()));
-    sink.progress(Progress::Expect(objects::packed_objects(&indexes, repo.object_hash()) + loose.len() as u64));
     let integrity = integrity::Integrity::new(repo, &indexes, &loose);
+    sink.progress(Progress::Expect(integrity.objects() as u64));
     let blobs = Blobs {
         sink,
         seen: Seen::for_objects(integrity.objects()),

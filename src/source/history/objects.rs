@@ -53,15 +53,6 @@ pub(super) fn pack_indexes(objects_dir: &std::path::Path) -> Result<Vec<PathBuf>
     Ok(indexes)
 }
 
-/// How many objects the packs hold, for progress.
-pub(super) fn packed_objects(indexes: &[PathBuf], hash: gix::hash::Kind) -> u64 {
-    indexes
-        .iter()
-        .filter_map(|path| pack::index::File::at(path, hash).ok())
-        .map(|index| u64::from(index.num_objects()))
-        .sum()
-}
-
 /// Whether a listed pack can be opened now. A pack being copied into place
 /// by something other than git (which renames a finished file in) shows up
 /// as an empty or short index for a moment: the first listing leaves such a
