@@ -26,9 +26,8 @@ mod tips;
 mod traverse;
 mod trees;
 
-use std::sync::Mutex;
-
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
 
 use gix::ObjectId;
 

@@ -178,11 +178,6 @@ fn alloc_limit(max_blob_size: u64) -> usize {
     usize::try_from(max_blob_size.max(64 << 20)).unwrap_or(usize::MAX)
 }
 
-/// A pack holding an object over the traversal's limit, read one object at
-/// a time: each blob's size from its header (a delta's from its delta
-/// header), so one over the cap is skipped without being inflated. Slower
-/// (every delta chain resolved on its own), and only for such packs; blobs
-/// the traversal already read are not read again.
 /// Every entry's offset in a pack, ascending, to find where an entry ends.
 /// In 32 bits when the pack is under 4 GiB, as nearly all are: on git/git
 /// that is 3.4 MB less at the scan's peak.
@@ -216,6 +211,11 @@ impl SortedOffsets {
     }
 }
 
+/// A pack holding an object over the traversal's limit, read one object at
+/// a time: each blob's size from its header (a delta's from its delta
+/// header), so one over the cap is skipped without being inflated. Slower
+/// (every delta chain resolved on its own), and only for such packs; blobs
+/// the traversal already read are not read again.
 fn scan_pack_by_lookup(
     repo: &gix::Repository,
     index: &pack::index::File,
