@@ -16,7 +16,7 @@ use std::ops::ControlFlow;
 use gix::ObjectId;
 
 /// A tree or commit not recorded (or not an object of the scan).
-const NONE: u32 = u32::MAX;
+pub(super) const NONE: u32 = u32::MAX;
 /// Marks a child that is a blob: the rest is its index in `Graph::blobs`.
 const BLOB: u32 = 1 << 31;
 /// A span's count that marks a commit (no tree has that many entries).
@@ -183,7 +183,8 @@ impl Graph {
             stack.push(self.commit_at(tip)?);
         }
         let mut all = Vec::new();
-        let mut numbers = std::collections::HashMap::new();
+        // Commits with a parent that is not in the scan.
+        let mut parent_outside = Vec::new();
         while let Some(at) = stack.pop() {
             if std::mem::replace(&mut reached[at as usize], true) {
                 continue;
@@ -192,25 +193,17 @@ impl Graph {
             for &parent in self.parents_of(at) {
                 match self.commit_at(parent) {
                     Some(parent_at) => stack.push(parent_at),
-                    None => {
-                        numbers.entry(at).or_insert(parent);
-                    }
+                    None => parent_outside.push(at),
                 }
             }
         }
-        if !numbers.is_empty() {
-            // A parent outside the scan: fine only beyond a shallow boundary.
-            let number_of: std::collections::HashMap<u32, u32> = (0..self.spans.len() as u32)
-                .filter_map(|n| Some((self.commit_at(n)?, n)))
-                .filter(|(at, _)| numbers.contains_key(at))
-                .collect();
-            if !numbers.keys().all(|at| number_of.get(at).is_some_and(|&n| boundary(n))) {
-                return None;
-            }
+        let number_of_at = self.numbers_of_commits();
+        // A parent outside the scan: fine only beyond a shallow boundary.
+        if !parent_outside.iter().all(|&at| boundary(number_of_at[at as usize])) {
+            return None;
         }
         // Oldest commit time first; the object number breaks ties, so the
         // order does not depend on which thread recorded what first.
-        let number_of_at = self.numbers_of_commits();
         all.sort_unstable_by_key(|&at| (self.commits[at as usize].time, number_of_at[at as usize]));
         let mut position = vec![0u32; self.commits.len()];
         for (i, &at) in all.iter().enumerate() {

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use gix::ObjectId;
 
 use super::super::git::walk_error;
-use super::graph::Graph;
+use super::graph::{self, Graph};
 use super::integrity::Integrity;
 use super::tips::Tips;
 use crate::error::Error;
@@ -62,7 +62,7 @@ fn hidden_only(graph: &Graph, integrity: &Integrity, tips: &Tips) -> Option<Hash
     let mut stack: Vec<u32> = tips.visible.iter().map(|id| integrity.number(id)).collect::<Option<_>>()?;
     while let Some(commit) = stack.pop() {
         if reached.insert(commit) {
-            stack.extend(graph.parents(commit)?.iter().filter(|&&p| p != u32::MAX));
+            stack.extend(graph.parents(commit)?.iter().filter(|&&p| p != graph::NONE));
         }
     }
     let mut parents = HashMap::new();
@@ -72,7 +72,7 @@ fn hidden_only(graph: &Graph, integrity: &Integrity, tips: &Tips) -> Option<Hash
             continue;
         }
         // A parent outside the scan is beyond a shallow boundary.
-        let numbers: Vec<u32> = graph.parents(commit)?.iter().copied().filter(|&p| p != u32::MAX).collect();
+        let numbers: Vec<u32> = graph.parents(commit)?.iter().copied().filter(|&p| p != graph::NONE).collect();
         let ids = numbers.iter().map(|&p| integrity.id_of(p)).collect::<Option<Vec<_>>>()?;
         parents.insert(integrity.id_of(commit)?, ids);
         stack.extend(numbers);
