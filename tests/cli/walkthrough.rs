@@ -59,3 +59,12 @@ fn the_readme_walkthrough_blocks_the_commit_and_then_passes() {
     let log = String::from_utf8_lossy(&log.stdout);
     assert!(log.contains("ignore local credentials") && !log.contains("add deploy credentials"), "{log}");
 }
+
+/// The README's first command, run in keyfence's own repository: its fake
+/// keys (fixtures, rule examples, unit tests) are allowed by its
+/// `.keyfence.toml`, so a new user trying `keyfence scan` here sees exit 0.
+#[test]
+fn keyfence_scans_its_own_repository_clean() {
+    let out = crate::util::run_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), &["scan", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+}
